@@ -1,0 +1,375 @@
+"""Orders: the request a user makes, the order's explicit state machine, and fills applied once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from .enums import (
+    LiquiditySide,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TrailingMode,
+)
+from .errors import IllegalTransition
+from .instrument import Instrument, Problem
+from .money import ZERO, fmt, require_decimal
+
+S, E = OrderStatus, OrderEvent
+
+# (status, event) -> next status. Fills are resolved to PARTIAL_FILL/FILL by the filled quantity.
+TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
+    (S.PENDING_NEW, E.ACCEPTED): S.NEW,
+    (S.PENDING_NEW, E.REJECTED): S.REJECTED,
+    (S.PENDING_NEW, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.PENDING_NEW, E.FILL): S.FILLED,
+    (S.PENDING_NEW, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
+    (S.PENDING_NEW, E.CANCELLED): S.CANCELLED,
+    (S.PENDING_NEW, E.EXPIRED): S.EXPIRED,
+    (S.NEW, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.NEW, E.FILL): S.FILLED,
+    (S.NEW, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
+    (S.NEW, E.CANCELLED): S.CANCELLED,
+    (S.NEW, E.EXPIRED): S.EXPIRED,
+    (S.NEW, E.TRIGGERED): S.NEW,
+    (S.NEW, E.AMENDED): S.NEW,
+    (S.NEW, E.ACCEPTED): S.NEW,  # duplicate acknowledgement (reconciliation) is harmless
+    (S.PARTIALLY_FILLED, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, E.FILL): S.FILLED,
+    (S.PARTIALLY_FILLED, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, E.CANCELLED): S.CANCELLED,
+    (S.PARTIALLY_FILLED, E.EXPIRED): S.EXPIRED,
+    (S.PARTIALLY_FILLED, E.TRIGGERED): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, E.AMENDED): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, E.ACCEPTED): S.PARTIALLY_FILLED,
+    (S.PENDING_CANCEL, E.PARTIAL_FILL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.FILL): S.FILLED,
+    (S.PENDING_CANCEL, E.CANCELLED): S.CANCELLED,
+    (S.PENDING_CANCEL, E.EXPIRED): S.EXPIRED,
+    (S.PENDING_CANCEL, E.ACCEPTED): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.TRIGGERED): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
+    # CANCEL_REJECTED resolves to NEW or PARTIALLY_FILLED by the filled quantity (see apply()).
+    (S.PENDING_CANCEL, E.CANCEL_REJECTED): S.NEW,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the user (or a strategy) asks for. Validated, then turned into an ``Order``."""
+
+    venue: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    reduce_only: bool = False
+    trail_mode: TrailingMode | None = None
+    trail_value: Decimal | None = None
+    client_order_id: str | None = None
+    list_id: str | None = None
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        require_decimal("quantity", self.quantity)
+        require_decimal("price", self.price, allow_none=True)
+        require_decimal("stop_price", self.stop_price, allow_none=True)
+        require_decimal("trail_value", self.trail_value, allow_none=True)
+
+    def with_id(self, client_order_id: str, list_id: str | None = None) -> OrderRequest:
+        return replace(self, client_order_id=client_order_id, list_id=list_id or self.list_id)
+
+    def reference_price(self, last: Decimal | None) -> Decimal | None:
+        """The price used for notional and balance checks."""
+        if self.type.has_limit_price and self.price is not None:
+            return self.price
+        if self.stop_price is not None:
+            return self.stop_price
+        return last
+
+
+def trigger_problems(req: OrderRequest, last: Decimal | None) -> list[Problem]:
+    """Stops trigger against the side (buy above, sell below the last price); take-profits the
+    other way. An order that would trigger at once is refused: the user meant something else."""
+    if last is None or req.stop_price is None or req.type is OrderType.TRAILING_STOP:
+        return []
+    above = (req.side is Side.BUY) == req.type.is_stop
+    if above and req.stop_price <= last:
+        return [
+            Problem(
+                "stop_price",
+                "order.trigger_above_last",
+                "Trigger price {stop} must be above the last price {last} for this order",
+                {"stop": fmt(req.stop_price), "last": fmt(last)},
+            )
+        ]
+    if not above and req.stop_price >= last:
+        return [
+            Problem(
+                "stop_price",
+                "order.trigger_below_last",
+                "Trigger price {stop} must be below the last price {last} for this order",
+                {"stop": fmt(req.stop_price), "last": fmt(last)},
+            )
+        ]
+    return []
+
+
+def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
+    """Every rule the exchange would apply, explained; an empty list means the order may go."""
+    problems: list[Problem] = []
+    t = req.type
+    if t.has_limit_price:
+        if req.price is None:
+            problems.append(Problem("price", "order.price_required", "A limit price is required", {}))
+        else:
+            problems += inst.check_price(req.price, "price", last)
+    elif req.price is not None:
+        problems.append(
+            Problem("price", "order.price_not_allowed", "This order type takes no limit price", {})
+        )
+    if t.has_trigger and t is not OrderType.TRAILING_STOP:
+        if req.stop_price is None:
+            problems.append(Problem("stop_price", "order.stop_required", "A trigger price is required", {}))
+        else:
+            problems += inst.check_price(req.stop_price, "stop_price")
+            problems += trigger_problems(req, last)
+    elif req.stop_price is not None and t is not OrderType.TRAILING_STOP:
+        problems.append(
+            Problem("stop_price", "order.stop_not_allowed", "This order type takes no trigger price", {})
+        )
+    if t is OrderType.TRAILING_STOP:
+        if req.trail_mode is None or req.trail_value is None or req.trail_value <= 0:
+            problems.append(
+                Problem("trail_value", "order.trail_required", "A trailing distance above zero is required", {})
+            )
+        elif req.trail_mode is TrailingMode.PERCENT and not (Decimal("0.01") <= req.trail_value <= 50):
+            problems.append(
+                Problem(
+                    "trail_value",
+                    "order.trail_percent_range",
+                    "Trailing distance {value}% must be between 0.01% and 50%",
+                    {"value": fmt(req.trail_value)},
+                )
+            )
+        elif req.trail_mode is TrailingMode.AMOUNT and req.trail_value % inst.tick_size != 0:
+            problems.append(
+                Problem(
+                    "trail_value",
+                    "order.trail_tick",
+                    "Trailing distance {value} is not a multiple of the tick size {tick}",
+                    {"value": fmt(req.trail_value), "tick": fmt(inst.tick_size)},
+                )
+            )
+    if req.post_only and t is not OrderType.LIMIT:
+        problems.append(Problem("post_only", "order.post_only_limit", "Post-only is for limit orders only", {}))
+    if req.post_only and req.tif is not TimeInForce.GTC:
+        problems.append(
+            Problem("post_only", "order.post_only_gtc", "A post-only order must be good-till-cancelled", {})
+        )
+    if req.tif is not TimeInForce.GTC and t not in (OrderType.LIMIT, OrderType.MARKET):
+        problems.append(
+            Problem("tif", "order.tif_limit", "IOC and FOK apply to limit and market orders only", {})
+        )
+    problems += inst.check_qty(req.quantity)
+    ref = req.reference_price(last)
+    if ref is not None and req.quantity > 0 and ref > 0:
+        problems += inst.check_notional(req.quantity, ref)
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of (part of) an order. ``trade_id`` is unique per venue and symbol."""
+
+    trade_id: str
+    client_order_id: str
+    venue_order_id: str
+    venue: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    liquidity: LiquiditySide
+    ts_ms: int
+
+    def __post_init__(self) -> None:
+        require_decimal("quantity", self.quantity, positive=True)
+        require_decimal("price", self.price, positive=True)
+        require_decimal("fee", self.fee)
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """A live order as we know it. Changes only through ``apply`` and ``apply_fill``."""
+
+    client_order_id: str
+    venue: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    reduce_only: bool = False
+    trail_mode: TrailingMode | None = None
+    trail_value: Decimal | None = None
+    list_id: str | None = None
+    tag: str = ""
+    status: OrderStatus = OrderStatus.PENDING_NEW
+    venue_order_id: str | None = None
+    filled_qty: Decimal = ZERO
+    filled_notional: Decimal = ZERO
+    fee: Decimal = ZERO
+    fee_asset: str = ""
+    created_ms: int = 0
+    updated_ms: int = 0
+    triggered: bool = False
+    trail_ref: Decimal | None = None  # best price seen since a trailing stop was armed
+    reason: str = ""  # rejection or cancel reason, in words
+    trade_ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_request(cls, req: OrderRequest, ts_ms: int) -> Order:
+        if req.client_order_id is None:
+            raise ValueError("an order needs a client order id")
+        return cls(
+            client_order_id=req.client_order_id,
+            venue=req.venue,
+            symbol=req.symbol,
+            side=req.side,
+            type=req.type,
+            quantity=req.quantity,
+            price=req.price,
+            stop_price=req.stop_price,
+            tif=req.tif,
+            post_only=req.post_only,
+            reduce_only=req.reduce_only,
+            trail_mode=req.trail_mode,
+            trail_value=req.trail_value,
+            list_id=req.list_id,
+            tag=req.tag,
+            created_ms=ts_ms,
+            updated_ms=ts_ms,
+        )
+
+    def to_request(self) -> OrderRequest:
+        return OrderRequest(
+            venue=self.venue,
+            symbol=self.symbol,
+            side=self.side,
+            type=self.type,
+            quantity=self.quantity,
+            price=self.price,
+            stop_price=self.stop_price,
+            tif=self.tif,
+            post_only=self.post_only,
+            reduce_only=self.reduce_only,
+            trail_mode=self.trail_mode,
+            trail_value=self.trail_value,
+            client_order_id=self.client_order_id,
+            list_id=self.list_id,
+            tag=self.tag,
+        )
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled_qty
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        return self.filled_notional / self.filled_qty if self.filled_qty else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def apply(self, event: OrderEvent, ts_ms: int | None = None, reason: str = "") -> OrderStatus:
+        nxt = TRANSITIONS.get((self.status, event))
+        if nxt is None:
+            raise IllegalTransition(
+                order_id=self.client_order_id, event=event.value, status=self.status.value
+            )
+        if event is OrderEvent.CANCEL_REJECTED and self.filled_qty > 0:
+            nxt = OrderStatus.PARTIALLY_FILLED
+        if event is OrderEvent.TRIGGERED:
+            self.triggered = True
+        self.status = nxt
+        if reason:
+            self.reason = reason
+        if ts_ms is not None:
+            self.updated_ms = ts_ms
+        return nxt
+
+    def apply_fill(self, fill: Fill) -> bool:
+        """Apply a fill exactly once; returns False for a fill already applied (same trade id)."""
+        if fill.trade_id in self.trade_ids:
+            return False
+        if fill.client_order_id != self.client_order_id:
+            raise ValueError(f"fill {fill.trade_id} belongs to {fill.client_order_id}")
+        if fill.quantity > self.remaining:
+            raise IllegalTransition(
+                "Order {order_id}: fill {trade_id} of {qty} exceeds the remaining {remaining}",
+                key="error.overfill",
+                order_id=self.client_order_id,
+                trade_id=fill.trade_id,
+                qty=fmt(fill.quantity),
+                remaining=fmt(self.remaining),
+            )
+        event = OrderEvent.FILL if fill.quantity == self.remaining else OrderEvent.PARTIAL_FILL
+        self.apply(event, fill.ts_ms)
+        self.trade_ids.add(fill.trade_id)
+        self.filled_qty += fill.quantity
+        self.filled_notional += fill.notional
+        if fill.fee:
+            if self.fee_asset and self.fee_asset != fill.fee_asset:
+                # Mixed fee assets on one order are rare (BNB running out); keep the first asset's
+                # sum here, the portfolio books each fill's own fee exactly.
+                pass
+            else:
+                self.fee += fill.fee
+                self.fee_asset = fill.fee_asset
+        if self.venue_order_id is None:
+            self.venue_order_id = fill.venue_order_id
+        return True
+
+    # -- trailing stops -------------------------------------------------------------------------
+    def trailing_trigger(self) -> Decimal | None:
+        """The current trigger price of an armed trailing stop (None until a price was seen)."""
+        if self.trail_ref is None or self.trail_value is None or self.trail_mode is None:
+            return None
+        dist = (
+            self.trail_value
+            if self.trail_mode is TrailingMode.AMOUNT
+            else self.trail_ref * self.trail_value / Decimal(100)
+        )
+        return self.trail_ref - dist if self.side is Side.SELL else self.trail_ref + dist
+
+    def update_trail(self, last: Decimal) -> bool:
+        """Move the reference with the market (up for a sell, down for a buy); True when changed."""
+        ref = self.trail_ref
+        if ref is None or (self.side is Side.SELL and last > ref) or (self.side is Side.BUY and last < ref):
+            self.trail_ref = last
+            return True
+        return False
+
+    def trailing_hit(self, last: Decimal) -> bool:
+        trig = self.trailing_trigger()
+        if trig is None:
+            return False
+        return last <= trig if self.side is Side.SELL else last >= trig

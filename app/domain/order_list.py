@@ -1,0 +1,171 @@
+"""Order lists: OCO (a limit leg and a stop leg, one cancels the other) and brackets
+(an entry; once it fills, an OCO of take-profit and stop-loss)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .enums import OrderListKind, OrderListStatus, OrderType, Side
+from .instrument import Instrument, Problem
+from .money import fmt
+from .order import OrderRequest, validate_request
+
+
+@dataclass(frozen=True, slots=True)
+class OcoRequest:
+    venue: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    limit_price: Decimal  # the take-profit (limit maker) leg
+    stop_price: Decimal  # trigger of the stop leg
+    stop_limit_price: Decimal | None = None  # None: stop-market leg
+    tag: str = ""
+
+    def legs(self) -> tuple[OrderRequest, OrderRequest]:
+        limit = OrderRequest(
+            self.venue, self.symbol, self.side, OrderType.LIMIT, self.quantity, price=self.limit_price, tag=self.tag
+        )
+        stop_type = OrderType.STOP_MARKET if self.stop_limit_price is None else OrderType.STOP_LIMIT
+        stop = OrderRequest(
+            self.venue,
+            self.symbol,
+            self.side,
+            stop_type,
+            self.quantity,
+            price=self.stop_limit_price,
+            stop_price=self.stop_price,
+            tag=self.tag,
+        )
+        return limit, stop
+
+
+def oco_price_problems(side: Side, limit_price: Decimal, stop_price: Decimal, last: Decimal) -> list[Problem]:
+    """The exchange rule: SELL needs limit > last > stop; BUY needs limit < last < stop."""
+    params = {"limit": fmt(limit_price), "last": fmt(last), "stop": fmt(stop_price)}
+    if side is Side.SELL and not (limit_price > last > stop_price):
+        return [
+            Problem(
+                "oco",
+                "oco.sell_prices",
+                "For a sell OCO the limit price must be above the last price and the stop price below it "
+                "(limit {limit} > last {last} > stop {stop})",
+                params,
+            )
+        ]
+    if side is Side.BUY and not (limit_price < last < stop_price):
+        return [
+            Problem(
+                "oco",
+                "oco.buy_prices",
+                "For a buy OCO the limit price must be below the last price and the stop price above it "
+                "(limit {limit} < last {last} < stop {stop})",
+                params,
+            )
+        ]
+    return []
+
+
+def validate_oco(req: OcoRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
+    problems: list[Problem] = []
+    if last is None:
+        return [Problem("oco", "oco.no_last", "No last price yet: an OCO needs one to check its prices", {})]
+    problems += oco_price_problems(req.side, req.limit_price, req.stop_price, last)
+    if req.stop_limit_price is not None:
+        worse = req.stop_limit_price > req.stop_price if req.side is Side.BUY else req.stop_limit_price < req.stop_price
+        if not worse and req.stop_limit_price != req.stop_price:
+            problems.append(
+                Problem(
+                    "stop_limit_price",
+                    "oco.stop_limit_side",
+                    "The stop-limit price {price} should be at or beyond the stop price {stop}, "
+                    "or the order may never fill",
+                    {"price": fmt(req.stop_limit_price), "stop": fmt(req.stop_price)},
+                )
+            )
+    for leg in req.legs():
+        for p in validate_request(leg, inst, None):
+            if p not in problems:
+                problems.append(p)
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class BracketRequest:
+    """Entry order, then on its fill a take-profit/stop-loss OCO on the opposite side."""
+
+    venue: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    entry_type: OrderType  # MARKET or LIMIT
+    entry_price: Decimal | None
+    take_profit: Decimal
+    stop_loss: Decimal
+    stop_loss_limit: Decimal | None = None
+    tag: str = ""
+
+    def entry(self) -> OrderRequest:
+        return OrderRequest(
+            self.venue,
+            self.symbol,
+            self.side,
+            self.entry_type,
+            self.quantity,
+            price=self.entry_price if self.entry_type is OrderType.LIMIT else None,
+            tag=self.tag,
+        )
+
+    def exit_oco(self, quantity: Decimal) -> OcoRequest:
+        return OcoRequest(
+            self.venue,
+            self.symbol,
+            self.side.opposite,
+            quantity,
+            limit_price=self.take_profit,
+            stop_price=self.stop_loss,
+            stop_limit_price=self.stop_loss_limit,
+            tag=self.tag,
+        )
+
+
+def validate_bracket(req: BracketRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
+    problems = validate_request(req.entry(), inst, last)
+    if req.entry_type not in (OrderType.MARKET, OrderType.LIMIT):
+        problems.append(Problem("entry", "bracket.entry_type", "A bracket entry is a market or limit order", {}))
+    ref = req.entry_price if req.entry_type is OrderType.LIMIT else last
+    if ref is None:
+        problems.append(Problem("entry", "bracket.no_price", "No last price yet to check the bracket", {}))
+        return problems
+    # Relative to the entry, the exits follow the OCO rule on the opposite side.
+    problems += oco_price_problems(req.side.opposite, req.take_profit, req.stop_loss, ref)
+    for leg in req.exit_oco(req.quantity).legs():
+        problems += [p for p in validate_request(leg, inst, None) if p.field != "quantity"]
+    return problems
+
+
+@dataclass(slots=True, eq=False)
+class OrderList:
+    """A group of orders managed together. For a bracket, ``entry_id`` is set and the exit legs
+    are created once the entry fills."""
+
+    list_id: str
+    kind: OrderListKind
+    venue: str
+    symbol: str
+    status: OrderListStatus = OrderListStatus.ACTIVE
+    entry_id: str | None = None
+    limit_id: str | None = None  # OCO limit / bracket take-profit leg
+    stop_id: str | None = None  # OCO stop / bracket stop-loss leg
+    # The bracket's exits, kept until the entry fills.
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    stop_loss_limit: Decimal | None = None
+    created_ms: int = 0
+    note: str = ""
+    leg_ids: list[str] = field(default_factory=list)
+
+    @property
+    def exit_ids(self) -> list[str]:
+        return [i for i in (self.limit_id, self.stop_id) if i]

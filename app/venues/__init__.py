@@ -1,0 +1,1 @@
+"""Adapters at the edge: the venue protocol, ccxt exchanges, the paper matching engine, the demo market."""

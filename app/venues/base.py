@@ -1,0 +1,67 @@
+"""The protocol every venue implements. The engine knows venues only through this module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from app.domain.execution import Balance, ExecutionReport, VenueOrderState
+from app.domain.instrument import Instrument
+from app.domain.market import Bar, BookSnapshot, Trade
+from app.domain.order import Fill, Order
+
+ReportHandler = Callable[[ExecutionReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the venue does natively; the order manager emulates the rest locally."""
+
+    native_stop: bool = True
+    native_take_profit: bool = True
+    native_oco: bool = False
+    native_trailing: bool = False
+    post_only: bool = True
+    trading: bool = True  # False for a data-only source
+
+
+@runtime_checkable
+class MarketData(Protocol):
+    """A source of market data (a live exchange, the demo market, a replay)."""
+
+    name: str
+
+    async def load_markets(self) -> dict[str, Instrument]: ...
+
+    def watch_trades(self, symbol: str) -> AsyncIterator[Trade]: ...
+
+    def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]: ...
+
+    def watch_bars(self, symbol: str, timeframe: str) -> AsyncIterator[Bar]: ...
+
+    async def fetch_bars(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Bar]: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Venue(MarketData, Protocol):
+    """A venue we can trade on. ``place`` and ``cancel`` return the venue's first answer;
+    later changes (fills, cancels, expiries) arrive through the report handler."""
+
+    capabilities: Capabilities
+
+    def set_report_handler(self, handler: ReportHandler) -> None: ...
+
+    async def place(self, order: Order) -> ExecutionReport: ...
+
+    async def cancel(self, order: Order) -> ExecutionReport: ...
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrderState]: ...
+
+    async def fetch_order(self, order: Order) -> VenueOrderState | None: ...
+
+    async def fetch_my_trades(self, symbol: str | None, since_ms: int | None) -> list[Fill]: ...
+
+    async def fetch_balances(self) -> dict[str, Balance]: ...
