@@ -1,0 +1,1 @@
+"""Event-driven backtests through the same engine and the paper venue."""

@@ -1,0 +1,1 @@
+"""The trading engine: asyncio, no Qt. Event bus, order manager, risk, portfolio."""

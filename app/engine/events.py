@@ -1,0 +1,87 @@
+"""Events the engine publishes on the bus (market data is published as the domain values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.domain.enums import TradingState
+from app.domain.order import Fill, Order, OrderRequest
+from app.domain.order_list import OrderList
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated:
+    """An order changed and the change is persisted. Treat ``order`` as read-only."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class FillReceived:
+    fill: Fill
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDenied:
+    """An order refused before it reached the venue, with the reason in words and as a key."""
+
+    request: object  # OrderRequest, OcoRequest or BracketRequest
+    key: str
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+    field: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderListUpdated:
+    order_list: OrderList
+
+
+@dataclass(frozen=True, slots=True)
+class RiskStateChanged:
+    state: TradingState
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioChanged:
+    venue: str
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationDone:
+    venue: str
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLogged:
+    """What the app did, in words, for the activity panel and the headless console."""
+
+    level: str  # "info" | "warning" | "error"
+    message: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class EquityPoint:
+    venue: str
+    ts_ms: int
+    equity: Decimal
+
+
+__all__ = [
+    "ActivityLogged",
+    "EquityPoint",
+    "FillReceived",
+    "OrderDenied",
+    "OrderListUpdated",
+    "OrderRequest",
+    "OrderUpdated",
+    "PortfolioChanged",
+    "ReconciliationDone",
+    "RiskStateChanged",
+]

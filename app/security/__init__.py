@@ -1,0 +1,1 @@
+"""Credentials in the OS keyring, the audit log, log redaction."""

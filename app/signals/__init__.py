@@ -1,0 +1,1 @@
+"""Features, indicators and ONNX signal models."""

@@ -1,0 +1,62 @@
+"""What every panel needs: the session, the bridge, the alert service and the user's selection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.instrument import Instrument
+from app.engine.alerts import AlertService
+from app.engine.session import TradingSession
+
+from .bridge import EngineBridge
+
+
+class Selection(QObject):
+    """The symbol and timeframe the user is looking at, and prices they click on."""
+
+    symbolChanged = Signal(str)
+    timeframeChanged = Signal(str)
+    priceClicked = Signal(object)  # Decimal, already on the tick grid
+    sideRequested = Signal(str)  # "buy" | "sell" from a keyboard shortcut
+
+    def __init__(self, symbol: str, timeframe: str = "1m") -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.timeframe = timeframe
+
+    def set_symbol(self, symbol: str) -> None:
+        if symbol != self.symbol:
+            self.symbol = symbol
+            self.symbolChanged.emit(symbol)
+
+    def set_timeframe(self, tf: str) -> None:
+        if tf != self.timeframe:
+            self.timeframe = tf
+            self.timeframeChanged.emit(tf)
+
+
+@dataclass
+class UiContext:
+    session: TradingSession
+    bridge: EngineBridge
+    alerts: AlertService
+    selection: Selection
+    mode: str = "demo"  # "demo" | "paper" | "live"
+    confirm_orders: bool = False  # live mode asks before each order unless turned off for the session
+
+    @property
+    def venue(self) -> str:
+        return self.session.venue.name
+
+    @property
+    def orders(self):  # noqa: ANN201 - the OrderManager
+        return self.session.orders
+
+    def instrument(self, symbol: str | None = None) -> Instrument | None:
+        return self.session.orders.instruments.get((self.venue, symbol or self.selection.symbol))
+
+    def last_price(self, symbol: str | None = None) -> Decimal | None:
+        return self.session.orders.last_price(self.venue, symbol or self.selection.symbol)

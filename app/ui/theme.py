@@ -1,0 +1,83 @@
+"""Dark and light themes: one palette of named colours per theme, and the application style sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+@dataclass(frozen=True, slots=True)
+class Colors:
+    name: str
+    window: str
+    panel: str
+    text: str
+    muted: str
+    border: str
+    accent: str
+    buy: str
+    sell: str
+    warning: str
+    live: str
+    demo: str
+    paper: str
+
+
+DARK = Colors("dark", "#14171c", "#1b1f26", "#d7dce3", "#8a93a0", "#2a303a", "#4c8bf5", "#26a69a", "#ef5350",
+              "#f5a623", "#ff3b30", "#5b6ee1", "#2e9e6b")
+LIGHT = Colors("light", "#f3f5f8", "#ffffff", "#1b1f26", "#5d6673", "#d5dae1", "#1f6feb", "#089981", "#d9363e",
+               "#b7791f", "#d70015", "#4054c8", "#1c7c51")
+THEMES = {"dark": DARK, "light": LIGHT}
+_current = DARK
+
+
+def colors() -> Colors:
+    return _current
+
+
+def apply(app: QApplication, name: str) -> Colors:
+    global _current
+    c = _current = THEMES.get(name, DARK)
+    pal = QPalette()
+    pal.setColor(QPalette.ColorRole.Window, QColor(c.window))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Base, QColor(c.panel))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor(c.window))
+    pal.setColor(QPalette.ColorRole.Text, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Button, QColor(c.panel))
+    pal.setColor(QPalette.ColorRole.ButtonText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor(c.accent))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor(c.panel))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(c.muted))
+    app.setPalette(pal)
+    app.setStyleSheet(f"""
+        QMainWindow, QDialog {{ background: {c.window}; }}
+        QDockWidget {{ color: {c.text}; font-weight: 600; }}
+        QDockWidget::title {{ background: {c.panel}; padding: 4px 8px; border-bottom: 1px solid {c.border}; }}
+        QTableView {{ gridline-color: {c.border}; background: {c.panel}; border: none; }}
+        QHeaderView::section {{ background: {c.window}; color: {c.muted}; border: none;
+                                border-bottom: 1px solid {c.border}; padding: 3px 6px; }}
+        QLineEdit, QComboBox, QDoubleSpinBox, QSpinBox, QPlainTextEdit {{
+            background: {c.window}; border: 1px solid {c.border}; border-radius: 4px; padding: 3px 6px; }}
+        QLineEdit[invalid="true"] {{ border: 1px solid {c.sell}; }}
+        QPushButton {{ background: {c.panel}; border: 1px solid {c.border}; border-radius: 4px; padding: 5px 12px; }}
+        QPushButton:hover {{ border-color: {c.accent}; }}
+        QPushButton:disabled {{ color: {c.muted}; }}
+        QPushButton#buy {{ background: {c.buy}; color: white; border: none; font-weight: 700; }}
+        QPushButton#sell {{ background: {c.sell}; color: white; border: none; font-weight: 700; }}
+        QPushButton#kill {{ background: {c.sell}; color: white; border: none; font-weight: 800; font-size: 15px;
+                            padding: 14px; }}
+        QLabel#error {{ color: {c.sell}; }}
+        QLabel#muted {{ color: {c.muted}; }}
+        QTabBar::tab {{ background: {c.window}; padding: 5px 12px; border: none; color: {c.muted}; }}
+        QTabBar::tab:selected {{ color: {c.text}; border-bottom: 2px solid {c.accent}; }}
+        QStatusBar {{ background: {c.panel}; color: {c.muted}; }}
+        QToolBar {{ background: {c.panel}; border-bottom: 1px solid {c.border}; spacing: 6px; padding: 2px; }}
+        QProgressBar {{ border: 1px solid {c.border}; border-radius: 3px; text-align: center; background: {c.window}; }}
+        QProgressBar::chunk {{ background: {c.accent}; }}
+    """)
+    return c

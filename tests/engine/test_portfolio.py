@@ -1,0 +1,120 @@
+"""FIFO positions, fees and P&L in exact decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from helpers import btc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.domain.enums import LiquiditySide, Side
+from app.domain.order import Fill
+from app.engine.portfolio import Portfolio
+
+D = Decimal
+_n = 0
+
+
+def fill(side: Side, qty: str, price: str, fee: str = "0", fee_asset: str = "USDT", symbol: str = "BTC/USDT") -> Fill:
+    global _n
+    _n += 1
+    return Fill(f"t{_n}", "c", "v", "sim", symbol, side, D(qty), D(price), D(fee), fee_asset, LiquiditySide.TAKER, _n)
+
+
+def pf() -> Portfolio:
+    p = Portfolio()
+    p.add_instruments({"BTC/USDT": btc()})
+    return p
+
+
+def test_fifo_sell_realizes_against_the_oldest_lot_first():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "1", "100"))
+    p.on_fill(fill(Side.BUY, "1", "200"))
+    p.on_fill(fill(Side.SELL, "1", "250"))
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.realized_pnl == D("150")  # sold the 100 lot, not the 200 one
+    assert pos.quantity == 1 and pos.avg_cost == D("200")
+
+
+def test_fees_in_quote_are_part_of_cost_and_proceeds():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "2", "100", fee="0.2"))
+    p.on_fill(fill(Side.SELL, "2", "110", fee="0.22"))
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.realized_pnl == D("20") - D("0.42")
+    assert pos.fees == D("0.42")
+    assert p.balance("sim", "USDT") == D("20") - D("0.42")
+
+
+def test_fee_in_base_reduces_the_quantity_received():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "1", "100", fee="0.001", fee_asset="BTC"))
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.quantity == D("0.999")
+    assert pos.avg_cost * pos.quantity == D("100")
+    assert p.balance("sim", "BTC") == D("0.999")
+
+
+def test_fee_in_a_third_asset_is_valued_at_its_last_price():
+    p = pf()
+    p.mark("BNB/USDT", D("500"))
+    p.on_fill(fill(Side.BUY, "1", "100", fee="0.0002", fee_asset="BNB"))
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.avg_cost == D("100.1")
+    assert p.balance("sim", "BNB") == D("-0.0002")
+
+
+def test_fee_in_an_unpriced_asset_is_kept_aside():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "1", "100", fee="0.5", fee_asset="XYZ"))
+    assert p.unpriced_fees == {"XYZ": D("0.5")}
+    assert p.position("sim", "BTC/USDT").avg_cost == D("100")
+
+
+def test_unrealized_pnl_follows_the_mark_and_equity_values_all_assets():
+    p = pf()
+    p.set_balances("sim", {})
+    p.on_fill(fill(Side.BUY, "0.5", "60000"))
+    p.mark("BTC/USDT", D("61000"))
+    assert p.position("sim", "BTC/USDT").unrealized_pnl == D("500")
+    assert p.equity("sim") == D("-30000") + D("0.5") * D("61000")
+
+
+def test_restore_from_fills_rebuilds_the_same_positions():
+    p = pf()
+    fills = [fill(Side.BUY, "1", "100", "0.1"), fill(Side.BUY, "2", "90", "0.2"), fill(Side.SELL, "1.5", "120", "0.3")]
+    for f in fills:
+        p.on_fill(f)
+    q = pf()
+    q.restore(fills)
+    assert q.position("sim", "BTC/USDT") == p.position("sim", "BTC/USDT")
+    assert q.lots("sim", "BTC/USDT") == p.lots("sim", "BTC/USDT")
+
+
+qty = st.decimals(min_value=D("0.001"), max_value=D("10"), places=3)
+price = st.decimals(min_value=D("1"), max_value=D("100000"), places=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), qty, price), min_size=1, max_size=30))
+def test_fifo_pnl_adds_up_to_cash_flow_when_flat(trades):
+    """Whatever the sequence, realized + unrealized at cost equals the cash the trades moved."""
+    p = pf()
+    cash = D(0)
+    net = D(0)
+    for is_buy, q, px in trades:
+        side = Side.BUY if is_buy else Side.SELL
+        fee = (q * px * D("0.001")).quantize(D("0.00000001"))
+        p.on_fill(fill(side, str(q), str(px), str(fee)))
+        cash += (-q * px if is_buy else q * px) - fee
+        net += q if is_buy else -q
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.quantity == net
+    # Value the remaining lots at their own cost: total P&L is then exactly the realized part.
+    remaining_cost = sum((lot.quantity * lot.price for lot in p.lots("sim", "BTC/USDT")), D(0))
+    assert pos.realized_pnl == cash + remaining_cost
+    assert all(lot.quantity != 0 for lot in p.lots("sim", "BTC/USDT"))
+    signs = {lot.quantity > 0 for lot in p.lots("sim", "BTC/USDT")}
+    assert len(signs) <= 1  # never long and short lots at once
