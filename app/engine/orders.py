@@ -502,16 +502,19 @@ class OrderManager:
             if report.fill is not None:
                 self._apply_fill(o, report.fill)
                 return
-            if report.venue_order_id and o.venue_order_id is None:
+            learned_id = bool(report.venue_order_id) and o.venue_order_id is None
+            if learned_id:
                 o.venue_order_id = report.venue_order_id
             if o.status.is_final:
+                if learned_id:
+                    self._persist(o)
                 return  # a late acknowledgement of an order that is done already
             ev = report.event
             if ev is OrderEvent.ACCEPTED:
                 if o.status is OrderStatus.PENDING_NEW:
                     self._event(o, ev)
-                else:
-                    self._persist(o)
+                elif learned_id:
+                    self._persist(o)  # a repeated acknowledgement changes nothing else
             elif ev is OrderEvent.CANCEL_REJECTED:
                 if o.status is OrderStatus.PENDING_CANCEL:
                     self._event(o, ev, report.reason)

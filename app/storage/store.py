@@ -8,6 +8,8 @@ order update are written together or not at all).
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -37,6 +39,8 @@ from app.domain.portfolio import Lot
 from .models import BalanceRow, Base, CandleRow, EquityRow, FillRow, LotRow, OrderListRow, OrderRow, SettingRow
 
 APP_NAME = "AutoGrowthTrader"
+AUTOCHECKPOINT_PAGES = 20_000
+CHECKPOINT_EVERY_S = 1.0
 orders_t = OrderRow.__table__
 fills_t = FillRow.__table__
 lists_t = OrderListRow.__table__
@@ -177,6 +181,30 @@ def _list_from_row(r: Any) -> OrderList:
     )
 
 
+class _Checkpointer(threading.Thread):
+    """Copies the WAL back into the database file from its own connection, off the writer's
+    path, so a commit never waits for a checkpoint (they cost milliseconds)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="sqlite-checkpoint", daemon=True)
+        self.path = path
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error:
+            return
+        try:
+            while not self.stop.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass
+        finally:
+            conn.close()
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -198,6 +226,23 @@ class Store:
         self._upsert_setting = upsert(settings_t, ["key"])
         self._upsert_equity = upsert(equity_t, ["venue", "ts_ms"])
         self._insert_fill = self._insert(fills_t).on_conflict_do_nothing(index_elements=["venue", "trade_id"])
+        # SQLite hot path: the same upsert as plain SQL on the driver connection (SQLAlchemy's
+        # per-statement overhead is most of an order's cost). Values are converted exactly as
+        # ExactDecimal does: str(Decimal), never float.
+        self._raw: Any = None
+        self._checkpointer: _Checkpointer | None = None
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            self._checkpointer = _Checkpointer(str(engine.url.database))
+            self._checkpointer.start()
+        if engine.dialect.name == "sqlite":
+            self._raw = self._conn.connection.dbapi_connection
+            cols = [c.name for c in orders_t.columns]
+            self._order_cols = cols
+            self._order_sql = (
+                f"INSERT INTO orders ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                f"ON CONFLICT (client_order_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "client_order_id")
+            )
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -220,6 +265,9 @@ class Store:
                 cur.execute(f"PRAGMA synchronous={sync}")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA busy_timeout=5000")
+                # Checkpoints are done by a background thread (see _Checkpointer); this is the
+                # safety net should it fall behind.
+                cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
                 cur.close()
 
         from .migrate import upgrade
@@ -228,6 +276,9 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop.set()
+            self._checkpointer.join(timeout=5)
         if self._tx is not None:
             self._tx.rollback()
             self._tx = None
@@ -262,7 +313,20 @@ class Store:
 
     # -- orders -----------------------------------------------------------------------------------
     def save_order(self, order: Order) -> None:
-        self._exec(self._upsert_order, _order_values(order))
+        values = _order_values(order)
+        if self._raw is None:
+            self._exec(self._upsert_order, values)
+            return
+        row = tuple(str(v) if isinstance(v, Decimal) else v for v in (values[c] for c in self._order_cols))
+        if self._depth:
+            self._raw.execute(self._order_sql, row)
+        else:
+            try:
+                self._raw.execute(self._order_sql, row)
+                self._raw.commit()
+            except BaseException:
+                self._raw.rollback()
+                raise
 
     def _with_trade_ids(self, orders: list[Order]) -> list[Order]:
         if not orders:
