@@ -52,7 +52,7 @@ class UiContext:
         return self.session.venue.name
 
     @property
-    def orders(self):  # noqa: ANN201 - the OrderManager
+    def orders(self):  # the OrderManager
         return self.session.orders
 
     def instrument(self, symbol: str | None = None) -> Instrument | None:

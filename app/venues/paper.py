@@ -18,6 +18,7 @@ The state survives a crash of the app through ``PaperJournal``.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -179,7 +180,11 @@ class PaperVenue:
         self._handler: ReportHandler | None = None
         self._balances: dict[str, list[Decimal]] = {}  # asset -> [free, locked]
         self._open: dict[str, PaperOrder] = {}  # client id -> order
-        self._by_symbol: dict[str, list[PaperOrder]] = {}
+        # Per symbol: resting limit orders best-first per side, and untriggered stop/take-profit
+        # orders ordered by how soon the market reaches them, so a trade looks at few orders.
+        self._resting: dict[str, dict[Side, list[PaperOrder]]] = {}
+        self._rising: dict[str, list[PaperOrder]] = {}  # trigger when last >= stop (ascending)
+        self._falling: dict[str, list[PaperOrder]] = {}  # trigger when last <= stop (descending)
         self._closed: dict[str, PaperOrder] = {}
         self._fills: list[Fill] = []
         self._seq = 0
@@ -224,9 +229,7 @@ class PaperVenue:
     def _place_in_maps(self, o: PaperOrder) -> None:
         old = self._open.pop(o.client_order_id, None)
         if old is not None:
-            lst = self._by_symbol.get(old.symbol, [])
-            if old in lst:
-                lst.remove(old)
+            self._unindex(old)
         if o.status.is_final:
             self._closed[o.client_order_id] = o
             if len(self._closed) > 2 * KEEP_CLOSED:
@@ -234,7 +237,31 @@ class PaperVenue:
                     del self._closed[key]
         else:
             self._open[o.client_order_id] = o
-            self._by_symbol.setdefault(o.symbol, []).append(o)
+            self._index(o)
+
+    def _index(self, o: PaperOrder) -> None:
+        """File an open order where the matcher looks for it (no-op for one filed already)."""
+        if o.type.has_trigger and not o.triggered:
+            assert o.stop_price is not None
+            rising = (o.side is Side.BUY) == o.type.is_stop
+            lst = (self._rising if rising else self._falling).setdefault(o.symbol, [])
+            if o not in lst:
+                key = (lambda x: x.stop_price) if rising else (lambda x: -x.stop_price)  # type: ignore[operator]
+                bisect.insort(lst, o, key=key)
+        elif o.acts_as_limit and o.price is not None:
+            lst = self._resting.setdefault(o.symbol, {Side.BUY: [], Side.SELL: []})[o.side]
+            if o not in lst:
+                key = (lambda x: -x.price) if o.side is Side.BUY else (lambda x: x.price)  # type: ignore[operator]
+                bisect.insort(lst, o, key=key)
+
+    def _unindex(self, o: PaperOrder) -> None:
+        for lst in (
+            self._rising.get(o.symbol, ()),
+            self._falling.get(o.symbol, ()),
+            *self._resting.get(o.symbol, {}).values(),
+        ):
+            if o in lst:
+                lst.remove(o)  # type: ignore[union-attr]
 
     def _commit(self, step: _Step) -> None:
         """Persist a step (one journal line), then tell the order manager."""
@@ -317,13 +344,11 @@ class PaperVenue:
     def on_trade(self, trade: Trade) -> None:
         self._now_ms = max(self._now_ms, trade.ts_ms)
         self._last[trade.symbol] = trade.price
-        orders = self._by_symbol.get(trade.symbol)
-        if not orders:
-            return
         step = _Step()
-        self._check_triggers(orders, trade.price, step)
+        self._check_triggers(trade.symbol, trade.price, step)
         self._fill_resting(trade, step)
-        self._commit(step)
+        if step.orders or step.reports:
+            self._commit(step)
 
     def on_bar(self, bar: Bar) -> None:
         """Replay a bar as trades along the intra-bar path (see the module docstring)."""
@@ -551,6 +576,7 @@ class PaperVenue:
                 if lvl.price == o.price:
                     o.queue_ahead = lvl.quantity
                     break
+        self._index(o)
         step.orders[o.client_order_id] = o
 
     def _fill(self, o: PaperOrder, inst: Instrument, qty: Decimal, px: Decimal, liq: LiquiditySide, step: _Step) -> bool:
@@ -614,31 +640,43 @@ class PaperVenue:
         if report and status is OrderStatus.EXPIRED:
             step.reports.append(self._report(o, OrderEvent.EXPIRED, reason=reason))
         if status.is_final:
-            lst = self._by_symbol.get(o.symbol)
-            if lst and o in lst:
-                lst.remove(o)
+            self._unindex(o)
 
-    def _check_triggers(self, orders: list[PaperOrder], last: Decimal, step: _Step) -> None:
-        for o in list(orders):
-            if o.triggered or not o.type.has_trigger or o.stop_price is None or o.status.is_final:
+    def _check_triggers(self, symbol: str, last: Decimal, step: _Step) -> None:
+        fired: list[PaperOrder] = []
+        rising = self._rising.get(symbol)
+        while rising and rising[0].stop_price <= last:  # type: ignore[operator]
+            fired.append(rising.pop(0))
+        falling = self._falling.get(symbol)
+        while falling and falling[0].stop_price >= last:  # type: ignore[operator]
+            fired.append(falling.pop(0))
+        for o in fired:
+            if o.status.is_final:
                 continue
-            above = (o.side is Side.BUY) == o.type.is_stop
-            if (above and last >= o.stop_price) or (not above and last <= o.stop_price):
-                o.triggered = True
-                step.orders[o.client_order_id] = o
-                step.reports.append(self._report(o, OrderEvent.TRIGGERED))
-                inst = self.instruments[o.symbol]
-                self._execute(o, inst, step)
+            o.triggered = True
+            step.orders[o.client_order_id] = o
+            step.reports.append(self._report(o, OrderEvent.TRIGGERED))
+            self._execute(o, self.instruments[o.symbol], step)
 
     def _fill_resting(self, trade: Trade, step: _Step) -> None:
+        sides = self._resting.get(trade.symbol)
+        if not sides:
+            return
         inst = self.instruments.get(trade.symbol)
         if inst is None:
             return
         volume = trade.quantity
-        resting = [o for o in self._by_symbol.get(trade.symbol, ()) if o.acts_as_limit and o.price is not None]
-        # Best-priced first: a buy at a higher price would have been filled first.
-        resting.sort(key=lambda o: (-o.price if o.side is Side.BUY else o.price, o.created_ms))  # type: ignore[operator]
-        for o in resting:
+        # Buys priced at or above the trade, sells at or below it, best price (then oldest) first.
+        candidates: list[PaperOrder] = []
+        for o in sides[Side.BUY]:
+            if o.price < trade.price:  # type: ignore[operator]
+                break
+            candidates.append(o)
+        for o in sides[Side.SELL]:
+            if o.price > trade.price:  # type: ignore[operator]
+                break
+            candidates.append(o)
+        for o in candidates:
             if volume <= 0:
                 break
             assert o.price is not None
