@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import logging.handlers
 import signal
 import sys
 from datetime import UTC, datetime
@@ -21,7 +22,14 @@ from app.domain.market import BookSnapshot, Trade
 from app.domain.money import fmt
 from app.domain.order import OrderRequest
 from app.domain.order_list import BracketRequest, OcoRequest
-from app.engine.events import ActivityLogged, FillReceived, OrderDenied, OrderUpdated, ReconciliationDone
+from app.engine.events import (
+    ActivityLogged,
+    FillReceived,
+    OrderDenied,
+    OrderListUpdated,
+    OrderUpdated,
+    ReconciliationDone,
+)
 from app.engine.session import TradingSession
 from app.storage import Store, default_data_dir
 from app.venues.demo import DemoMarket
@@ -65,6 +73,7 @@ class ConsolePrinter:
         bus.subscribe(OrderDenied, self.on_denied)
         bus.subscribe(ActivityLogged, self.on_activity)
         bus.subscribe(ReconciliationDone, self.on_reconciled)
+        bus.subscribe(OrderListUpdated, self.on_list)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -99,6 +108,12 @@ class ConsolePrinter:
     def on_activity(self, e: ActivityLogged) -> None:
         if e.level != "info":
             self.say(f"{e.level.upper()}: {e.message}")
+
+    def on_list(self, e: OrderListUpdated) -> None:
+        ol = e.order_list
+        legs = ", ".join(x for x in (ol.entry_id, ol.limit_id, ol.stop_id) if x)
+        note = f" ({ol.note})" if ol.note else ""
+        self.say(f"LIST  {ol.kind.value.upper()} {ol.list_id} {ol.symbol} → {ol.status.value}{note}; legs {legs}")
 
     def on_reconciled(self, e: ReconciliationDone) -> None:
         self.say(f"Reconciled {e.venue}: {len(e.changes)} change(s)")
@@ -187,6 +202,18 @@ def _print_summary(session: TradingSession, printer: ConsolePrinter) -> None:
                 f"{fmt(pf.equity(v).quantize(Decimal('0.01')))} USDT")
 
 
+def setup_logging(data_dir: Path) -> Path:
+    """The full log goes to a file in the data folder; the console shows only errors."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "autogrowth.log"
+    file = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console = logging.StreamHandler()
+    console.setLevel(logging.ERROR)
+    logging.basicConfig(level=logging.INFO, handlers=[file, console], force=True)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autogrowth", description="AutoGrowth Trader")
     sub = parser.add_subparsers(dest="command")
@@ -199,10 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default=None)
     demo.add_argument("--db", default=None, help="database URL (default: SQLite in the data folder)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command in (None, "demo"):
         if args.command is None:
             args = demo.parse_args(["--headless"])
+        setup_logging(Path(args.data_dir) if args.data_dir else default_data_dir())
         return asyncio.run(run_demo(args))
     parser.print_help()
     return 2
