@@ -53,7 +53,10 @@ async def trade_forever(workdir: Path, seed: int) -> None:
         fd, f"O {e.order.client_order_id} {e.order.status.value} {e.order.filled_qty}\n".encode()))
     bus.subscribe(FillReceived, lambda e: os.write(fd, f"F {e.fill.trade_id} {e.fill.client_order_id}\n".encode()))
     price_file = workdir / "price"
-    mid = D(price_file.read_text()) if price_file.exists() else D("60000")
+    try:
+        mid = D(price_file.read_text())
+    except (OSError, ArithmeticError):
+        mid = D("60000")
 
     def tick(n: int) -> None:
         nonlocal mid
@@ -75,8 +78,10 @@ async def trade_forever(workdir: Path, seed: int) -> None:
     while True:
         n += 1
         tick(n)
-        if n % 50 == 0:
-            price_file.write_text(str(mid))
+        if n % 50 == 0:  # atomically: this process is killed at random moments
+            tmp = price_file.with_suffix(".tmp")
+            tmp.write_text(str(mid))
+            os.replace(tmp, price_file)
         r = rng.random()
         q = D(rng.choice(["0.01", "0.02", "0.05", "0.1"]))
         side = Side.BUY if rng.random() < 0.5 else Side.SELL
