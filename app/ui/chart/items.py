@@ -152,3 +152,53 @@ class VolumeItem(_VisibleItem):
             if mask.any():
                 p.setBrush(pg.mkBrush(color))
                 p.drawPath(_boxes(idx[mask], np.zeros(int(mask.sum())), v[mask], 0.35))
+
+
+class LineItem(pg.GraphicsObject):
+    """An indicator line over bar indices that draws only its visible part, at most about two
+    points per pixel (a moving average is smooth, so striding loses nothing visible)."""
+
+    def __init__(self, color: str) -> None:
+        super().__init__()
+        self.y = np.empty(0)
+        self.pen = QPen(QColor(color))
+        self.pen.setWidth(1)  # one-pixel cosmetic lines take the rasterizer's fast path
+        self.pen.setCosmetic(True)
+
+    def set_y(self, y: np.ndarray) -> None:
+        self.y = y
+        self.prepareGeometryChange()
+        self.update()
+
+    @property
+    def yData(self) -> np.ndarray:  # noqa: N802 - same name as pyqtgraph's PlotDataItem
+        return self.y
+
+    def boundingRect(self) -> QRectF:
+        vb = self.getViewBox()
+        if vb is None or len(self.y) == 0:
+            return QRectF()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        return QRectF(x0 - 1, y0, x1 - x0 + 2, y1 - y0)
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        vb = self.getViewBox()
+        if vb is None or len(self.y) == 0:
+            return
+        (x0, x1), _ = vb.viewRange()
+        i0 = max(0, int(np.floor(x0)) - 1)
+        i1 = min(len(self.y) - 1, int(np.ceil(x1)) + 1)
+        if i1 <= i0:
+            return
+        step = max(1, int((i1 - i0) / max(1.0, vb.width()) / 2))
+        idx = np.arange(i0, i1 + 1, step)
+        y = self.y[idx]
+        ok = np.isfinite(y)
+        if ok.sum() < 2:
+            return
+        connect = (ok[:-1] & ok[1:]).astype(np.int32)
+        connect = np.append(connect, 0)
+        yy = np.where(ok, y, 0.0)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setPen(self.pen)
+        p.drawPath(pg.arrayToQPath(idx.astype(float), yy, connect=connect, finiteCheck=False))
