@@ -32,6 +32,11 @@ class OrderDenied:
     message: str
     params: dict[str, str] = field(default_factory=dict)
     field: str = ""
+    template: str = ""  # the English text with {placeholders}: the UI translates it
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            object.__setattr__(self, "template", self.message)
 
 
 @dataclass(frozen=True, slots=True)

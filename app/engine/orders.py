@@ -285,7 +285,7 @@ class OrderManager:
         return problems
 
     def _deny(self, request: object, p: Problem | Denial) -> None:
-        self.bus.publish(OrderDenied(request, p.key, p.message, dict(p.params), p.field))
+        self.bus.publish(OrderDenied(request, p.key, p.message, dict(p.params), p.field, p.template))
         self._log("warning", f"Order refused: {p.message}")
 
     def _gate(self, req: OrderRequest) -> Instrument | None:
@@ -663,6 +663,26 @@ class OrderManager:
             return True
         return await self._cancel_order(o, reason)
 
+    async def modify(self, client_order_id: str, *, price: Decimal | None = None,
+                     stop_price: Decimal | None = None) -> Order | None:
+        """Move a working order to a new price: cancel it, then place the rest at the new price
+        (cancel/replace, as exchanges without amend do). Orders in an OCO or bracket are moved
+        by cancelling the group, so this refuses them."""
+        o = self._open.get(client_order_id)
+        if o is None or o.list_id is not None:
+            return None
+        req = replace(o.to_request(), client_order_id=None, quantity=o.remaining,
+                      price=price if price is not None else o.price,
+                      stop_price=stop_price if stop_price is not None else o.stop_price)
+        inst = self.instruments.get((o.venue, o.symbol))
+        problems = validate_request(req, inst, self.last_price(o.venue, o.symbol)) if inst else []
+        if problems:
+            self._deny(req, problems[0])
+            return None
+        if not await self._cancel_order(o, "moved to a new price"):
+            return None
+        return await self.submit(req)
+
     async def cancel_list(self, list_id: str, reason: str = "cancelled by user") -> None:
         ol = self._lists.get(list_id)
         if ol is None:
@@ -760,6 +780,8 @@ class OrderManager:
     def check_daily_loss(self) -> None:
         """Called on a timer: track P&L since the day started; at the limit, only reduce."""
         now = self.clock.now_ms()
+        if not all(self.portfolio.equity_known(v) for v in self.ready):
+            return  # some holding has no price yet: the day's starting equity would be wrong
         equity = sum((self.portfolio.equity(v) for v in self.ready), ZERO)
         day = day_start_ms(now)
         if self.risk._day != day:

@@ -163,6 +163,10 @@ class Portfolio:
                 total += amount * px
         return total
 
+    def equity_known(self, venue: str) -> bool:
+        """True once every asset held has a price: before that, equity would be understated."""
+        return all(self.price_of(a) is not None for a, amt in self.balances.get(venue, {}).items() if amt)
+
     def realized_pnl(self, venue: str | None = None) -> Decimal:
         return sum((b.realized for (v, _), b in self._books.items() if venue is None or v == venue), ZERO)
 

@@ -54,7 +54,7 @@ class TradingSession:
             await asyncio.sleep(1.0)
             self.orders.check_daily_loss()
             now = self.clock.monotonic()
-            if now - last_equity >= EQUITY_EVERY_S:
+            if now - last_equity >= EQUITY_EVERY_S and self.portfolio.equity_known(self.venue.name):
                 last_equity = now
                 eq = self.portfolio.equity(self.venue.name)
                 ts = self.clock.now_ms()

@@ -3,6 +3,8 @@ Warm-up values are NaN."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -67,7 +69,7 @@ def vwap(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarra
             return np.where(cv > 0, np.cumsum(pv) / cv, np.nan)
     out = np.empty(len(tp))
     bounds = [*sorted(set(int(s) for s in session_starts) | {0}), len(tp)]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         cv = np.cumsum(vol[a:b])
         with np.errstate(invalid="ignore", divide="ignore"):
             out[a:b] = np.where(cv > 0, np.cumsum(pv[a:b]) / cv, np.nan)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.domain.market import Bar, BookSnapshot, Trade
+from app.engine.alerts import AlertsChanged, Notification
 from app.engine.bus import EventBus
 from app.engine.events import (
     ActivityLogged,
@@ -37,6 +38,8 @@ class EngineBridge(QObject):
     equityPoint = Signal(object)  # EquityPoint
     activity = Signal(object)  # ActivityLogged
     reconciled = Signal(object)  # ReconciliationDone
+    notification = Signal(object)  # Notification (alert fired, fill, rejection)
+    alertsChanged = Signal(object)  # AlertsChanged
 
     def __init__(self, bus: EventBus, parent: QObject | None = None, frame_ms: int = FRAME_MS) -> None:
         super().__init__(parent)
@@ -58,6 +61,8 @@ class EngineBridge(QObject):
             bus.subscribe(EquityPoint, self.equityPoint.emit),
             bus.subscribe(ActivityLogged, self.activity.emit),
             bus.subscribe(ReconciliationDone, self.reconciled.emit),
+            bus.subscribe(Notification, self.notification.emit),
+            bus.subscribe(AlertsChanged, self.alertsChanged.emit),
         ]
         self._timer = QTimer(self)
         self._timer.setInterval(frame_ms)

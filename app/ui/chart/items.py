@@ -55,7 +55,7 @@ class _VisibleItem(pg.GraphicsObject):
         s = self.series
         if vb is None or s.n == 0:
             return 0, -1, 1.0
-        (x0, x1), _ = vb.viewRange()
+        (x0, x1), _yr = vb.viewRange()
         width_px = max(1.0, vb.width())
         i0 = max(0, int(np.floor(x0)))
         i1 = min(s.n - 1, int(np.ceil(x1)))
@@ -171,7 +171,7 @@ class LineItem(pg.GraphicsObject):
         self.update()
 
     @property
-    def yData(self) -> np.ndarray:  # noqa: N802 - same name as pyqtgraph's PlotDataItem
+    def yData(self) -> np.ndarray:
         return self.y
 
     def boundingRect(self) -> QRectF:
@@ -185,7 +185,7 @@ class LineItem(pg.GraphicsObject):
         vb = self.getViewBox()
         if vb is None or len(self.y) == 0:
             return
-        (x0, x1), _ = vb.viewRange()
+        (x0, x1), _yr = vb.viewRange()
         i0 = max(0, int(np.floor(x0)) - 1)
         i1 = min(len(self.y) - 1, int(np.ceil(x1)) + 1)
         if i1 <= i0:

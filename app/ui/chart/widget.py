@@ -38,7 +38,7 @@ class TimeAxis(pg.AxisItem):
         super().__init__(orientation="bottom")
         self.series = series
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         s = self.series
         out = []
         span_ms = 0
@@ -48,7 +48,7 @@ class TimeAxis(pg.AxisItem):
             span_ms = abs(int(s.t[i_b]) - int(s.t[i_a]))
         fmt = "%H:%M" if span_ms < 2 * 86_400_000 else "%m-%d %H:%M" if span_ms < 20 * 86_400_000 else "%Y-%m-%d"
         for v in values:
-            i = int(round(v))
+            i = round(v)
             if 0 <= i < s.n:
                 out.append(datetime.fromtimestamp(int(s.t[i]) / 1000, tz=UTC).strftime(fmt))
             else:
@@ -171,7 +171,7 @@ class ChartWidget(QWidget):
         self.last_line.setValue(c)
         if appended and self.follow_live:
             vb = self.price_plot.getViewBox()
-            (x0, x1), _ = vb.viewRange()
+            (x0, x1), _yr = vb.viewRange()
             vb.setXRange(x0 + 1, x1 + 1, padding=0)
         self.candles.update()
         self.volume.update()
@@ -193,11 +193,11 @@ class ChartWidget(QWidget):
         self.price_plot.getViewBox().setXRange(-1, self.series.n + 1, padding=0)
 
     def visible_bars(self) -> tuple[int, int]:
-        (x0, x1), _ = self.price_plot.getViewBox().viewRange()
+        (x0, x1), _yr = self.price_plot.getViewBox().viewRange()
         return max(0, int(np.floor(x0))), min(self.series.n - 1, int(np.ceil(x1)))
 
     def _x_changed(self, *_: object) -> None:
-        (x0, x1), _ = self.price_plot.getViewBox().viewRange()
+        (_x0, x1), _yr = self.price_plot.getViewBox().viewRange()
         self.follow_live = x1 >= self.series.n - 1
         self._autorange_y()
 
@@ -213,7 +213,15 @@ class ChartWidget(QWidget):
         if mm is None:
             return
         lo, hi = mm
-        pad = (hi - lo) * 0.06 or max(abs(hi) * 0.001, self.tick)
+        # Keep the user's nearby orders and position in view (not ones far away).
+        span = hi - lo
+        extra = [ln.value() for ln in self._order_lines.values()]
+        if self.position_line.isVisible():
+            extra.append(self.position_line.value())
+        for v in extra:
+            if lo - span <= v <= hi + span:
+                lo, hi = min(lo, v), max(hi, v)
+        pad = (hi - lo) * 0.08 or max(abs(hi) * 0.001, self.tick)
         self.price_plot.getViewBox().setYRange(lo - pad, hi + pad, padding=0)
         vmax = self.series.vmax_range(i0, i1)
         self.volume_plot.getViewBox().setYRange(0, vmax * 1.1 if vmax > 0 else 1, padding=0)
@@ -228,9 +236,9 @@ class ChartWidget(QWidget):
                         m = float(np.abs(vals).max()) or 1.0
                         plot.getViewBox().setYRange(-m * 1.1, m * 1.1, padding=0)
 
-    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, e: QKeyEvent) -> None:
         vb = self.price_plot.getViewBox()
-        (x0, x1), _ = vb.viewRange()
+        (x0, x1), _yr = vb.viewRange()
         w = x1 - x0
         key = e.key()
         if key == Qt.Key.Key_Left:
@@ -256,7 +264,7 @@ class ChartWidget(QWidget):
         pt = vb.mapSceneToView(pos)
         self.vline.setPos(pt.x())
         self.hline.setPos(pt.y())
-        self.readout.setText(self.readout_text(int(round(pt.x())), pt.y()))
+        self.readout.setText(self.readout_text(round(pt.x()), pt.y()))
 
     def readout_text(self, i: int, price: float | None = None) -> str:
         s = self.series
@@ -352,7 +360,7 @@ class ChartWidget(QWidget):
                 item = pg.InfiniteLine(angle=0, movable=ln.draggable,
                                        pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
                                        hoverPen=pg.mkPen(color, width=3),
-                                       label=ln.label, labelOpts={"position": 0.08, "color": color, "fill": (0, 0, 0, 120),
+                                       label=ln.label, labelOpts={"position": 0.35, "color": color, "fill": (0, 0, 0, 120),
                                                                    "anchors": [(0, 1), (0, 1)]})
                 item.client_order_id = ln.client_order_id  # type: ignore[attr-defined]
                 item.sigPositionChangeFinished.connect(self._line_released)
@@ -363,6 +371,7 @@ class ChartWidget(QWidget):
             item.blockSignals(False)
             item.label.setFormat(ln.label)
             item.setMovable(ln.draggable)
+        self._schedule_autorange()
 
     def order_line(self, client_order_id: str) -> pg.InfiniteLine | None:
         return self._order_lines.get(client_order_id)

@@ -1,0 +1,407 @@
+"""The trading window: chart in the middle, ticket/book/trades on the right, orders, portfolio,
+risk, alerts and activity in docks; a status bar with connection, latency and the mode badge."""
+
+from __future__ import annotations
+
+import base64
+import time
+from decimal import Decimal
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QCompleter,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSystemTrayIcon,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app import i18n
+from app.domain.market import Bar, Trade
+from app.domain.order import Fill, Order
+from app.engine.alerts import Notification
+from app.i18n import _, fmt_decimal
+from app.security.credentials import CredentialStore
+
+from . import theme
+from .chart import ChartWidget, OrderLine
+from .context import UiContext
+from .panels.activity import ActivityPanel
+from .panels.alerts import AlertsPanel
+from .panels.book import BookPanel, TradesPanel
+from .panels.orders import OrdersPanel
+from .panels.portfolio import PortfolioPanel
+from .panels.risk import RiskPanel
+from .panels.ticket import OrderTicket
+from .settings_dialog import SettingsDialog
+from .words import order_type_text, side_text
+
+TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+HISTORY_BARS = 1500
+
+
+# Initial sizes (width, height): docks open at their content's size hint.
+DOCK_SIZES = {"ticket": (400, 330), "book": (400, 440), "trades": (400, 440), "orders": (900, 230),
+              "portfolio": (900, 230), "risk": (900, 230), "alerts": (900, 230), "activity": (900, 230)}
+
+
+class _Sized(QWidget):
+    """Holds a panel and tells the dock layout the size the panel should start at."""
+
+    def __init__(self, inner: QWidget, w: int, h: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self._hint = QSize(w, h)
+        # A scroll area, so a tall panel (risk, alerts) cannot force its dock area to grow.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(scroll)
+
+    def sizeHint(self) -> QSize:
+        return self._hint
+
+
+class ChartPanel(QWidget):
+    """The chart with its indicator switches."""
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.chart = ChartWidget()
+        self.buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 0)
+        for name, label in (("sma", "SMA 20"), ("ema", "EMA 50"), ("bollinger", "BB 20"), ("vwap", "VWAP"),
+                            ("rsi", "RSI 14"), ("macd", "MACD")):
+            b = QToolButton()
+            b.setText(label)
+            b.setCheckable(True)
+            b.toggled.connect(lambda on, n=name: self.chart.set_indicator(n, on))
+            bar.addWidget(b)
+            self.buttons[name] = b
+        bar.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(self.chart, 1)
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, ctx: UiContext, *, theme_name: str = "dark", data_dir: str = "") -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.theme_name = theme_name
+        self.data_dir = data_dir
+        self.creds = CredentialStore()
+        self.setObjectName("MainWindow")
+        self.resize(1600, 980)
+        self.chart_panel = ChartPanel(ctx)
+        self.chart = self.chart_panel.chart
+        self.chart_panel.setMinimumHeight(300)
+        self.setCentralWidget(self.chart_panel)
+        self.ticket = OrderTicket(ctx)
+        self.book = BookPanel(ctx)
+        self.trades = TradesPanel(ctx)
+        self.orders = OrdersPanel(ctx)
+        self.portfolio = PortfolioPanel(ctx)
+        self.risk = RiskPanel(ctx)
+        self.alerts = AlertsPanel(ctx)
+        self.activity = ActivityPanel(ctx)
+        self.docks: dict[str, QDockWidget] = {}
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self._dock("ticket", self.ticket, right)
+        self._dock("book", self.book, right)
+        self._dock("trades", self.trades, right)
+        self.tabifyDockWidget(self.docks["book"], self.docks["trades"])
+        self.docks["book"].raise_()
+        self._dock("orders", self.orders, bottom)
+        self._dock("portfolio", self.portfolio, bottom)
+        self._dock("risk", self.risk, bottom)
+        self._dock("alerts", self.alerts, bottom)
+        self._dock("activity", self.activity, bottom)
+        for name in ("portfolio", "risk", "alerts", "activity"):
+            self.tabifyDockWidget(self.docks["orders"], self.docks[name])
+        self.docks["orders"].raise_()
+        self._toolbar()
+        self._statusbar()
+        self._wire()
+        self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
+        if self.tray is not None:
+            self.tray.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_ComputerIcon))
+            self.tray.show()
+        self._unlisten = i18n.on_language_changed(lambda _l: self.retranslate())
+        self.restore_layout()
+        self.retranslate()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        d = QDockWidget(self)
+        d.setObjectName(f"dock_{name}")
+        d.setWidget(_Sized(widget, *DOCK_SIZES[name]))
+        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, d)
+        self.docks[name] = d
+
+    def _toolbar(self) -> None:
+        tb = QToolBar()
+        tb.setObjectName("main_toolbar")
+        tb.setMovable(False)
+        self.addToolBar(tb)
+        self.venue_label = QLabel()
+        tb.addWidget(self.venue_label)
+        self.symbol = QComboBox()
+        self.symbol.setEditable(True)
+        self.symbol.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.symbol.setMinimumWidth(140)
+        syms = sorted({s for (v, s) in self.ctx.orders.instruments if v == self.ctx.venue})
+        self.symbol.addItems(syms)
+        completer = QCompleter(syms, self.symbol)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.symbol.setCompleter(completer)
+        self.symbol.setCurrentText(self.ctx.selection.symbol)
+        self.symbol.activated.connect(lambda _i: self.ctx.selection.set_symbol(self.symbol.currentText()))
+        tb.addWidget(self.symbol)
+        self.tf_group = QActionGroup(self)
+        self.tf_actions: dict[str, QAction] = {}
+        for tf in TIMEFRAMES:
+            a = QAction(tf, self)
+            a.setCheckable(True)
+            a.setChecked(tf == self.ctx.selection.timeframe)
+            a.triggered.connect(lambda _c=False, t=tf: self.ctx.selection.set_timeframe(t))
+            self.tf_group.addAction(a)
+            tb.addAction(a)
+            self.tf_actions[tf] = a
+        tb.addSeparator()
+        self.last_label = QLabel()
+        self.last_label.setMinimumWidth(140)
+        tb.addWidget(self.last_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy())
+        tb.addWidget(spacer)
+        self.theme_action = QAction(self)
+        self.theme_action.triggered.connect(self.toggle_theme)
+        tb.addAction(self.theme_action)
+        self.lang_combo = QComboBox()
+        for code, name in i18n.LANGUAGES.items():
+            self.lang_combo.addItem(name, code)
+        self.lang_combo.setCurrentIndex(self.lang_combo.findData(i18n.language()))
+        self.lang_combo.currentIndexChanged.connect(lambda _i: self.set_language(self.lang_combo.currentData()))
+        tb.addWidget(self.lang_combo)
+        self.settings_action = QAction(self)
+        self.settings_action.triggered.connect(self.open_settings)
+        tb.addAction(self.settings_action)
+
+    def _statusbar(self) -> None:
+        sb = self.statusBar()
+        self.conn_label = QLabel()
+        self.latency_label = QLabel()
+        self.mode_badge = QLabel()
+        self.mode_badge.setObjectName("mode_badge")
+        sb.addPermanentWidget(self.conn_label)
+        sb.addPermanentWidget(self.latency_label)
+        sb.addPermanentWidget(self.mode_badge)
+        self._last_data = 0.0
+        self._latency_ms: float | None = None
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start()
+
+    def _wire(self) -> None:
+        b, sel = self.ctx.bridge, self.ctx.selection
+        b.barUpdated.connect(self.on_bar)
+        b.tradesUpdated.connect(self.on_trades)
+        b.orderUpdated.connect(lambda _o: self.refresh_order_lines())
+        b.fillReceived.connect(self.on_fill)
+        b.notification.connect(self.on_notification)
+        b.reconciled.connect(lambda e: self.statusBar().showMessage(
+            _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000))
+        sel.symbolChanged.connect(lambda _s: self.load_history())
+        sel.timeframeChanged.connect(lambda _t: self.load_history())
+        self.chart.priceClicked.connect(lambda p: sel.priceClicked.emit(Decimal(str(p))))
+        self.chart.orderLineMoved.connect(self.on_line_moved)
+        QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
+        QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
+
+    # -- data -------------------------------------------------------------------------------------
+    @asyncSlot()
+    async def load_history(self) -> None:
+        sel = self.ctx.selection
+        inst = self.ctx.instrument()
+        bars = await self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS)
+        self.chart.set_bars(bars, float(inst.tick_size) if inst else 0.01)
+        for f in self.ctx.session.store.load_fills(venue=self.ctx.venue, symbol=sel.symbol)[-500:]:
+            self.chart.add_fill_marker(f.ts_ms, float(f.price), f.side.value)
+        self.refresh_order_lines()
+        self.symbol.setCurrentText(sel.symbol)
+        for tf, a in self.tf_actions.items():
+            a.setChecked(tf == sel.timeframe)
+        self.ticket.retranslate()
+
+    def on_bar(self, bar: Bar) -> None:
+        sel = self.ctx.selection
+        if bar.symbol == sel.symbol and bar.timeframe == sel.timeframe:
+            self.chart.update_from_bar(bar)
+
+    def on_trades(self, symbol: str, trades: list[Trade]) -> None:
+        self._last_data = time.monotonic()
+        if trades:
+            self._latency_ms = max(0.0, time.time() * 1000 - trades[-1].ts_ms)
+        if symbol == self.ctx.selection.symbol and trades:
+            inst = self.ctx.instrument()
+            t = trades[-1]
+            self.last_label.setText(f"{symbol}  {fmt_decimal(t.price, inst.price_decimals if inst else 2)}")
+            self._update_position()
+
+    def on_fill(self, fill: Fill, _order: Order) -> None:
+        if fill.symbol == self.ctx.selection.symbol:
+            self.chart.add_fill_marker(fill.ts_ms, float(fill.price), fill.side.value)
+        self._update_position()
+
+    def _update_position(self) -> None:
+        p = self.ctx.session.portfolio.position(self.ctx.venue, self.ctx.selection.symbol)
+        if p.quantity:
+            self.chart.set_position(float(p.avg_cost), float(p.quantity),
+                                    _("P&L {pnl}").format(pnl=fmt_decimal(p.unrealized_pnl, 2)))
+        else:
+            self.chart.set_position(None, 0.0, "")
+
+    def refresh_order_lines(self) -> None:
+        lines = []
+        for o in self.ctx.orders.open_orders(self.ctx.venue, self.ctx.selection.symbol):
+            px = o.price if o.price is not None else o.stop_price
+            if o.type.value == "trailing_stop":
+                px = o.trailing_trigger()
+            if px is None:
+                continue
+            label = f"{side_text(o.side)} {order_type_text(o.type)} {fmt_decimal(o.remaining)} @ {fmt_decimal(px)}"
+            lines.append(OrderLine(o.client_order_id, o.side.value, label, float(px),
+                                   draggable=o.list_id is None and o.type.value != "trailing_stop"))
+        self.chart.set_order_lines(lines)
+
+    @asyncSlot(str, float)
+    async def on_line_moved(self, client_order_id: str, price: float) -> None:
+        o = self.ctx.orders.get(client_order_id)
+        inst = self.ctx.instrument()
+        if o is None or not o.is_open or inst is None:
+            self.refresh_order_lines()
+            return
+        new = inst.round_price(Decimal(str(price)))
+        old = o.price if o.price is not None else o.stop_price
+        answer = QMessageBox.question(self, _("Move order"), _("Move {side} {type} {qty} from {old} to {new}?").format(
+            side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining),
+            old=fmt_decimal(old or Decimal(0)), new=fmt_decimal(new)))
+        if answer == QMessageBox.StandardButton.Yes:
+            if o.price is not None:
+                await self.ctx.orders.modify(client_order_id, price=new)
+            else:
+                await self.ctx.orders.modify(client_order_id, stop_price=new)
+        self.refresh_order_lines()
+
+    def on_notification(self, n: Notification) -> None:
+        self.statusBar().showMessage(f"{_(n.title)}: {n.message}", 10_000)
+        if n.kind in ("alert", "rejection"):
+            QApplication.beep()
+            if self.tray is not None:
+                self.tray.showMessage(_(n.title), n.message)
+
+    def _update_status(self) -> None:
+        fresh = time.monotonic() - self._last_data < 5 if self._last_data else False
+        venue = self.ctx.venue
+        c = theme.colors()
+        self.conn_label.setText(("● " + _("{venue}: connected") if fresh else "● " + _("{venue}: waiting for data"))
+                                .format(venue=venue))
+        self.conn_label.setStyleSheet(f"color: {c.buy if fresh else c.warning};")
+        self.latency_label.setText(_("latency {ms} ms").format(ms=int(self._latency_ms))
+                                   if self._latency_ms is not None and self.ctx.mode == "live" else "")
+
+    # -- look and language -----------------------------------------------------------------------
+    def retranslate(self) -> None:
+        titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"), "orders": _("Orders"),
+                  "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
+        for name, d in self.docks.items():
+            d.setWindowTitle(titles[name])
+        mode = self.ctx.mode
+        self.setWindowTitle(f"AutoGrowth Trader — {mode.upper()}")
+        c = theme.colors()
+        badge = {"demo": (_("DEMO"), c.demo), "paper": (_("PAPER"), c.paper), "live": (_("LIVE"), c.live)}[mode]
+        self.mode_badge.setText(f"  {badge[0]}  ")
+        self.mode_badge.setStyleSheet(f"background: {badge[1]}; color: white; font-weight: 800; padding: 2px 10px;"
+                                      "border-radius: 3px;")
+        self.venue_label.setText(" " + _("Venue: {venue}").format(venue=self.ctx.venue) + " ")
+        self.theme_action.setText(_("Light theme") if self.theme_name == "dark" else _("Dark theme"))
+        self.settings_action.setText(_("Settings"))
+        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts):
+            panel.retranslate()
+        self._update_status()
+
+    def set_language(self, code: str) -> None:
+        if code and code != i18n.language():
+            i18n.set_language(code)
+            self.ctx.session.store.set_setting("ui.language", code)
+
+    def toggle_theme(self) -> None:
+        self.apply_theme("light" if self.theme_name == "dark" else "dark")
+
+    def apply_theme(self, name: str) -> None:
+        self.theme_name = name
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, name)
+        self.chart.set_theme(name)
+        self.ctx.session.store.set_setting("ui.theme", name)
+        self.retranslate()
+
+    def open_settings(self) -> None:
+        dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds)
+        if dlg.exec():
+            self.apply_theme(dlg.theme.currentData())
+            self.lang_combo.setCurrentIndex(self.lang_combo.findData(dlg.language.currentData()))
+
+    # -- layout -----------------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        self.ctx.session.store.set_setting("ui.window", {
+            "geometry": base64.b64encode(bytes(self.saveGeometry().data())).decode(),
+            "state": base64.b64encode(bytes(self.saveState().data())).decode(),
+            "indicators": [n for n, b in self.chart_panel.buttons.items() if b.isChecked()],
+            "symbol": self.ctx.selection.symbol, "timeframe": self.ctx.selection.timeframe,
+        })
+
+    def restore_layout(self) -> None:
+        saved = self.ctx.session.store.get_setting("ui.window")
+        if not saved:
+            return
+        self.restoreGeometry(QByteArray(base64.b64decode(saved["geometry"])))
+        self.restoreState(QByteArray(base64.b64decode(saved["state"])))
+        for n in saved.get("indicators", []):
+            if n in self.chart_panel.buttons:
+                self.chart_panel.buttons[n].setChecked(True)
+
+    def closeEvent(self, e: QCloseEvent) -> None:
+        self.save_layout()
+        self._unlisten()
+        super().closeEvent(e)
+        self.closed.emit()
+
+

@@ -1,0 +1,1 @@
+"""The window's panels; each takes the ``UiContext`` and subscribes to the bridge."""

@@ -1,0 +1,122 @@
+"""Portfolio: balances, positions with average cost and P&L, allocation, and the equity curve."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from app.domain.portfolio import Position
+from app.engine.events import EquityPoint
+from app.i18n import _, fmt_decimal
+
+from ..context import UiContext
+from ..models import Column, RowsModel
+from ..theme import colors
+
+ZERO = Decimal(0)
+
+
+def _pnl_color(v: Decimal) -> str | None:
+    return colors().buy if v > 0 else colors().sell if v < 0 else None
+
+
+def _view(model: RowsModel) -> QTableView:
+    v = QTableView()
+    v.setModel(model)
+    v.verticalHeader().setVisible(False)
+    v.verticalHeader().setDefaultSectionSize(22)
+    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    v.setShowGrid(False)
+    return v
+
+
+class PortfolioPanel(QWidget):
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        pf = ctx.session.portfolio
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.balances = RowsModel([
+            Column(lambda: _("Asset"), lambda r: r[0]),
+            Column(lambda: _("Total"), lambda r: fmt_decimal(r[1]), True),
+            Column(lambda: _("Available"), lambda r: fmt_decimal(r[2]), True),
+            Column(lambda: _("Value"), lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—", True),
+            Column(lambda: _("Allocation"), lambda r: f"{r[4]:.1f}%" if r[4] is not None else "—", True),
+        ], key=lambda r: r[0])
+        self.positions = RowsModel([
+            Column(lambda: _("Symbol"), lambda p: p.symbol),
+            Column(lambda: _("Position"), lambda p: fmt_decimal(p.quantity), True),
+            Column(lambda: _("Avg cost"), lambda p: fmt_decimal(p.avg_cost, 2), True),
+            Column(lambda: _("Mark"), lambda p: fmt_decimal(p.mark, 2) if p.mark is not None else "—", True),
+            Column(lambda: _("Unrealized P&L"), lambda p: fmt_decimal(p.unrealized_pnl, 2), True,
+                   lambda p: _pnl_color(p.unrealized_pnl)),
+            Column(lambda: _("Realized P&L"), lambda p: fmt_decimal(p.realized_pnl, 2), True,
+                   lambda p: _pnl_color(p.realized_pnl)),
+            Column(lambda: _("Fees"), lambda p: fmt_decimal(p.fees, 2), True),
+        ], key=lambda p: p.symbol)
+        self.curve_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.curve_plot.setMinimumHeight(120)
+        self.curve_plot.showGrid(x=False, y=False)
+        self.curve_plot.setMenuEnabled(False)
+        self.curve = self.curve_plot.plot(pen=pg.mkPen(colors().accent, width=1))
+        self._equity: list[tuple[int, float]] = [(t, float(e)) for t, e in ctx.session.store.load_equity(ctx.venue)]
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(_view(self.balances))
+        split.addWidget(_view(self.positions))
+        split.addWidget(self.curve_plot)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+        ctx.bridge.portfolioChanged.connect(lambda _v: self.refresh())
+        ctx.bridge.equityPoint.connect(self.on_equity)
+        # Marks move with every trade: refresh P&L twice a second, not per tick.
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.pf = pf
+        self.refresh()
+
+    def refresh(self) -> None:
+        pf, v, om = self.pf, self.ctx.venue, self.ctx.orders
+        equity = pf.equity(v)
+        rows = []
+        for asset, total in sorted(pf.balances.get(v, {}).items()):
+            px = pf.price_of(asset)
+            value = total * px if px is not None else None
+            share = float(value / equity * 100) if value is not None and equity else None
+            rows.append((asset, total, om.available(v, asset), value, share))
+        self.balances.set_rows(rows)
+        positions: list[Position] = [p for p in pf.positions(v) if p.quantity != ZERO or p.realized_pnl != ZERO]
+        self.positions.set_rows(positions)
+        unreal = sum((p.unrealized_pnl for p in positions), ZERO)
+        real = sum((p.realized_pnl for p in positions), ZERO)
+        self.summary.setText(_("Equity {equity} {ccy} · unrealized {u} · realized {r} · today {d}").format(
+            equity=fmt_decimal(equity, 2), ccy=pf.ccy, u=fmt_decimal(unreal, 2), r=fmt_decimal(real, 2),
+            d=fmt_decimal(self.ctx.session.risk.daily_pnl, 2)))
+        if pf.equity_known(v) and (not self._equity or len(self._equity) < 2):
+            now = self.ctx.session.clock.now_ms()
+            if not self._equity or now - self._equity[-1][0] > 5_000:
+                self._equity.append((now, float(equity)))  # a point to draw before the first minute's sample
+        self._draw()
+
+    def on_equity(self, e: EquityPoint) -> None:
+        if e.venue == self.ctx.venue:
+            self._equity.append((e.ts_ms, float(e.equity)))
+            self._draw()
+
+    def _draw(self) -> None:
+        if self._equity:
+            xs = [t / 1000 for t, _e in self._equity]
+            ys = [e for _t, e in self._equity]
+            self.curve.setData(xs, ys)
+
+    def retranslate(self) -> None:
+        self.balances.refresh()
+        self.positions.refresh()
+        self.refresh()

@@ -1,0 +1,110 @@
+"""Settings: language, theme, exchange API keys (saved in the OS keyring; a saved secret is never
+shown again), and where the data lives."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.i18n import LANGUAGES, _, language
+from app.security.credentials import Credentials, CredentialStore, mask
+
+EXCHANGES = (("binance", "Binance"), ("coinbase", "Coinbase"), ("kraken", "Kraken"))
+
+
+class ApiKeyBox(QGroupBox):
+    def __init__(self, account: str, title: str, creds: CredentialStore) -> None:
+        super().__init__(title)
+        self.account, self.creds = account, creds
+        self.key = QLineEdit()
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.state = QLabel()
+        self.state.setObjectName("muted")
+        self.save_btn = QPushButton(_("Save key"))
+        self.delete_btn = QPushButton(_("Remove key"))
+        self.save_btn.clicked.connect(self.save)
+        self.delete_btn.clicked.connect(self.delete)
+        form = QFormLayout(self)
+        form.addRow(_("API key"), self.key)
+        form.addRow(_("Secret"), self.secret)
+        if account == "coinbase":
+            form.addRow(_("Passphrase"), self.passphrase)
+        row = QHBoxLayout()
+        row.addWidget(self.state, 1)
+        row.addWidget(self.save_btn)
+        row.addWidget(self.delete_btn)
+        form.addRow(row)
+        self.refresh()
+
+    def refresh(self) -> None:
+        saved = self.creds.load(self.account)
+        # A saved secret is never put back into a field: only a masked key id is shown.
+        self.key.clear()
+        self.secret.clear()
+        self.passphrase.clear()
+        self.key.setPlaceholderText(mask(saved.api_key) if saved else "")
+        self.state.setText(_("Saved in the system keyring") if saved else _("No key saved"))
+        self.delete_btn.setEnabled(saved is not None)
+
+    def save(self) -> None:
+        try:
+            self.creds.save(self.account, Credentials(self.key.text(), self.secret.text(), self.passphrase.text()))
+        except ValueError:
+            self.state.setText(_("Enter both the API key and the secret"))
+            return
+        except Exception:
+            self.state.setText(_("The system keyring refused the key; it was not saved"))
+            return
+        self.refresh()
+
+    def delete(self) -> None:
+        self.creds.delete(self.account)
+        self.refresh()
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent: QWidget | None, *, theme: str, data_dir: str, creds: CredentialStore) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Settings"))
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(self.language.findData(language()))
+        self.theme = QComboBox()
+        self.theme.addItem(_("Dark"), "dark")
+        self.theme.addItem(_("Light"), "light")
+        self.theme.setCurrentIndex(self.theme.findData(theme))
+        general = QFormLayout()
+        general.addRow(_("Language"), self.language)
+        general.addRow(_("Theme"), self.theme)
+        folder = QLabel(data_dir)
+        folder.setObjectName("muted")
+        general.addRow(_("Data folder"), folder)
+        lay = QVBoxLayout(self)
+        lay.addLayout(general)
+        if not creds.available():
+            warn = QLabel(_("No system keyring is available: API keys cannot be saved on this computer."))
+            warn.setObjectName("error")
+            warn.setWordWrap(True)
+            lay.addWidget(warn)
+        self.key_boxes = [ApiKeyBox(acc, title, creds) for acc, title in EXCHANGES]
+        for box in self.key_boxes:
+            lay.addWidget(box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
