@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.domain.enums import OrderStatus, OrderType, Side
-from app.i18n import _
+from app.i18n import N_, _
 
 
 def side_text(side: Side) -> str:
@@ -33,3 +33,10 @@ def status_text(s: OrderStatus) -> str:
         OrderStatus.REJECTED: _("Rejected"),
         OrderStatus.EXPIRED: _("Expired"),
     }[s]
+
+
+# Titles the engine gives its notifications (translated where they are shown).
+NOTIFICATION_TITLES = (N_("Alert"), N_("Order filled"), N_("Order partly filled"), N_("Order refused"),
+                       N_("Order rejected by the exchange"))
+# The chart's read-out letters.
+READOUT = (N_("O"), N_("H"), N_("L"), N_("C"), N_("V"), N_("Cursor"))
