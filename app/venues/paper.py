@@ -42,7 +42,7 @@ STOP_BUY_RESERVE = Decimal("1.05")
 KEEP_CLOSED = 20_000
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity, not field-by-field: orders are looked up in lists
 class PaperOrder:
     client_order_id: str
     venue_order_id: str
@@ -61,6 +61,7 @@ class PaperOrder:
     queue_ahead: Decimal = ZERO
     reserve_asset: str = ""
     reserved: Decimal = ZERO
+    indexed: str = ""  # where the matcher files it: "", "trigger" or "resting" (not persisted)
 
     @property
     def remaining(self) -> Decimal:
@@ -244,24 +245,32 @@ class PaperVenue:
         if o.type.has_trigger and not o.triggered:
             assert o.stop_price is not None
             rising = (o.side is Side.BUY) == o.type.is_stop
-            lst = (self._rising if rising else self._falling).setdefault(o.symbol, [])
-            if o not in lst:
+            if o.indexed != "trigger":
+                self._unindex(o)
+                lst = (self._rising if rising else self._falling).setdefault(o.symbol, [])
                 key = (lambda x: x.stop_price) if rising else (lambda x: -x.stop_price)  # type: ignore[operator]
                 bisect.insort(lst, o, key=key)
+                o.indexed = "trigger"
         elif o.acts_as_limit and o.price is not None:
-            lst = self._resting.setdefault(o.symbol, {Side.BUY: [], Side.SELL: []})[o.side]
-            if o not in lst:
+            if o.indexed != "resting":
+                self._unindex(o)
+                lst = self._resting.setdefault(o.symbol, {Side.BUY: [], Side.SELL: []})[o.side]
                 key = (lambda x: -x.price) if o.side is Side.BUY else (lambda x: x.price)  # type: ignore[operator]
                 bisect.insort(lst, o, key=key)
+                o.indexed = "resting"
+
 
     def _unindex(self, o: PaperOrder) -> None:
-        for lst in (
-            self._rising.get(o.symbol, ()),
-            self._falling.get(o.symbol, ()),
-            *self._resting.get(o.symbol, {}).values(),
-        ):
-            if o in lst:
-                lst.remove(o)  # type: ignore[union-attr]
+        if not o.indexed:
+            return
+        lists = ((self._rising.get(o.symbol, []), self._falling.get(o.symbol, [])) if o.indexed == "trigger"
+                 else tuple(self._resting.get(o.symbol, {}).values()))
+        for lst in lists:
+            for i, x in enumerate(lst):
+                if x is o:
+                    del lst[i]
+                    break
+        o.indexed = ""
 
     def _commit(self, step: _Step) -> None:
         """Persist a step (one journal line), then tell the order manager."""
@@ -651,6 +660,7 @@ class PaperVenue:
         while falling and falling[0].stop_price >= last:  # type: ignore[operator]
             fired.append(falling.pop(0))
         for o in fired:
+            o.indexed = ""
             if o.status.is_final:
                 continue
             o.triggered = True

@@ -25,7 +25,7 @@ D = Decimal
 
 
 class Gui:
-    def __init__(self, qapp, qtbot, tmp_path) -> None:  # noqa: ANN001
+    def __init__(self, qapp, qtbot, tmp_path) -> None:
         self.loop = qasync.QEventLoop(qapp, already_running=False)
         asyncio.set_event_loop(self.loop)
         self.store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
@@ -45,7 +45,7 @@ class Gui:
         self._n = 0
         self.market("60000")
 
-    def run(self, coro):  # noqa: ANN001, ANN201
+    def run(self, coro):
         return self.loop.run_until_complete(coro)
 
     def pump(self, seconds: float = 0.05) -> None:
@@ -72,7 +72,7 @@ class Gui:
 
 
 @pytest.fixture
-def gui(qapp, qtbot, tmp_path):  # noqa: ANN001
+def gui(qapp, qtbot, tmp_path):
     g = Gui(qapp, qtbot, tmp_path)
     yield g
     g.close()

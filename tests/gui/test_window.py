@@ -12,7 +12,7 @@ from app.domain.enums import OrderListKind, OrderStatus, OrderType, Side, Tradin
 D = Decimal
 
 
-def fill_ticket(gui, kind: str, side: Side = Side.BUY, **fields: str) -> None:  # noqa: ANN001
+def fill_ticket(gui, kind: str, side: Side = Side.BUY, **fields: str) -> None:
     t = gui.window.ticket
     t.set_side(side)
     t.set_kind(kind)
@@ -20,7 +20,7 @@ def fill_ticket(gui, kind: str, side: Side = Side.BUY, **fields: str) -> None:  
         getattr(t, name).setText(value)
 
 
-def submit(gui, qtbot) -> None:  # noqa: ANN001
+def submit(gui, qtbot) -> None:
     t = gui.window.ticket
     assert t.submit_btn.isEnabled(), t.error.text()
     qtbot.mouseClick(t.submit_btn, Qt.MouseButton.LeftButton)

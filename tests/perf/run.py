@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from helpers import Rig  # noqa: E402
@@ -113,6 +113,20 @@ async def _bus_events(n: int) -> float:
 @figure("bus_events_per_s")
 def bus_events() -> list[tuple[str, float, str]]:
     return [("bus_events_per_s", asyncio.run(_bus_events(200_000)), "events/s")]
+
+
+@figure("chart_1m_frame_p95_ms", "chart_append_ms")
+def chart() -> list[tuple[str, float, str]]:
+    import ui_bench
+
+    return ui_bench.chart_figures()
+
+
+@figure("ui_stall_p99_ms")
+def ui_stall() -> list[tuple[str, float, str]]:
+    import ui_bench
+
+    return ui_bench.ui_stall()
 
 
 def main(argv: list[str]) -> int:
