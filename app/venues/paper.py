@@ -251,13 +251,12 @@ class PaperVenue:
                 key = (lambda x: x.stop_price) if rising else (lambda x: -x.stop_price)  # type: ignore[operator]
                 bisect.insort(lst, o, key=key)
                 o.indexed = "trigger"
-        elif o.acts_as_limit and o.price is not None:
-            if o.indexed != "resting":
-                self._unindex(o)
-                lst = self._resting.setdefault(o.symbol, {Side.BUY: [], Side.SELL: []})[o.side]
-                key = (lambda x: -x.price) if o.side is Side.BUY else (lambda x: x.price)  # type: ignore[operator]
-                bisect.insort(lst, o, key=key)
-                o.indexed = "resting"
+        elif o.acts_as_limit and o.price is not None and o.indexed != "resting":
+            self._unindex(o)
+            lst = self._resting.setdefault(o.symbol, {Side.BUY: [], Side.SELL: []})[o.side]
+            key = (lambda x: -x.price) if o.side is Side.BUY else (lambda x: x.price)  # type: ignore[operator]
+            bisect.insort(lst, o, key=key)
+            o.indexed = "resting"
 
 
     def _unindex(self, o: PaperOrder) -> None:
