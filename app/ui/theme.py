@@ -69,6 +69,7 @@ def apply(app: QApplication, name: str) -> Colors:
         QPushButton:disabled {{ color: {c.muted}; }}
         QPushButton#buy {{ background: {c.buy}; color: white; border: none; font-weight: 700; }}
         QPushButton#sell {{ background: {c.sell}; color: white; border: none; font-weight: 700; }}
+        QPushButton#buy:disabled, QPushButton#sell:disabled {{ background: {c.border}; color: {c.muted}; }}
         QPushButton#kill {{ background: {c.sell}; color: white; border: none; font-weight: 800; font-size: 15px;
                             padding: 14px; }}
         QLabel#error {{ color: {c.sell}; }}

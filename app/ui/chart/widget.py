@@ -80,8 +80,6 @@ class ChartWidget(QWidget):
         self.macd_plot = self.glw.addPlot(row=3, col=0, axisItems={"bottom": TimeAxis(self.series)})
         self.glw.ci.layout.setRowStretchFactor(0, 6)
         self.glw.ci.layout.setRowStretchFactor(1, 1)
-        self.glw.ci.layout.setRowStretchFactor(2, 2)
-        self.glw.ci.layout.setRowStretchFactor(3, 2)
         for plot in (self.price_plot, self.volume_plot, self.rsi_plot, self.macd_plot):
             plot.showAxis("right")
             plot.hideAxis("left")
@@ -96,8 +94,10 @@ class ChartWidget(QWidget):
         for plot in (self.price_plot, self.volume_plot, self.rsi_plot):
             plot.hideAxis("bottom")
         self.volume_plot.setMaximumHeight(110)
-        self.rsi_plot.setVisible(False)
-        self.macd_plot.setVisible(False)
+        for row, plot in ((2, self.rsi_plot), (3, self.macd_plot)):
+            plot.setVisible(False)
+            plot.setMaximumHeight(0)
+            self.glw.ci.layout.setRowStretchFactor(row, 0)
         self.rsi_plot.setYRange(0, 100)
 
         self.candles = CandleItem(self.series)
@@ -291,8 +291,12 @@ class ChartWidget(QWidget):
             raise ValueError(f"unknown indicator {name}")
         self.enabled[name] = enabled
         self._params[name].update(params)
-        self.rsi_plot.setVisible(self.enabled["rsi"])
-        self.macd_plot.setVisible(self.enabled["macd"])
+        for key, row, plot in (("rsi", 2, self.rsi_plot), ("macd", 3, self.macd_plot)):
+            on = self.enabled[key]
+            plot.setVisible(on)
+            # A hidden pane must not keep its share of the height.
+            self.glw.ci.layout.setRowStretchFactor(row, 2 if on else 0)
+            plot.setMaximumHeight(16_777_215 if on else 0)
         bottom = "macd" if self.enabled["macd"] else "rsi" if self.enabled["rsi"] else "volume"
         for key, plot in (("volume", self.volume_plot), ("rsi", self.rsi_plot), ("macd", self.macd_plot)):
             plot.showAxis("bottom") if key == bottom else plot.hideAxis("bottom")

@@ -402,12 +402,16 @@ class OrderTicket(QWidget):
         if probs:
             p = probs[0]
             self.error.setText(_(p.template).format(**p.params))
+            # A field not filled in yet is a hint, not an error.
+            self.error.setObjectName("muted" if p.key == "ticket.missing" else "error")
             target = {"price": self.price, "stop_price": self.trigger, "stop_limit_price": self.stop_limit,
                       "take_profit": self.take_profit, "trail_value": self.trail, "quantity": self.amount}.get(p.field)
             if target is not None and p.key not in ("ticket.missing",):
                 target.setProperty("invalid", True)
         else:
             self.error.setText("")
+        self.error.style().unpolish(self.error)
+        self.error.style().polish(self.error)
         for w in (self.price, self.trigger, self.stop_limit, self.take_profit, self.trail, self.amount):
             w.style().unpolish(w)
             w.style().polish(w)
