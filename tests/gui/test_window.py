@@ -184,3 +184,26 @@ def test_switching_to_korean_translates_the_window(gui):
     finally:
         gui.window.set_language("en")
     assert gui.window.ticket.buy_btn.text() == "Buy"
+
+
+def test_theme_and_window_layout_are_restored_at_the_next_start(gui):
+    gui.window.chart_panel.buttons["rsi"].setChecked(True)
+    gui.window.apply_theme("light")
+    gui.window.save_layout()
+    from app.ui.main_window import MainWindow
+
+    again = MainWindow(gui.ctx, theme_name="light")
+    try:
+        assert again.chart_panel.buttons["rsi"].isChecked()
+        assert gui.store.get_setting("ui.theme") == "light"
+        assert again.theme_action.text() == "Dark theme"
+    finally:
+        again.close()
+        gui.window.apply_theme("dark")
+
+
+def test_live_mode_shows_a_warning_badge(gui):
+    gui.ctx.mode = "live"
+    gui.window.retranslate()
+    assert gui.window.mode_badge.text().strip() == "LIVE"
+    assert "#ff3b30" in gui.window.mode_badge.styleSheet()
