@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -333,18 +333,25 @@ class OrderManager:
             await self._send(order)
         return order
 
-    async def submit_oco(self, req: OcoRequest) -> OrderList | None:
-        limit_req, stop_req = req.legs()
-        inst = self._gate(limit_req)
+    def _admit_list(self, req: OcoRequest | BracketRequest, first: OrderRequest,
+                    validate: Callable[[Any, Instrument, Decimal | None], list[Problem]]) -> bool:
+        """Gate, the list's own rules, then risk on the order that goes out first."""
+        inst = self._gate(first)
         if inst is None:
-            return None
-        problems = validate_oco(req, inst, self.last_price(req.venue, req.symbol))
+            return False
+        problems = validate(req, inst, self.last_price(req.venue, req.symbol))
         if problems:
             self._deny(req, problems[0])
-            return None
-        denial = self.risk.check(limit_req, self.context(limit_req, inst), self.clock.monotonic())
+            return False
+        denial = self.risk.check(first, self.context(first, inst), self.clock.monotonic())
         if denial is not None:
             self._deny(req, denial)
+            return False
+        return True
+
+    async def submit_oco(self, req: OcoRequest) -> OrderList | None:
+        limit_req, stop_req = req.legs()
+        if not self._admit_list(req, limit_req, validate_oco):
             return None
         ol = OrderList(self.new_client_id(), OrderListKind.OCO, req.venue, req.symbol, created_ms=self.clock.now_ms())
         await self._open_exit_pair(ol, limit_req, stop_req)
@@ -352,16 +359,7 @@ class OrderManager:
 
     async def submit_bracket(self, req: BracketRequest) -> OrderList | None:
         entry_req = req.entry()
-        inst = self._gate(entry_req)
-        if inst is None:
-            return None
-        problems = validate_bracket(req, inst, self.last_price(req.venue, req.symbol))
-        if problems:
-            self._deny(req, problems[0])
-            return None
-        denial = self.risk.check(entry_req, self.context(entry_req, inst), self.clock.monotonic())
-        if denial is not None:
-            self._deny(req, denial)
+        if not self._admit_list(req, entry_req, validate_bracket):
             return None
         ol = OrderList(
             self.new_client_id(),

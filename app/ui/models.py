@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -112,3 +113,24 @@ class RowsModel(QAbstractTableModel):
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1))
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
+
+
+def make_table(model: QAbstractTableModel, *, stretch: bool = True, rows: bool = False) -> QTableView:
+    """A read-only table the way every panel shows one: no grid, no row numbers, compact rows."""
+    v = QTableView()
+    v.setModel(model)
+    v.verticalHeader().setVisible(False)
+    v.verticalHeader().setDefaultSectionSize(21)
+    v.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    v.setShowGrid(False)
+    if rows:
+        v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    else:
+        v.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    header = v.horizontalHeader()
+    if stretch:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+    return v

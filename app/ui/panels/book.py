@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.domain.market import BookSnapshot, Trade
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
-from ..models import Column, RowsModel
+from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
 LEVELS = 10
@@ -98,24 +98,12 @@ class LadderModel(QAbstractTableModel):
         return None
 
 
-def _table(model: QAbstractTableModel) -> QTableView:
-    t = QTableView()
-    t.setModel(model)
-    t.verticalHeader().setVisible(False)
-    t.verticalHeader().setDefaultSectionSize(20)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setShowGrid(False)
-    return t
-
-
 class BookPanel(QWidget):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.model = LadderModel()
-        self.view = _table(self.model)
+        self.view = make_table(self.model)
         self.view.clicked.connect(self._clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -152,7 +140,7 @@ class TradesPanel(QWidget):
                    lambda t: c().buy if t.taker_side.value == "buy" else c().sell),
             Column(lambda: _("Amount"), lambda t: fmt_decimal(t.quantity, places()[1]), True),
         ], max_rows=60)
-        self.view = _table(self.model)
+        self.view = make_table(self.model)
         self.view.clicked.connect(lambda i: ctx.selection.priceClicked.emit(self.model.rows[i.row()].price))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

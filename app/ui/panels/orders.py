@@ -6,11 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -21,7 +18,7 @@ from app.domain.order import Fill, Order
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
-from ..models import Column, RowsModel
+from ..models import Column, RowsModel, make_table
 from ..theme import colors
 from ..words import order_type_text, side_text, status_text
 
@@ -67,19 +64,6 @@ def order_columns(ctx: UiContext) -> list[Column]:
     ]
 
 
-def _view(model: RowsModel) -> QTableView:
-    v = QTableView()
-    v.setModel(model)
-    v.verticalHeader().setVisible(False)
-    v.verticalHeader().setDefaultSectionSize(22)
-    v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    v.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    v.horizontalHeader().setStretchLastSection(True)
-    v.setShowGrid(False)
-    return v
-
-
 class OrdersPanel(QWidget):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -96,7 +80,7 @@ class OrdersPanel(QWidget):
             Column(lambda: _("Role"), lambda f: _("maker") if f.liquidity.value == "maker" else _("taker")),
             Column(lambda: _("Order"), lambda f: f.client_order_id),
         ], key=lambda f: f.trade_id, max_rows=1000)
-        self.open_view = _view(self.open_model)
+        self.open_view = make_table(self.open_model, stretch=False, rows=True)
         self.cancel_btn = QPushButton(_("Cancel selected"))
         self.cancel_all_btn = QPushButton(_("Cancel all"))
         self.cancel_btn.clicked.connect(self.cancel_selected)
@@ -112,8 +96,8 @@ class OrdersPanel(QWidget):
         ol.addLayout(bar)
         self.tabs = QTabWidget()
         self.tabs.addTab(open_tab, _("Open orders"))
-        self.tabs.addTab(_view(self.history_model), _("Order history"))
-        self.tabs.addTab(_view(self.fills_model), _("Fills"))
+        self.tabs.addTab(make_table(self.history_model, stretch=False, rows=True), _("Order history"))
+        self.tabs.addTab(make_table(self.fills_model, stretch=False, rows=True), _("Fills"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.portfolio import Position
 from app.engine.events import EquityPoint
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
-from ..models import Column, RowsModel
+from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
 ZERO = Decimal(0)
@@ -21,16 +21,6 @@ ZERO = Decimal(0)
 
 def _pnl_color(v: Decimal) -> str | None:
     return colors().buy if v > 0 else colors().sell if v < 0 else None
-
-
-def _view(model: RowsModel) -> QTableView:
-    v = QTableView()
-    v.setModel(model)
-    v.verticalHeader().setVisible(False)
-    v.verticalHeader().setDefaultSectionSize(22)
-    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    v.setShowGrid(False)
-    return v
 
 
 class PortfolioPanel(QWidget):
@@ -65,8 +55,8 @@ class PortfolioPanel(QWidget):
         self.curve = self.curve_plot.plot(pen=pg.mkPen(colors().accent, width=1))
         self._equity: list[tuple[int, float]] = [(t, float(e)) for t, e in ctx.session.store.load_equity(ctx.venue)]
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(_view(self.balances))
-        split.addWidget(_view(self.positions))
+        split.addWidget(make_table(self.balances))
+        split.addWidget(make_table(self.positions))
         split.addWidget(self.curve_plot)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
