@@ -38,6 +38,7 @@ from app.security.credentials import CredentialStore
 from . import theme
 from .chart import ChartWidget, OrderLine
 from .context import UiContext
+from .jobs import JobBar
 from .panels.activity import ActivityPanel
 from .panels.alerts import AlertsPanel
 from .panels.book import BookPanel, TradesPanel
@@ -218,6 +219,8 @@ class MainWindow(QMainWindow):
         self.latency_label = QLabel()
         self.mode_badge = QLabel()
         self.mode_badge.setObjectName("mode_badge")
+        self.jobs = JobBar()
+        sb.addPermanentWidget(self.jobs)
         sb.addPermanentWidget(self.conn_label)
         sb.addPermanentWidget(self.latency_label)
         sb.addPermanentWidget(self.mode_badge)
@@ -249,7 +252,11 @@ class MainWindow(QMainWindow):
     async def load_history(self) -> None:
         sel = self.ctx.selection
         inst = self.ctx.instrument()
-        bars = await self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS)
+        bars = await self.jobs.run(
+            _("Loading {symbol} {tf} history").format(symbol=sel.symbol, tf=sel.timeframe),
+            self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS))
+        if bars is None:  # cancelled
+            return
         self.chart.set_bars(bars, float(inst.tick_size) if inst else 0.01)
         for f in self.ctx.session.store.load_fills(venue=self.ctx.venue, symbol=sel.symbol)[-500:]:
             self.chart.add_fill_marker(f.ts_ms, float(f.price), f.side.value)

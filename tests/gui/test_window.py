@@ -207,3 +207,23 @@ def test_live_mode_shows_a_warning_badge(gui):
     gui.window.retranslate()
     assert gui.window.mode_badge.text().strip() == "LIVE"
     assert "#ff3b30" in gui.window.mode_badge.styleSheet()
+
+
+def test_a_long_job_shows_progress_and_can_be_cancelled(gui):
+    import asyncio
+
+    jobs = gui.window.jobs
+
+    async def slow() -> str:
+        await asyncio.sleep(30)
+        return "done"
+
+    async def scenario() -> object:
+        task = asyncio.ensure_future(jobs.run("Loading history", slow()))
+        await asyncio.sleep(0.05)
+        assert jobs.isVisible() and jobs.running and jobs.label.text() == "Loading history"
+        jobs.cancel_btn.click()
+        return await task
+
+    assert gui.run(scenario()) is None
+    assert not jobs.isVisible()

@@ -454,11 +454,8 @@ class OrderTicket(QWidget):
         if not self.validate():
             return
         req = self.build()
-        if self.ctx.mode == "live" and self.ctx.confirm_orders:
-            answer = QMessageBox.question(self, _("Confirm order"), _("Send this order to the exchange?") + "\n\n"
-                                          + self.estimate.text())
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        if self.ctx.mode == "live" and self.ctx.confirm_orders and not self.confirm_live(req):
+            return
         om = self.ctx.orders
         self.status.setText(_("Sending…"))
         if isinstance(req, OcoRequest):
@@ -471,6 +468,18 @@ class OrderTicket(QWidget):
             self.status.setText(_("Order sent"))
             self.submitted.emit(result)
         self.validate()
+
+    def confirm_live(self, req: object) -> bool:
+        """Ask before a live order; the user may stop the questions for this session only."""
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Confirm order"),
+                          _("Send this order to the exchange?") + "\n\n" + self.estimate.text(),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        skip = QCheckBox(_("Don't ask again until the app is closed"))
+        box.setCheckBox(skip)
+        ok = box.exec() == QMessageBox.StandardButton.Yes
+        if ok and skip.isChecked():
+            self.ctx.confirm_orders = False
+        return ok
 
     def _denied(self, e: OrderDenied) -> None:
         self.status.setText(_("Refused: {reason}").format(reason=_(e.template).format(**e.params)))
