@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def catalog(path: Path):  # noqa: ANN201
+def catalog(path: Path):
     with path.open("rb") as fh:
         return read_po(fh)
 

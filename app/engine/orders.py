@@ -145,6 +145,7 @@ class OrderManager:
                     f"Missed fill recorded: {self._fill_words(fill)} (order {order.client_order_id})"
                 )
         # 2. Every order we believe open, against the venue's view.
+        resend: list[Order] = []
         for o in [o for o in self._open.values() if o.venue == name]:
             if o.status.is_final:
                 continue
@@ -158,9 +159,8 @@ class OrderManager:
                 changes.append(f"Could not check order {o.client_order_id}: {exc.message}")
                 continue
             if st is None:
-                if self._is_local(o):  # triggered locally but never reached the venue: send it now
-                    self._spawn(self._send(o))
-                    changes.append(f"Re-sent triggered {self._order_words(o)}")
+                if self._is_local(o):  # triggered locally but never reached the venue: send it
+                    resend.append(o)  # after the list rules, which may cancel it instead
                 elif o.status is OrderStatus.PENDING_NEW:
                     self._event(o, OrderEvent.REJECTED, "never reached the exchange before the app stopped")
                     changes.append(f"Order {o.client_order_id} never reached the exchange: marked rejected")
@@ -177,6 +177,13 @@ class OrderManager:
             self._list_rules(ol)
             if len(self._tasks) > before:
                 changes.append(f"Completed the {ol.kind.value.upper()} {ol.list_id} after restart")
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        # 4. Triggered local orders that never went out, unless a list rule cancelled them.
+        for o in resend:
+            if o.is_open:
+                self._spawn(self._send(o))
+                changes.append(f"Re-sent triggered {self._order_words(o)}")
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         done = ReconciliationDone(name, tuple(changes))
@@ -619,7 +626,8 @@ class OrderManager:
             # that filled (it was cancelled *because* the partner filled).
             done_badly = leg.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
             done_badly = done_badly and leg.filled_qty == 0 and other.filled_qty == 0
-            if other.triggered and self._is_local(other):
+            triggered_local = other.triggered and self._is_local(other) and other.venue_order_id is None
+            if triggered_local and (other.client_order_id in self._firing or leg.filled_qty == 0):
                 continue  # a triggered stop leg cancelled its partner itself and is on its way
             if (leg.filled_qty > 0 or done_badly) and other.is_open and other.status is not OrderStatus.PENDING_CANCEL:
                 why = "the other leg filled" if leg.filled_qty > 0 else f"the other leg was {leg.status.value}"
@@ -833,7 +841,10 @@ class OrderManager:
                 if limit is not None and limit.is_open:
                     await self._cancel_order(limit, "the stop leg triggered")
                 if limit is not None and limit.filled_qty > 0:
-                    return  # the limit leg filled first: the OCO rule cancels this leg
+                    # The limit leg filled first: by the OCO rule this leg is cancelled, not sent.
+                    if o.is_open:
+                        self._event(o, OrderEvent.CANCELLED, "the other leg filled first")
+                    return
             if o.is_open:
                 await self._send(o)
         finally:

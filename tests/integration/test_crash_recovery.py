@@ -130,3 +130,29 @@ async def test_trailing_stop_is_rearmed_after_restart_and_still_fires(tmp_path):
     await rig2.settle()
     assert rig2.om.get(o.client_order_id).status is OrderStatus.FILLED
     rig2.close()
+
+
+async def test_crash_after_stop_trigger_when_the_limit_leg_had_filled_sends_nothing_more(tmp_path):
+    rig = Rig(tmp_path)
+    await rig.start()
+    rig.book("60000")
+    rig.trade("60000")
+    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, Decimal("0.5"), Decimal("60100"),
+                                            Decimal("59900")))
+    # The app dies just after marking the stop leg triggered (before cancelling the limit leg),
+    # and while it is down the exchange fills part of the limit leg.
+    stop = rig.om.get(ol.stop_id)
+    stop.triggered = True
+    rig.store.save_order(stop)
+    rig.venue.set_report_handler(lambda report: None)
+    from app.domain.market import Trade
+
+    rig.venue.on_trade(Trade("sim", "BTC/USDT", "late", Decimal("60150"), Decimal("0.2"), Side.BUY, 1))
+    rig.store.close()
+    rig2 = Rig(tmp_path)
+    await rig2.start()
+    await rig2.settle()
+    assert rig2.om.get(ol.limit_id).filled_qty == Decimal("0.2")
+    assert rig2.om.get(ol.stop_id).status is OrderStatus.CANCELLED
+    assert rig2.om.portfolio.balance("sim", "BTC") == Decimal("1.8")  # only the limit leg's 0.2 sold
+    rig2.close()
