@@ -225,7 +225,9 @@ class Store:
         self._upsert_candle = upsert(candles_t, ["venue", "symbol", "timeframe", "open_ms"])
         self._upsert_setting = upsert(settings_t, ["key"])
         self._upsert_equity = upsert(equity_t, ["venue", "ts_ms"])
-        self._insert_fill = self._insert(fills_t).on_conflict_do_nothing(index_elements=["venue", "trade_id"])
+        # RETURNING tells reliably whether the row was new (rowcount is not, on every driver).
+        self._insert_fill = (self._insert(fills_t).on_conflict_do_nothing(index_elements=["venue", "trade_id"])
+                             .returning(fills_t.c.id))
         # SQLite hot path: the same upsert as plain SQL on the driver connection (SQLAlchemy's
         # per-statement overhead is most of an order's cost). Values are converted exactly as
         # ExactDecimal does: str(Decimal), never float.
@@ -370,24 +372,23 @@ class Store:
 
     # -- fills ------------------------------------------------------------------------------------
     def save_fill(self, fill: Fill) -> bool:
-        res = self._exec(
-            self._insert_fill,
-            {
-                "venue": fill.venue,
-                "trade_id": fill.trade_id,
-                "client_order_id": fill.client_order_id,
-                "venue_order_id": fill.venue_order_id,
-                "symbol": fill.symbol,
-                "side": fill.side.value,
-                "quantity": fill.quantity,
-                "price": fill.price,
-                "fee": fill.fee,
-                "fee_asset": fill.fee_asset,
-                "liquidity": fill.liquidity.value,
-                "ts_ms": fill.ts_ms,
-            },
-        )
-        return bool(res.rowcount)
+        """Store a fill; False (and nothing written) when its trade id is stored already."""
+        row = {
+            "venue": fill.venue,
+            "trade_id": fill.trade_id,
+            "client_order_id": fill.client_order_id,
+            "venue_order_id": fill.venue_order_id,
+            "symbol": fill.symbol,
+            "side": fill.side.value,
+            "quantity": fill.quantity,
+            "price": fill.price,
+            "fee": fill.fee,
+            "fee_asset": fill.fee_asset,
+            "liquidity": fill.liquidity.value,
+            "ts_ms": fill.ts_ms,
+        }
+        with self.transaction():
+            return self._conn.execute(self._insert_fill, row).first() is not None
 
     def load_fills(self, venue: str | None = None, symbol: str | None = None, client_order_id: str | None = None,
                    since_ms: int | None = None) -> list[Fill]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from decimal import Decimal
 
@@ -22,9 +23,31 @@ from app.storage.models import Base
 D = Decimal
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+PG_URL = os.environ.get("AUTOGROWTH_TEST_PG_URL", "")
+
+
+def _fresh_postgres() -> Store:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
+    return Store.open(PG_URL)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same behaviour on both databases (PostgreSQL when AUTOGROWTH_TEST_PG_URL is set)."""
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip("set AUTOGROWTH_TEST_PG_URL to run the storage tests on PostgreSQL")
+        s = _fresh_postgres()
+    else:
+        s = Store.open(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     yield s
     s.close()
 
