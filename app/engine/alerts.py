@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from app.domain.enums import OrderStatus
 from app.domain.market import Trade
 from app.domain.money import fmt
+from app.i18n import N_
 from app.storage import Store
 
 from .bus import EventBus
@@ -73,8 +74,15 @@ class Notification:
 
     kind: str  # "alert" | "fill" | "rejection"
     title: str
-    message: str
+    message: str  # in English
     ts_ms: int
+    template: str = ""  # for translation: _(template).format(**params)
+    params: dict[str, str] = field(default_factory=dict)
+
+    def text(self, translate) -> str:
+        if not self.template:
+            return self.message
+        return translate(self.template).format(**self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +134,18 @@ class AlertService:
         if not self.alerts:
             return
         window = self._window.get(t.symbol)
-        fired: list[tuple[Alert, str]] = []
+        fired: list[tuple[Alert, str, dict[str, str]]] = []
         for a in self.alerts.values():
             if not a.active or a.symbol != t.symbol:
                 continue
             if a.kind is AlertKind.CROSS_ABOVE and prev is not None and a.price is not None:
                 if prev < a.price <= t.price:
-                    fired.append((a, f"{t.symbol} crossed above {fmt(a.price)} (last {fmt(t.price)})"))
+                    fired.append((a, N_("{symbol} crossed above {price} (last {last})"),
+                                  {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)}))
             elif a.kind is AlertKind.CROSS_BELOW and prev is not None and a.price is not None:
                 if prev > a.price >= t.price:
-                    fired.append((a, f"{t.symbol} crossed below {fmt(a.price)} (last {fmt(t.price)})"))
+                    fired.append((a, N_("{symbol} crossed below {price} (last {last})"),
+                                  {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)}))
             elif a.kind is AlertKind.PCT_MOVE and a.pct is not None:
                 if window is None:
                     window = self._window[t.symbol] = deque()
@@ -145,30 +155,34 @@ class AlertService:
                     ref = window[0][1]
                     change = (t.price - ref) / ref * 100
                     if abs(change) >= a.pct:
-                        fired.append((a, f"{t.symbol} moved {fmt(change.quantize(Decimal('0.01')))}% "
-                                         f"in {a.window_s // 60} min (last {fmt(t.price)})"))
+                        fired.append((a, N_("{symbol} moved {pct}% in {m} min (last {last})"),
+                                      {"symbol": t.symbol, "pct": fmt(change.quantize(Decimal("0.01"))),
+                                       "m": str(a.window_s // 60), "last": fmt(t.price)}))
                         window.clear()
         if window is not None:
             window.append((t.ts_ms, t.price))
-        for a, message in fired:
-            self._fire(a, message, t.ts_ms)
+        for a, template, params in fired:
+            self._fire(a, template, params, t.ts_ms)
 
-    def _fire(self, a: Alert, message: str, ts_ms: int) -> None:
+    def _fire(self, a: Alert, template: str, params: dict[str, str], ts_ms: int) -> None:
         self.alerts[a.alert_id] = replace(a, fired_ms=ts_ms, active=a.repeat)
         self._save()
-        self.bus.publish(Notification("alert", "Alert", message + (f" — {a.note}" if a.note else ""), ts_ms))
+        message = template.format(**params) + (f" — {a.note}" if a.note else "")
+        self.bus.publish(Notification("alert", N_("Alert"), message, ts_ms, template, params))
 
     def _on_fill(self, e: FillReceived) -> None:
         f = e.fill
-        verb = "Bought" if f.side.value == "buy" else "Sold"
-        self.bus.publish(Notification("fill", "Order filled" if e.order.status is OrderStatus.FILLED
-                                      else "Order partly filled",
-                                      f"{verb} {fmt(f.quantity)} {f.symbol} at {fmt(f.price)}", f.ts_ms))
+        template = N_("Bought {qty} {symbol} at {price}") if f.side.value == "buy" else N_(
+            "Sold {qty} {symbol} at {price}")
+        params = {"qty": fmt(f.quantity), "symbol": f.symbol, "price": fmt(f.price)}
+        title = N_("Order filled") if e.order.status is OrderStatus.FILLED else N_("Order partly filled")
+        self.bus.publish(Notification("fill", title, template.format(**params), f.ts_ms, template, params))
 
     def _on_denied(self, e: OrderDenied) -> None:
-        self.bus.publish(Notification("rejection", "Order refused", e.message, self.clock.now_ms()))
+        self.bus.publish(Notification("rejection", N_("Order refused"), e.message, self.clock.now_ms(),
+                                      e.template, dict(e.params)))
 
     def _on_order(self, e: OrderUpdated) -> None:
         if e.order.status is OrderStatus.REJECTED:
-            self.bus.publish(Notification("rejection", "Order rejected by the exchange",
+            self.bus.publish(Notification("rejection", N_("Order rejected by the exchange"),
                                           e.order.reason or e.order.client_order_id, self.clock.now_ms()))

@@ -57,9 +57,22 @@ class PortfolioChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Msg:
+    """A sentence for the user: an English template with ``{placeholders}`` and its values.
+    ``str()`` gives the English text; the UI translates the template first."""
+
+    template: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params) if self.params else self.template
+
+
+@dataclass(frozen=True, slots=True)
 class ReconciliationDone:
     venue: str
-    changes: tuple[str, ...]
+    changes: tuple[str, ...]  # in English, for logs and the console
+    messages: tuple[Msg, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +80,15 @@ class ActivityLogged:
     """What the app did, in words, for the activity panel and the headless console."""
 
     level: str  # "info" | "warning" | "error"
-    message: str
+    message: str  # in English
     ts_ms: int
+    template: str = ""  # for translation: _(template).format(**params)
+    params: dict[str, str] = field(default_factory=dict)
+
+    def text(self, translate) -> str:
+        if not self.template:
+            return self.message
+        return translate(self.template).format(**self.params) if self.params else translate(self.template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +102,7 @@ __all__ = [
     "ActivityLogged",
     "EquityPoint",
     "FillReceived",
+    "Msg",
     "OrderDenied",
     "OrderListUpdated",
     "OrderRequest",

@@ -39,6 +39,7 @@ from app.domain.order_list import (
     validate_bracket,
     validate_oco,
 )
+from app.i18n import N_
 from app.storage import Store
 from app.venues.base import Venue
 
@@ -47,6 +48,7 @@ from .clock import Clock, day_start_ms
 from .events import (
     ActivityLogged,
     FillReceived,
+    Msg,
     OrderDenied,
     OrderListUpdated,
     OrderUpdated,
@@ -141,9 +143,8 @@ class OrderManager:
             if order is None or fill.trade_id in order.trade_ids:
                 continue
             if self._apply_fill(order, fill, follow_up=False):
-                changes.append(
-                    f"Missed fill recorded: {self._fill_words(fill)} (order {order.client_order_id})"
-                )
+                changes.append(Msg(N_("Missed fill recorded: {fill} (order {order})"),
+                                   {"fill": self._fill_words(fill), "order": order.client_order_id}))
         # 2. Every order we believe open, against the venue's view.
         resend: list[Order] = []
         for o in [o for o in self._open.values() if o.venue == name]:
@@ -151,22 +152,25 @@ class OrderManager:
                 continue
             if self._is_local(o) and not o.triggered:
                 self._arm(o)
-                changes.append(f"Re-armed {self._order_words(o)}")
+                changes.append(Msg(N_("Re-armed {order}"), {"order": self._order_words(o)}))
                 continue
             try:
                 st = await venue.fetch_order(o)
             except VenueError as exc:
-                changes.append(f"Could not check order {o.client_order_id}: {exc.message}")
+                changes.append(Msg(N_("Could not check order {order}: {why}"),
+                                   {"order": o.client_order_id, "why": exc.message}))
                 continue
             if st is None:
                 if self._is_local(o):  # triggered locally but never reached the venue: send it
                     resend.append(o)  # after the list rules, which may cancel it instead
                 elif o.status is OrderStatus.PENDING_NEW:
                     self._event(o, OrderEvent.REJECTED, "never reached the exchange before the app stopped")
-                    changes.append(f"Order {o.client_order_id} never reached the exchange: marked rejected")
+                    changes.append(Msg(N_("Order {order} never reached the exchange: marked rejected"),
+                                       {"order": o.client_order_id}))
                 else:
                     self._event(o, OrderEvent.CANCELLED, "the exchange no longer knows this order")
-                    changes.append(f"Order {o.client_order_id} is unknown to the exchange: marked cancelled")
+                    changes.append(Msg(N_("Order {order} is unknown to the exchange: marked cancelled"),
+                                       {"order": o.client_order_id}))
                 continue
             changes += self._sync_state(o, st)
         # 3. Order lists: enforce OCO and bracket rules that a crash may have interrupted.
@@ -176,34 +180,34 @@ class OrderManager:
             before = len(self._tasks)
             self._list_rules(ol)
             if len(self._tasks) > before:
-                changes.append(f"Completed the {ol.kind.value.upper()} {ol.list_id} after restart")
+                changes.append(Msg(N_("Completed the {kind} {list} after restart"),
+                                   {"kind": ol.kind.value.upper(), "list": ol.list_id}))
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         # 4. Triggered local orders that never went out, unless a list rule cancelled them.
         for o in resend:
             if o.is_open:
                 self._spawn(self._send(o))
-                changes.append(f"Re-sent triggered {self._order_words(o)}")
+                changes.append(Msg(N_("Re-sent triggered {order}"), {"order": self._order_words(o)}))
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        done = ReconciliationDone(name, tuple(changes))
+        done = ReconciliationDone(name, tuple(str(c) for c in changes), tuple(changes))
         for c in changes:
-            self._log("warning", c)
+            self._log("warning", c.template, **c.params)
         if not changes:
-            self._log("info", f"{name}: orders match the exchange")
+            self._log("info", N_("{venue}: orders match the exchange"), venue=name)
         self.bus.publish(done)
         return done
 
-    def _sync_state(self, o: Order, st: VenueOrderState) -> list[str]:
-        changes: list[str] = []
+    def _sync_state(self, o: Order, st: VenueOrderState) -> list[Msg]:
+        changes: list[Msg] = []
         if o.venue_order_id is None:
             o.venue_order_id = st.venue_order_id
         if st.status.is_final:
             if st.status is OrderStatus.FILLED and o.filled_qty < o.quantity:
-                changes.append(
-                    f"Order {o.client_order_id} is filled at the exchange but fills are missing here "
-                    f"({fmt(o.filled_qty)} of {fmt(o.quantity)} recorded)"
-                )
+                changes.append(Msg(N_("Order {order} is filled at the exchange but fills are missing here "
+                                      "({filled} of {qty} recorded)"),
+                                   {"order": o.client_order_id, "filled": fmt(o.filled_qty), "qty": fmt(o.quantity)}))
                 return changes
             if st.status is not OrderStatus.FILLED:
                 event = {
@@ -212,14 +216,15 @@ class OrderManager:
                     OrderStatus.REJECTED: OrderEvent.REJECTED,
                 }[st.status]
                 self._event(o, event, "found closed at the exchange after restart")
-                changes.append(f"Order {o.client_order_id} was {st.status.value} at the exchange meanwhile")
+                changes.append(Msg(N_("Order {order} was {status} at the exchange meanwhile"),
+                                   {"order": o.client_order_id, "status": st.status.value}))
         else:
             if o.status is OrderStatus.PENDING_NEW:
                 self._event(o, OrderEvent.ACCEPTED)
-                changes.append(f"Order {o.client_order_id} was accepted by the exchange")
+                changes.append(Msg(N_("Order {order} was accepted by the exchange"), {"order": o.client_order_id}))
             elif o.status is OrderStatus.PENDING_CANCEL:
                 self._spawn(self._cancel_at_venue(o))
-                changes.append(f"Cancel of {o.client_order_id} re-sent")
+                changes.append(Msg(N_("Cancel of {order} re-sent"), {"order": o.client_order_id}))
         return changes
 
     # -- ids, lookups ---------------------------------------------------------------------------
@@ -293,7 +298,7 @@ class OrderManager:
 
     def _deny(self, request: object, p: Problem | Denial) -> None:
         self.bus.publish(OrderDenied(request, p.key, p.message, dict(p.params), p.field, p.template))
-        self._log("warning", f"Order refused: {p.message}")
+        self._log("warning", N_("Order refused: {reason}"), reason=p.message)
 
     def _gate(self, req: OrderRequest) -> Instrument | None:
         """Venue ready and instrument known; the common part of every submit."""
@@ -388,7 +393,7 @@ class OrderManager:
             self._persist(entry)
         self.bus.publish(OrderListUpdated(ol))
         self.bus.publish(OrderUpdated(entry))
-        self._log("info", f"Bracket {ol.list_id}: entry {self._order_words(entry)}")
+        self._log("info", N_("Bracket {list}: entry {order}"), list=ol.list_id, order=self._order_words(entry))
         await self._send(entry)
         return ol
 
@@ -411,10 +416,8 @@ class OrderManager:
         self.bus.publish(OrderListUpdated(ol))
         self.bus.publish(OrderUpdated(limit))
         self.bus.publish(OrderUpdated(stop))
-        self._log(
-            "info",
-            f"{ol.kind.value.upper()} {ol.list_id}: {self._order_words(limit)} / {self._order_words(stop)}",
-        )
+        self._log("info", N_("{kind} {list}: {limit} / {stop}"), kind=ol.kind.value.upper(), list=ol.list_id,
+                  limit=self._order_words(limit), stop=self._order_words(stop))
         self._accept_locally(stop)
         await self._send(limit)
         return limit, stop
@@ -475,7 +478,8 @@ class OrderManager:
                 break
             except (TemporaryVenueError, TimeoutError) as exc:
                 detail = exc.message if isinstance(exc, VenueError) else "no answer in time"
-                self._log("warning", f"Sending {o.client_order_id}: {detail}; checking before retrying")
+                self._log("warning", N_("Sending {order}: {detail}; checking before retrying"),
+                          order=o.client_order_id, detail=detail)
                 try:
                     st = await venue.fetch_order(o)
                 except VenueError:
@@ -489,8 +493,8 @@ class OrderManager:
                                          reason=exc.message)
                 break
         if report is None:
-            self._log("error", f"Order {o.client_order_id}: the exchange did not answer; its state will be "
-                               "checked again at the next reconciliation")
+            self._log("error", N_("Order {order}: the exchange did not answer; its state will be checked again at "
+                                  "the next reconciliation"), order=o.client_order_id)
             return
         self.on_report(report)
 
@@ -527,16 +531,21 @@ class OrderManager:
                 self._event(o, ev, report.reason)
         except Exception:
             log.exception("could not apply %s to %s", report.event, o.client_order_id)
-            self._log("error", f"Order {o.client_order_id}: could not apply '{report.event.value}' (see the log)")
+            self._log("error", N_("Order {order}: could not apply '{event}' (see the log)"),
+                      order=o.client_order_id, event=report.event.value)
 
     def _event(self, o: Order, event: OrderEvent, reason: str = "") -> None:
         o.apply(event, self.clock.now_ms(), reason)
         self._persist(o)
         self.bus.publish(OrderUpdated(o))
         if event is OrderEvent.REJECTED:
-            self._log("warning", f"Rejected: {self._order_words(o)} — {reason}")
+            self._log("warning", N_("Rejected: {order} — {reason}"), order=self._order_words(o), reason=reason)
         elif event in (OrderEvent.CANCELLED, OrderEvent.EXPIRED):
-            self._log("info", f"{event.value.capitalize()}: {self._order_words(o)}" + (f" ({reason})" if reason else ""))
+            template = N_("Cancelled: {order}") if event is OrderEvent.CANCELLED else N_("Expired: {order}")
+            if reason:
+                template = N_("Cancelled: {order} ({reason})") if event is OrderEvent.CANCELLED else N_(
+                    "Expired: {order} ({reason})")
+            self._log("info", template, order=self._order_words(o), reason=reason)
         if o.status.is_final or event is OrderEvent.TRIGGERED:
             self._after_change(o)
 
@@ -552,7 +561,7 @@ class OrderManager:
         self.bus.publish(FillReceived(fill, o))
         self.bus.publish(OrderUpdated(o))
         self.bus.publish(PortfolioChanged(fill.venue, fill.symbol))
-        self._log("info", f"Filled: {self._fill_words(fill)}")
+        self._log("info", N_("Filled: {fill}"), fill=self._fill_words(fill))
         if follow_up:
             self._after_change(o)
         return True
@@ -652,7 +661,8 @@ class OrderManager:
             ol.stop_loss_limit, entry.tag,
         ).exit_oco(qty)
         limit_req, stop_req = oco.legs()
-        self._log("info", f"Bracket {ol.list_id}: entry filled {fmt(qty)}, placing take-profit and stop-loss")
+        self._log("info", N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
+                  list=ol.list_id, qty=fmt(qty))
         await self._open_exit_pair(ol, limit_req, stop_req)
 
     # -- cancel -----------------------------------------------------------------------------------
@@ -721,7 +731,8 @@ class OrderManager:
                                          self.clock.now_ms(), reason=exc.message)
             self.on_report(report)
             return o.status is OrderStatus.CANCELLED
-        self._log("error", f"Cancel of {o.client_order_id} got no answer; it will be retried at reconciliation")
+        self._log("error", N_("Cancel of {order} got no answer; it will be retried at reconciliation"),
+                  order=o.client_order_id)
         return False
 
     async def cancel_all(self, venue: str | None = None, symbol: str | None = None) -> int:
@@ -735,14 +746,14 @@ class OrderManager:
         )
         for r in results:
             if isinstance(r, BaseException):
-                self._log("error", f"Cancel all: {r}")
+                self._log("error", N_("Cancel all: {error}"), error=str(r))
         return len(targets)
 
     # -- kill switch and trading state --------------------------------------------------------------
     async def kill_switch(self, flatten: bool = False) -> dict[str, int]:
         """Halt trading, cancel every open order and, optionally, close every position at market."""
         self._set_state(TradingState.HALTED, "kill_switch")
-        self._log("warning", "KILL SWITCH: trading halted, cancelling every open order")
+        self._log("warning", N_("KILL SWITCH: trading halted, cancelling every open order"))
         cancelled = await self.cancel_all()
         flattened = 0
         if flatten:
@@ -758,12 +769,13 @@ class OrderManager:
                 req = OrderRequest(pos.venue, pos.symbol, side, OrderType.MARKET, qty, reduce_only=True, tag="flatten")
                 if await self.submit(req, bypass_risk=True) is not None:
                     flattened += 1
-        self._log("warning", f"Kill switch done: {cancelled} orders cancelled, {flattened} positions closed")
+        self._log("warning", N_("Kill switch done: {c} orders cancelled, {f} positions closed"),
+                  c=str(cancelled), f=str(flattened))
         return {"cancelled": cancelled, "flattened": flattened}
 
     def rearm(self) -> None:
         self._set_state(TradingState.ACTIVE, "re-armed by user")
-        self._log("info", "Trading re-armed")
+        self._log("info", N_("Trading re-armed"))
 
     def set_limits(self, limits: RiskLimits) -> None:
         self.risk.limits = limits
@@ -799,7 +811,8 @@ class OrderManager:
         if self.risk.update_daily_pnl(equity):
             self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": "daily_loss"})
             self.bus.publish(RiskStateChanged(self.risk.state, "daily_loss"))
-            self._log("warning", f"Daily loss limit reached ({fmt(self.risk.daily_pnl)}): only reducing orders pass")
+            self._log("warning", N_("Daily loss limit reached ({pnl}): only reducing orders pass"),
+                      pnl=fmt(self.risk.daily_pnl))
 
     # -- market data: marks and locally watched orders ------------------------------------------------
     def on_trade(self, trade: Trade) -> None:
@@ -834,7 +847,7 @@ class OrderManager:
             if o.status.is_final:
                 return
             self._event(o, OrderEvent.TRIGGERED)
-            self._log("info", f"Triggered: {self._order_words(o)}")
+            self._log("info", N_("Triggered: {order}"), order=self._order_words(o))
             ol = self._lists.get(o.list_id) if o.list_id else None
             if ol is not None and ol.stop_id == o.client_order_id:
                 limit = self._leg(ol.limit_id)
@@ -864,7 +877,7 @@ class OrderManager:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("order task failed", exc_info=task.exception())
-            self._log("error", f"An order task failed: {task.exception()}")
+            self._log("error", N_("An order task failed: {error}"), error=str(task.exception()))
 
     async def drain(self) -> None:
         """Wait for follow-up work (OCO cancels, bracket exits, triggered sends) to finish."""
@@ -877,9 +890,12 @@ class OrderManager:
             for t in pending:
                 t.cancel()
 
-    def _log(self, level: str, message: str) -> None:
-        getattr(log, level if level != "warning" else "warning")(message)
-        self.bus.publish(ActivityLogged(level, message, self.clock.now_ms()))
+    def _log(self, level: str, template: str, **params: str) -> None:
+        """Tell the user what happened: the English text goes to the log file, the template and
+        its values to the activity panel, which shows it in the user's language."""
+        message = template.format(**params) if params else template
+        getattr(log, level)(message)
+        self.bus.publish(ActivityLogged(level, message, self.clock.now_ms(), template, params))
 
     @staticmethod
     def _order_words(o: Order) -> str:

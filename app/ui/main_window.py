@@ -327,11 +327,11 @@ class MainWindow(QMainWindow):
         self.refresh_order_lines()
 
     def on_notification(self, n: Notification) -> None:
-        self.statusBar().showMessage(f"{_(n.title)}: {n.message}", 10_000)
+        self.statusBar().showMessage(f"{_(n.title)}: {n.text(_)}", 10_000)
         if n.kind in ("alert", "rejection"):
             QApplication.beep()
             if self.tray is not None:
-                self.tray.showMessage(_(n.title), n.message)
+                self.tray.showMessage(_(n.title), n.text(_))
 
     def _update_status(self) -> None:
         fresh = time.monotonic() - self._last_data < 5 if self._last_data else False

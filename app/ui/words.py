@@ -35,8 +35,5 @@ def status_text(s: OrderStatus) -> str:
     }[s]
 
 
-# Titles the engine gives its notifications (translated where they are shown).
-NOTIFICATION_TITLES = (N_("Alert"), N_("Order filled"), N_("Order partly filled"), N_("Order refused"),
-                       N_("Order rejected by the exchange"))
 # The chart's read-out letters.
 READOUT = (N_("O"), N_("H"), N_("L"), N_("C"), N_("V"), N_("Cursor"))

@@ -227,3 +227,14 @@ def test_a_long_job_shows_progress_and_can_be_cancelled(gui):
 
     assert gui.run(scenario()) is None
     assert not jobs.isVisible()
+
+
+def test_engine_messages_reach_the_activity_panel_in_the_users_language(gui, qtbot):
+    gui.window.set_language("ko")
+    try:
+        fill_ticket(gui, "market", Side.BUY, amount="0.1")
+        submit(gui, qtbot)
+        lines = gui.window.activity.lines()
+        assert any("체결: bought 0.1 BTC/USDT" in ln for ln in lines), lines
+    finally:
+        gui.window.set_language("en")

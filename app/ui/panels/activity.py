@@ -7,6 +7,7 @@ from datetime import datetime
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.engine.events import ActivityLogged
+from app.i18n import _
 
 from ..context import UiContext
 
@@ -27,7 +28,7 @@ class ActivityPanel(QWidget):
     def on_activity(self, e: ActivityLogged) -> None:
         when = datetime.fromtimestamp(e.ts_ms / 1000).strftime("%H:%M:%S")
         mark = {"warning": "⚠ ", "error": "✖ "}.get(e.level, "")
-        self.text.appendPlainText(f"{when}  {mark}{e.message}")
+        self.text.appendPlainText(f"{when}  {mark}{e.text(_)}")
 
     def lines(self) -> list[str]:
         return self.text.toPlainText().splitlines()

@@ -59,7 +59,7 @@ class AlertsPanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.notes = RowsModel([
             Column(lambda: _("Time"), lambda n: datetime.fromtimestamp(n.ts_ms / 1000).strftime("%H:%M:%S")),
-            Column(lambda: _("Notification"), lambda n: f"{_(n.title)}: {n.message}"),
+            Column(lambda: _("Notification"), lambda n: f"{_(n.title)}: {n.text(_)}"),
         ], max_rows=200)
         notes_view = QTableView()
         notes_view.setModel(self.notes)
