@@ -283,6 +283,10 @@ KO = {
     '{symbol} crossed below {price} (last {last})': '{symbol}이(가) {price}을(를) 하향 돌파했습니다 (최근가 {last})',
     '{symbol} moved {pct}% in {m} min (last {last})': '{symbol}이(가) {m}분 동안 {pct}% 움직였습니다 (최근가 {last})',
     '{venue}: orders match the exchange': '{venue}: 주문이 거래소와 일치합니다',
+    'Buy limit at {price}': '{price}에 지정가 매수',
+    'Sell limit at {price}': '{price}에 지정가 매도',
+    'Alert when the price crosses {price}': '가격이 {price}을(를) 지나면 알림',
+    'Alert set at {price}': '{price}에 알림을 설정했습니다',
 }
 
 

@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import i18n
+from app.domain.enums import Side
 from app.domain.market import Bar, Trade
 from app.domain.order import Fill, Order
-from app.engine.alerts import Notification
+from app.engine.alerts import AlertKind, Notification
 from app.i18n import _, fmt_decimal
 from app.security.credentials import CredentialStore
 
@@ -244,6 +245,7 @@ class MainWindow(QMainWindow):
         sel.timeframeChanged.connect(lambda _t: self.load_history())
         self.chart.priceClicked.connect(lambda p: sel.priceClicked.emit(Decimal(str(p))))
         self.chart.orderLineMoved.connect(self.on_line_moved)
+        self.chart.priceAction.connect(self.on_price_action)
         QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
         QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
 
@@ -252,6 +254,8 @@ class MainWindow(QMainWindow):
     async def load_history(self) -> None:
         sel = self.ctx.selection
         inst = self.ctx.instrument()
+        # Live data for what is on screen (the feed ignores streams it already runs).
+        self.ctx.session.feed.watch(self.ctx.session.venue, sel.symbol, sel.timeframe)
         bars = await self.jobs.run(
             _("Loading {symbol} {tf} history").format(symbol=sel.symbol, tf=sel.timeframe),
             self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS))
@@ -325,6 +329,23 @@ class MainWindow(QMainWindow):
             else:
                 await self.ctx.orders.modify(client_order_id, stop_price=new)
         self.refresh_order_lines()
+
+    def on_price_action(self, action: str, price: float) -> None:
+        inst = self.ctx.instrument()
+        if inst is None:
+            return
+        px = inst.round_price(Decimal(str(price)))
+        if action in ("buy", "sell"):
+            self.ticket.set_kind("limit")
+            self.ticket.set_side(Side(action))
+            self.ticket.price.set_value(px)
+            self.docks["ticket"].raise_()
+            self.ticket.amount.setFocus()
+            return
+        last = self.ctx.last_price()
+        kind = AlertKind.CROSS_ABOVE if last is None or px > last else AlertKind.CROSS_BELOW
+        self.ctx.alerts.add(self.ctx.selection.symbol, kind, price=px)
+        self.statusBar().showMessage(_("Alert set at {price}").format(price=fmt_decimal(px)), 5000)
 
     def on_notification(self, n: Notification) -> None:
         self.statusBar().showMessage(f"{_(n.title)}: {n.text(_)}", 10_000)

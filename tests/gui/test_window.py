@@ -238,3 +238,22 @@ def test_engine_messages_reach_the_activity_panel_in_the_users_language(gui, qtb
         assert any("체결: bought 0.1 BTC/USDT" in ln for ln in lines), lines
     finally:
         gui.window.set_language("en")
+
+
+def test_a_new_timeframe_gets_its_own_live_bars(gui):
+    gui.ctx.selection.set_timeframe("5m")
+    gui.pump(0.1)
+    assert ("sim", "BTC/USDT", "bars:5m") in gui.session.feed._tasks
+    assert gui.window.tf_actions["5m"].isChecked()
+
+
+def test_chart_menu_prepares_an_order_or_sets_an_alert_at_the_price(gui):
+    chart = gui.window.chart
+    menu = chart.price_menu(59_500.0)
+    assert menu.actions()[0].text() == "Buy limit at 59,500.00"
+    menu.actions()[1].trigger()  # sell limit
+    t = gui.window.ticket
+    assert t.current_kind() == "limit" and t.side is Side.SELL and t.price.text() == "59500"
+    chart.price_menu(60_500.0).actions()[2].trigger()  # alert
+    alerts = list(gui.ctx.alerts.alerts.values())
+    assert len(alerts) == 1 and alerts[0].price == D("60500") and alerts[0].kind.value == "cross_above"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QCursor, QKeyEvent
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from app.domain.market import Bar
 from app.i18n import _
@@ -59,6 +59,7 @@ class TimeAxis(pg.AxisItem):
 class ChartWidget(QWidget):
     orderLineMoved = Signal(str, float)  # client order id, new price
     priceClicked = Signal(float)
+    priceAction = Signal(str, float)  # "buy" | "sell" | "alert", price (from the right-click menu)
 
     INDICATORS = ("sma", "ema", "bollinger", "vwap", "rsi", "macd")
 
@@ -280,10 +281,24 @@ class ChartWidget(QWidget):
 
     def _mouse_clicked(self, ev: object) -> None:
         pos = ev.scenePos()  # type: ignore[attr-defined]
-        if ev.button() != Qt.MouseButton.LeftButton or not self.price_plot.sceneBoundingRect().contains(pos):  # type: ignore[attr-defined]
+        if not self.price_plot.sceneBoundingRect().contains(pos):
             return
         pt = self.price_plot.getViewBox().mapSceneToView(pos)
-        self.priceClicked.emit(round(pt.y() / self.tick) * self.tick)
+        price = round(pt.y() / self.tick) * self.tick
+        if ev.button() == Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            self.priceClicked.emit(price)
+        elif ev.button() == Qt.MouseButton.RightButton:  # type: ignore[attr-defined]
+            self.price_menu(price).popup(QCursor.pos())
+
+    def price_menu(self, price: float) -> QMenu:
+        """Right-click on the price pane: order or alert at that price."""
+        menu = QMenu(self)
+        text = f"{price:,.{max(0, -int(np.floor(np.log10(self.tick))))}f}"
+        for action, label in (("buy", _("Buy limit at {price}")), ("sell", _("Sell limit at {price}")),
+                              ("alert", _("Alert when the price crosses {price}"))):
+            menu.addAction(label.format(price=text)).triggered.connect(
+                lambda _c=False, a=action: self.priceAction.emit(a, price))
+        return menu
 
     # -- indicators --------------------------------------------------------------------------------
     def set_indicator(self, name: str, enabled: bool, **params: object) -> None:
