@@ -6,7 +6,9 @@ Rules (what a user can rely on):
 - Limit orders that cross the book on arrival take liquidity (taker fee) unless post-only, which
   is then rejected. The rest rests with a queue position equal to the book quantity already at its
   price. A resting order fills when the market trades *through* its price, or at its price once
-  the queue ahead of it has traded; never more than the traded volume (partial fills). Maker fee.
+  the queue ahead of it has traded; never more than the traded volume (partial fills). A book
+  snapshot that shows the other side at or through its price fills it too (the market moved
+  through it between trades), up to the quantity shown there. Maker fee.
 - Stop and take-profit orders trigger on the last trade price, then behave as market or limit.
 - Balances are checked and reserved on placement; an order the account cannot pay for (fees
   included) is rejected. Fees are charged in the quote currency.
@@ -348,6 +350,44 @@ class PaperVenue:
         self._books[book.symbol] = book
         self._taken.pop(book.symbol, None)
         self._now_ms = max(self._now_ms, book.ts_ms)
+        sides = self._resting.get(book.symbol)
+        if not sides:
+            return
+        bids, asks = sides[Side.BUY], sides[Side.SELL]
+        # Only the best resting price on each side needs a look to know whether anything crossed.
+        if (bids and book.asks and bids[0].price >= book.asks[0].price) or (  # type: ignore[operator]
+            asks and book.bids and asks[0].price <= book.bids[0].price  # type: ignore[operator]
+        ):
+            self._fill_crossed(book, sides)
+
+    def _fill_crossed(self, book: BookSnapshot, sides: dict[Side, list[PaperOrder]]) -> None:
+        """A book that now shows sellers at or below a resting bid (or buyers at or above a resting
+        ask) has traded through it: fill it at its own price, as a maker, up to the quantity the
+        book shows on the other side within its price."""
+        inst = self.instruments.get(book.symbol)
+        if inst is None:
+            return
+        step = _Step()
+        taken = self._taken.setdefault(book.symbol, {})
+        for side, levels in ((Side.BUY, book.asks), (Side.SELL, book.bids)):
+            for o in list(sides[side]):
+                assert o.price is not None
+                crossed = [lvl for lvl in levels
+                           if (lvl.price <= o.price if side is Side.BUY else lvl.price >= o.price)]
+                if not crossed:
+                    break  # best-priced first: no later order is crossed either
+                for lvl in crossed:
+                    left = lvl.quantity - taken.get((side.opposite, lvl.price), ZERO)
+                    qty = min(o.remaining, left)
+                    if qty <= 0:
+                        continue
+                    if not self._fill(o, inst, qty, o.price, LiquiditySide.MAKER, step):
+                        break
+                    taken[(side.opposite, lvl.price)] = taken.get((side.opposite, lvl.price), ZERO) + qty
+                    if o.remaining == 0:
+                        break
+        if step.orders or step.reports:
+            self._commit(step)
 
     def on_trade(self, trade: Trade) -> None:
         self._now_ms = max(self._now_ms, trade.ts_ms)

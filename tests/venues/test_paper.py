@@ -106,3 +106,23 @@ async def test_placing_the_same_client_id_twice_makes_one_order(tmp_path):
     b = await v.place(o)
     assert a.venue_order_id == b.venue_order_id
     assert len(await v.fetch_open_orders()) == 1
+
+
+async def test_a_book_that_moves_through_a_resting_order_fills_it_at_its_price(tmp_path):
+    v, reports = await venue(tmp_path)
+    bid = order(price="99", qty="3")
+    await v.place(bid)
+    # No trade prints, but sellers now stand at 97.5 and 98.5: the bid was crossed.
+    v.on_book(book("97", spread="1", qty="2"))
+    fills = [r.fill for r in reports if r.fill is not None]
+    assert [f.price for f in fills] == [D("99"), D("99")]
+    assert sum(f.quantity for f in fills) == D("3") and all(f.liquidity.value == "maker" for f in fills)
+    st = await v.fetch_order(bid)
+    assert st.status is OrderStatus.FILLED
+
+
+async def test_an_untouched_book_fills_nothing(tmp_path):
+    v, reports = await venue(tmp_path)
+    await v.place(order(price="99", qty="3"))
+    v.on_book(book("100", spread="1", qty="2"))
+    assert [r for r in reports if r.fill is not None] == []
