@@ -287,6 +287,9 @@ KO = {
     'Sell limit at {price}': '{price}에 지정가 매도',
     'Alert when the price crosses {price}': '가격이 {price}을(를) 지나면 알림',
     'Alert set at {price}': '{price}에 알림을 설정했습니다',
+    'Bracket {list}: entry filled more, enlarging the exits': '브래킷 {list}: 진입 체결량이 늘어 청산 주문을 키웁니다',
+    'Bracket {list}: its exit orders ended without a fill; the position is not protected any more': '브래킷 {list}: 청산 주문이 체결 없이 끝났습니다. 포지션이 더 이상 보호되지 않습니다',
+    'Bracket {list}: {qty} left is below the exchange minimum and has no exits': '브래킷 {list}: 남은 {qty}은(는) 거래소 최소 수량보다 작아 청산 주문이 없습니다',
 }
 
 

@@ -98,6 +98,7 @@ class OrderManager:
         self._lists: dict[str, OrderList] = {}
         self._armed: dict[str, dict[str, Order]] = {}  # symbol -> locally watched orders
         self._firing: set[str] = set()
+        self._placing: set[str] = set()  # brackets whose exit pair is being placed
         self._committed: dict[tuple[str, str], Decimal] = {}
         self._commit_of: dict[str, tuple[str, str, Decimal]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -618,14 +619,7 @@ class OrderManager:
 
     def _list_rules(self, ol: OrderList) -> None:
         """Bring an order list to the state its rules require (also after a restart)."""
-        if ol.kind is OrderListKind.BRACKET and not ol.exit_ids:
-            entry = self._leg(ol.entry_id)
-            if entry is None or not entry.status.is_final:
-                return
-            if entry.filled_qty > 0:
-                self._spawn(self._place_bracket_exits(ol, entry))
-            else:
-                self._close_list(ol, "entry did not fill")
+        if ol.kind is OrderListKind.BRACKET and self._bracket_rules(ol):
             return
         limit, stop = self._leg(ol.limit_id), self._leg(ol.stop_id)
         if limit is None or stop is None:
@@ -642,7 +636,53 @@ class OrderManager:
                 why = "the other leg filled" if leg.filled_qty > 0 else f"the other leg was {leg.status.value}"
                 self._spawn(self._cancel_order(other, why))
         if limit.status.is_final and stop.status.is_final:
-            self._close_list(ol, "done")
+            if ol.kind is OrderListKind.OCO:
+                self._close_list(ol, "done")
+            else:
+                self._bracket_rules(ol)
+
+    def _bracket_rules(self, ol: OrderList) -> bool:
+        """Keep a bracket's filled entry covered by one take-profit/stop-loss pair: exits follow
+        partial fills of a working entry (the pair is replaced by a larger one), and a new pair
+        covers what the entry filled after an earlier pair closed. True when nothing is left
+        for the pair's OCO rules to do."""
+        entry = self._leg(ol.entry_id)
+        inst = self.instruments.get((ol.venue, ol.symbol))
+        if entry is None or inst is None:
+            return True
+        pair = [x for x in (self._leg(ol.limit_id), self._leg(ol.stop_id)) if x is not None]
+        closed = sum((leg.filled_qty for cid in ol.leg_ids if cid != ol.entry_id
+                      if (leg := self._leg(cid)) is not None), ZERO)
+        working = next((x.remaining for x in pair if x.is_open), ZERO)
+        big_enough = lambda q: q >= inst.min_qty and q > 0 and q * (ol.take_profit or ZERO) >= inst.min_notional  # noqa: E731
+        if any(x.is_open for x in pair):
+            uncovered = inst.round_qty(entry.filled_qty - closed - working)
+            if (big_enough(uncovered) and ol.note != "resizing" and not any(x.filled_qty > 0 for x in pair)
+                    and ol.list_id not in self._placing):
+                ol.note = "resizing"  # persisted: a restart finishes the replacement
+                self.store.save_order_list(ol)
+                self._log("info", N_("Bracket {list}: entry filled more, enlarging the exits"), list=ol.list_id)
+                for x in pair:
+                    if x.is_open:
+                        self._spawn(self._cancel_order(x, "replaced by a larger exit"))
+            return False
+        if pair and ol.note != "resizing" and all(x.filled_qty == 0 for x in pair):
+            self._close_list(ol, "exit orders ended unfilled")
+            self._log("error", N_("Bracket {list}: its exit orders ended without a fill; the position is not "
+                                  "protected any more"), list=ol.list_id)
+            return True
+        need = inst.round_qty(entry.filled_qty - closed)
+        if big_enough(need):
+            if ol.list_id not in self._placing:
+                self._placing.add(ol.list_id)
+                self._spawn(self._place_bracket_exits(ol, entry, need))
+            return True
+        if entry.status.is_final:
+            if need > 0:
+                self._log("warning", N_("Bracket {list}: {qty} left is below the exchange minimum and has no exits"),
+                          list=ol.list_id, qty=fmt(need))
+            self._close_list(ol, "done" if entry.filled_qty > 0 else "entry did not fill")
+        return True
 
     def _close_list(self, ol: OrderList, note: str) -> None:
         ol.status = OrderListStatus.DONE
@@ -651,19 +691,21 @@ class OrderManager:
         self._lists.pop(ol.list_id, None)
         self.bus.publish(OrderListUpdated(ol))
 
-    async def _place_bracket_exits(self, ol: OrderList, entry: Order) -> None:
-        if ol.exit_ids or ol.take_profit is None or ol.stop_loss is None:
-            return
-        inst = self.instruments[(ol.venue, ol.symbol)]
-        qty = inst.round_qty(entry.filled_qty)
-        oco = BracketRequest(
-            ol.venue, ol.symbol, entry.side, qty, entry.type, entry.price, ol.take_profit, ol.stop_loss,
-            ol.stop_loss_limit, entry.tag,
-        ).exit_oco(qty)
-        limit_req, stop_req = oco.legs()
-        self._log("info", N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
-                  list=ol.list_id, qty=fmt(qty))
-        await self._open_exit_pair(ol, limit_req, stop_req)
+    async def _place_bracket_exits(self, ol: OrderList, entry: Order, qty: Decimal) -> None:
+        try:
+            if ol.take_profit is None or ol.stop_loss is None or ol.status is OrderListStatus.DONE:
+                return
+            oco = BracketRequest(
+                ol.venue, ol.symbol, entry.side, qty, entry.type, entry.price, ol.take_profit, ol.stop_loss,
+                ol.stop_loss_limit, entry.tag,
+            ).exit_oco(qty)
+            limit_req, stop_req = oco.legs()
+            ol.note = ""
+            self._log("info", N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
+                      list=ol.list_id, qty=fmt(qty))
+            await self._open_exit_pair(ol, limit_req, stop_req)
+        finally:
+            self._placing.discard(ol.list_id)
 
     # -- cancel -----------------------------------------------------------------------------------
     async def cancel(self, client_order_id: str, reason: str = "cancelled by user") -> bool:

@@ -285,3 +285,46 @@ async def test_every_update_is_published_after_it_is_stored(rig):
     o = await rig.om.submit(req(price="59000"))
     await rig.om.cancel(o.client_order_id)
     assert mismatches == []
+
+
+async def test_bracket_exits_follow_partial_fills_of_a_working_entry(rig):
+    await started(rig)
+    ol = await rig.om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.5"), OrderType.LIMIT,
+                                                    D("59950"), take_profit=D("60200"), stop_loss=D("59800")))
+    rig.trade("59940", "0.2", Side.SELL)  # the entry fills 0.2 and keeps working
+    await rig.settle()
+    ol = rig.om._lists[ol.list_id]
+    assert rig.om.get(ol.entry_id).status is OrderStatus.PARTIALLY_FILLED
+    assert rig.om.get(ol.limit_id).quantity == D("0.2")  # the filled part is protected at once
+    first_pair = (ol.limit_id, ol.stop_id)
+    rig.trade("59940", "0.3", Side.SELL)  # the rest fills
+    await rig.settle()
+    ol = rig.om._lists[ol.list_id]
+    assert (ol.limit_id, ol.stop_id) != first_pair
+    assert all(rig.om.get(c).status is OrderStatus.CANCELLED for c in first_pair)
+    assert rig.om.get(ol.limit_id).quantity == D("0.5") and rig.om.get(ol.stop_id).quantity == D("0.5")
+    assert len([o for o in rig.om.open_orders() if o.list_id == ol.list_id]) == 2
+    rig.trade("60210", "1", Side.BUY)  # take profit
+    await rig.settle()
+    assert rig.om.portfolio.position("sim", "BTC/USDT").quantity == 0
+    assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
+    assert rig.om.open_orders() == []
+
+
+async def test_bracket_whose_exits_are_rejected_stops_and_says_the_position_is_unprotected(tmp_path):
+    from app.engine.events import ActivityLogged
+
+    rig = Rig(tmp_path, balances={"USDT": "100000", "BTC": "0"})
+    await started(rig)
+    logged = rig.capture(ActivityLogged)
+    ol = await rig.om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.2"), OrderType.MARKET, None,
+                                                    take_profit=D("60200"), stop_loss=D("59800")))
+    await rig.settle()
+    ol = rig.store.get_order_list(ol.list_id)
+    limit = rig.om.get(ol.limit_id)
+    # Someone sells the coins elsewhere; the exchange then rejects/cancels the exit: nothing is re-placed.
+    rig.om.on_report(await rig.venue.cancel(limit))  # as the exchange's user stream would report it
+    await rig.settle()
+    assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
+    assert any("not protected" in e.message for e in logged)
+    assert rig.om.open_orders() == []
