@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +20,7 @@ from app.storage import Store
 
 from .bus import EventBus
 from .clock import Clock
-from .events import FillReceived, OrderDenied, OrderUpdated
+from .events import FillReceived, OrderDenied, OrderUpdated, translated
 
 SETTING = "alerts"
 
@@ -79,10 +80,8 @@ class Notification:
     template: str = ""  # for translation: _(template).format(**params)
     params: dict[str, str] = field(default_factory=dict)
 
-    def text(self, translate) -> str:
-        if not self.template:
-            return self.message
-        return translate(self.template).format(**self.params)
+    def text(self, translate: Callable[[str], str]) -> str:
+        return translated(self.message, self.template, self.params, translate)
 
 
 @dataclass(frozen=True, slots=True)

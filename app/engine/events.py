@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -85,10 +86,15 @@ class ActivityLogged:
     template: str = ""  # for translation: _(template).format(**params)
     params: dict[str, str] = field(default_factory=dict)
 
-    def text(self, translate) -> str:
-        if not self.template:
-            return self.message
-        return translate(self.template).format(**self.params) if self.params else translate(self.template)
+    def text(self, translate: Callable[[str], str]) -> str:
+        return translated(self.message, self.template, self.params, translate)
+
+
+def translated(message: str, template: str, params: dict[str, str], translate: Callable[[str], str]) -> str:
+    """The user's-language text of an engine message (the English ``message`` if it has no template)."""
+    if not template:
+        return message
+    return translate(template).format(**params) if params else translate(template)
 
 
 @dataclass(frozen=True, slots=True)

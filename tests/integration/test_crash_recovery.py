@@ -48,6 +48,19 @@ def _verify(workdir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+async def running_rig(tmp_path: Path) -> Rig:
+    """A started rig with a market at 60000."""
+    rig = Rig(tmp_path)
+    await rig.start()
+    rig.book("60000")
+    rig.trade("60000")
+    return rig
+
+
+async def oco(rig: Rig, side: Side, limit: str, stop: str):
+    return await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", side, Decimal("0.5"), Decimal(limit), Decimal(stop)))
+
+
 @pytest.mark.crash
 def test_crash_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
     rng = random.Random(20261124)
@@ -62,12 +75,8 @@ def test_crash_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
 
 
 async def test_crash_between_oco_leg_fill_and_other_leg_cancel_leaves_no_orphan(tmp_path):
-    rig = Rig(tmp_path)
-    await rig.start()
-    rig.book("60000")
-    rig.trade("60000")
-    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, Decimal("0.5"), Decimal("60100"),
-                                            Decimal("59900")))
+    rig = await running_rig(tmp_path)
+    ol = await oco(rig, Side.SELL, "60100", "59900")
     # The app dies: the exchange fills the limit leg, but nobody hears of it.
     rig.venue.set_report_handler(lambda report: None)
     rig.venue.on_trade(__import__("app.domain.market", fromlist=["Trade"]).Trade(
@@ -91,12 +100,8 @@ async def test_crash_between_oco_leg_fill_and_other_leg_cancel_leaves_no_orphan(
 
 
 async def test_crash_after_recording_a_leg_fill_cancels_the_other_leg_on_restart(tmp_path):
-    rig = Rig(tmp_path)
-    await rig.start()
-    rig.book("60000")
-    rig.trade("60000")
-    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.BUY, Decimal("0.5"), Decimal("59900"),
-                                            Decimal("60100")))
+    rig = await running_rig(tmp_path)
+    ol = await oco(rig, Side.BUY, "59900", "60100")
     # The fill is recorded, but the process dies before the follow-up cancel runs.
     rig.om._spawn = lambda coro: coro.close()  # the follow-up never gets to run
     rig.trade("59800", "1", Side.SELL)
@@ -110,10 +115,7 @@ async def test_crash_after_recording_a_leg_fill_cancels_the_other_leg_on_restart
 
 
 async def test_trailing_stop_is_rearmed_after_restart_and_still_fires(tmp_path):
-    rig = Rig(tmp_path)
-    await rig.start()
-    rig.book("60000")
-    rig.trade("60000")
+    rig = await running_rig(tmp_path)
     from app.domain.enums import TrailingMode
     from app.domain.order import OrderRequest
 
@@ -133,12 +135,8 @@ async def test_trailing_stop_is_rearmed_after_restart_and_still_fires(tmp_path):
 
 
 async def test_crash_after_stop_trigger_when_the_limit_leg_had_filled_sends_nothing_more(tmp_path):
-    rig = Rig(tmp_path)
-    await rig.start()
-    rig.book("60000")
-    rig.trade("60000")
-    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, Decimal("0.5"), Decimal("60100"),
-                                            Decimal("59900")))
+    rig = await running_rig(tmp_path)
+    ol = await oco(rig, Side.SELL, "60100", "59900")
     # The app dies just after marking the stop leg triggered (before cancelling the limit leg),
     # and while it is down the exchange fills part of the limit leg.
     stop = rig.om.get(ol.stop_id)
