@@ -398,6 +398,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme.apply(app, name)
         self.chart.set_theme(name)
+        self.portfolio.set_theme()
         self.ctx.session.store.set_setting("ui.theme", name)
         self.retranslate()
 

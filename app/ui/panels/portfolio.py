@@ -54,10 +54,15 @@ class PortfolioPanel(QWidget):
         self.curve_plot.setMenuEnabled(False)
         self.curve = self.curve_plot.plot(pen=pg.mkPen(colors().accent, width=1))
         self._equity: list[tuple[int, float]] = [(t, float(e)) for t, e in ctx.session.store.load_equity(ctx.venue)]
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(make_table(self.balances))
-        split.addWidget(make_table(self.positions))
+        # Tables on the left, the equity curve on the right: all visible in a low dock.
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(make_table(self.balances))
+        tables.addWidget(make_table(self.positions))
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(tables)
         split.addWidget(self.curve_plot)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
@@ -70,6 +75,7 @@ class PortfolioPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         self.pf = pf
+        self.set_theme()
         self.refresh()
 
     def refresh(self) -> None:
@@ -105,6 +111,14 @@ class PortfolioPanel(QWidget):
             xs = [t / 1000 for t, _e in self._equity]
             ys = [e for _t, e in self._equity]
             self.curve.setData(xs, ys)
+
+    def set_theme(self) -> None:
+        c = colors()
+        self.curve_plot.setBackground(c.panel)
+        self.curve.setPen(pg.mkPen(c.accent, width=1))
+        for axis in ("left", "bottom"):
+            self.curve_plot.getAxis(axis).setTextPen(pg.mkPen(c.muted))
+            self.curve_plot.getAxis(axis).setPen(pg.mkPen(c.border))
 
     def retranslate(self) -> None:
         self.balances.refresh()
