@@ -12,7 +12,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.domain.enums import Side
 from app.domain.execution import Balance
 from app.domain.instrument import Instrument
 from app.domain.money import ZERO
@@ -178,6 +177,3 @@ class Portfolio:
         px = self.price_of(asset)
         return abs(self.balance(venue, asset)) * px if px is not None else ZERO
 
-
-def side_of(qty: Decimal) -> Side | None:
-    return Side.BUY if qty > 0 else Side.SELL if qty < 0 else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.enums import (
@@ -501,10 +501,6 @@ class Store:
 
     def delete_setting(self, key: str) -> None:
         self._exec(delete(settings_t).where(settings_t.c.key == key))
-
-    def mark_orders(self, client_order_ids: Iterable[str], **values: Any) -> None:
-        """Bulk update of plain columns (maintenance tools)."""
-        self._exec(update(orders_t).where(orders_t.c.client_order_id.in_(list(client_order_ids))).values(**values))
 
 
 __all__ = ["Base", "Store", "default_data_dir", "default_database_url"]
