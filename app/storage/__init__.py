@@ -1,6 +1,8 @@
-"""Persistence: SQLAlchemy 2 models and the store (SQLite by default, PostgreSQL by URL), with
-alembic migrations. Money is stored exactly; no secret is ever stored."""
+"""Persistence: SQLAlchemy 2 models, the ``Store`` (SQLite by default, PostgreSQL by URL) and
+alembic migrations run on open. Money is stored exactly; no secret is ever stored."""
 
-from .store import Store, default_data_dir, default_database_url
+from .errors import SchemaTooNew, StorageError, TransactionAborted
+from .location import default_data_dir, default_database_url
+from .store import Store
 
-__all__ = ["Store", "default_data_dir", "default_database_url"]
+__all__ = ["SchemaTooNew", "StorageError", "Store", "TransactionAborted", "default_data_dir", "default_database_url"]

@@ -1,138 +1,187 @@
-"""The schema (SQLAlchemy 2 typed models). Money columns are ``ExactDecimal``; no secrets anywhere."""
+"""The schema as SQLAlchemy 2 typed models. Every money column is ``ExactDecimal``; there are no
+secret columns (API keys live in the OS keyring, never here).
+
+Migrations in ``migrations/versions`` must produce exactly this schema (a test compares them).
+Timestamps are epoch milliseconds (``BigInteger``: they overflow a 32-bit integer).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .types import ExactDecimal
+from .types import ExactDecimal, JsonText
+
+# Named constraints, so later migrations can alter them (SQLite batch mode needs the names).
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def money(*, nullable: bool = False) -> Any:
+    return mapped_column(ExactDecimal(), nullable=nullable)
+
+
+def ms() -> Any:
+    return mapped_column(BigInteger)
 
 
 class OrderRow(Base):
+    """One order (``app.domain.order.Order``), upserted by client order id on every change."""
+
     __tablename__ = "orders"
-    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    venue: Mapped[str] = mapped_column(String(32), index=True)
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(8))
-    type: Mapped[str] = mapped_column(String(24))
-    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
-    price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    stop_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    tif: Mapped[str] = mapped_column(String(8))
+    client_order_id: Mapped[str] = mapped_column(String, primary_key=True)
+    venue: Mapped[str] = mapped_column(String)
+    symbol: Mapped[str] = mapped_column(String)
+    side: Mapped[str] = mapped_column(String)
+    type: Mapped[str] = mapped_column(String)
+    quantity: Mapped[Decimal] = money()
+    price: Mapped[Decimal | None] = money(nullable=True)
+    stop_price: Mapped[Decimal | None] = money(nullable=True)
+    tif: Mapped[str] = mapped_column(String)
     post_only: Mapped[bool] = mapped_column(Boolean)
     reduce_only: Mapped[bool] = mapped_column(Boolean)
-    trail_mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    trail_value: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    list_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    tag: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(24))
-    is_open: Mapped[bool] = mapped_column(Boolean)
-    venue_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    filled_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
-    filled_notional: Mapped[Decimal] = mapped_column(ExactDecimal())
-    fee: Mapped[Decimal] = mapped_column(ExactDecimal())
-    fee_asset: Mapped[str] = mapped_column(String(16))
-    created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
-    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    trail_mode: Mapped[str | None] = mapped_column(String, nullable=True)
+    trail_value: Mapped[Decimal | None] = money(nullable=True)
+    list_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    tag: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    is_open: Mapped[bool] = mapped_column(Boolean)  # not status.is_final: what the restart loads
+    venue_order_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    filled_qty: Mapped[Decimal] = money()
+    filled_notional: Mapped[Decimal] = money()
+    fee: Mapped[Decimal] = money()
+    fee_asset: Mapped[str] = mapped_column(String)
+    created_ms: Mapped[int] = ms()
+    updated_ms: Mapped[int] = ms()
     triggered: Mapped[bool] = mapped_column(Boolean)
-    trail_ref: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    reason: Mapped[str] = mapped_column(Text)
+    trail_ref: Mapped[Decimal | None] = money(nullable=True)
+    reason: Mapped[str] = mapped_column(String)
 
+    # Few indexes on purpose: each one is another page written at every commit of an order.
     __table_args__ = (
-        Index("ix_orders_open", "is_open", "venue"),
-        Index("ix_orders_venue_oid", "venue", "venue_order_id"),
+        Index("ix_orders_is_open_venue", "is_open", "venue"),
+        Index("ix_orders_venue_venue_order_id", "venue", "venue_order_id"),
+        Index("ix_orders_created_ms", "created_ms"),
     )
 
 
 class FillRow(Base):
+    """One execution (``app.domain.order.Fill``). A trade id is unique per venue and symbol
+    (Binance numbers trades per symbol), so that triple is the key of a fill."""
+
     __tablename__ = "fills"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    venue: Mapped[str] = mapped_column(String(32))
-    trade_id: Mapped[str] = mapped_column(String(64))
-    client_order_id: Mapped[str] = mapped_column(String(64), index=True)
-    venue_order_id: Mapped[str] = mapped_column(String(64))
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(8))
-    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
-    price: Mapped[Decimal] = mapped_column(ExactDecimal())
-    fee: Mapped[Decimal] = mapped_column(ExactDecimal())
-    fee_asset: Mapped[str] = mapped_column(String(16))
-    liquidity: Mapped[str] = mapped_column(String(8))
-    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # arrival order
+    venue: Mapped[str] = mapped_column(String)
+    symbol: Mapped[str] = mapped_column(String)
+    trade_id: Mapped[str] = mapped_column(String)
+    client_order_id: Mapped[str] = mapped_column(String)
+    venue_order_id: Mapped[str] = mapped_column(String)
+    side: Mapped[str] = mapped_column(String)
+    quantity: Mapped[Decimal] = money()
+    price: Mapped[Decimal] = money()
+    fee: Mapped[Decimal] = money()
+    fee_asset: Mapped[str] = mapped_column(String)
+    liquidity: Mapped[str] = mapped_column(String)
+    ts_ms: Mapped[int] = ms()
 
     __table_args__ = (
-        UniqueConstraint("venue", "trade_id", name="uq_fills_venue_trade"),
-        Index("ix_fills_venue_ts", "venue", "ts_ms"),
+        UniqueConstraint("venue", "symbol", "trade_id"),
+        Index("ix_fills_client_order_id", "client_order_id"),
+        Index("ix_fills_venue_ts_ms", "venue", "ts_ms"),
     )
 
 
 class OrderListRow(Base):
+    """An OCO or bracket (``app.domain.order_list.OrderList``), upserted by list id."""
+
     __tablename__ = "order_lists"
-    list_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    venue: Mapped[str] = mapped_column(String(32))
-    symbol: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    entry_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    limit_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    stop_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    take_profit: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    stop_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    stop_loss_limit: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
-    created_ms: Mapped[int] = mapped_column(BigInteger)
-    note: Mapped[str] = mapped_column(Text)
-    leg_ids: Mapped[list[str]] = mapped_column(JSON)
+    list_id: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    venue: Mapped[str] = mapped_column(String)
+    symbol: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    entry_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    limit_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    stop_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    take_profit: Mapped[Decimal | None] = money(nullable=True)
+    stop_loss: Mapped[Decimal | None] = money(nullable=True)
+    stop_loss_limit: Mapped[Decimal | None] = money(nullable=True)
+    created_ms: Mapped[int] = ms()
+    note: Mapped[str] = mapped_column(String)
+    leg_ids: Mapped[list[str]] = mapped_column(JsonText)
+
+    __table_args__ = (Index("ix_order_lists_status_venue", "status", "venue"),)
 
 
 class BalanceRow(Base):
+    """The last balance snapshot of a venue, one row per asset."""
+
     __tablename__ = "balances"
-    venue: Mapped[str] = mapped_column(String(32), primary_key=True)
-    asset: Mapped[str] = mapped_column(String(16), primary_key=True)
-    free: Mapped[Decimal] = mapped_column(ExactDecimal())
-    locked: Mapped[Decimal] = mapped_column(ExactDecimal())
+    venue: Mapped[str] = mapped_column(String, primary_key=True)
+    asset: Mapped[str] = mapped_column(String, primary_key=True)
+    free: Mapped[Decimal] = money()
+    locked: Mapped[Decimal] = money()
 
 
 class LotRow(Base):
-    __tablename__ = "lots"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    venue: Mapped[str] = mapped_column(String(32))
-    symbol: Mapped[str] = mapped_column(String(32))
-    seq: Mapped[int] = mapped_column(Integer)
-    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
-    price: Mapped[Decimal] = mapped_column(ExactDecimal())
-    ts_ms: Mapped[int] = mapped_column(BigInteger)
-    trade_id: Mapped[str] = mapped_column(String(64))
+    """The open FIFO lots of a position, oldest first (``seq``)."""
 
-    __table_args__ = (Index("ix_lots_position", "venue", "symbol", "seq"),)
+    __tablename__ = "lots"
+    venue: Mapped[str] = mapped_column(String, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[Decimal] = money()
+    price: Mapped[Decimal] = money()
+    ts_ms: Mapped[int] = ms()
+    trade_id: Mapped[str] = mapped_column(String)
 
 
 class EquityRow(Base):
+    """The equity curve: one value per venue and time."""
+
     __tablename__ = "equity"
-    venue: Mapped[str] = mapped_column(String(32), primary_key=True)
-    ts_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    equity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    venue: Mapped[str] = mapped_column(String, primary_key=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    equity: Mapped[Decimal] = money()
 
 
 class CandleRow(Base):
+    """OHLCV bars (``app.domain.market.Bar``). On SQLite the table is clustered by its key
+    (WITHOUT ROWID): a chart's range of bars is read from consecutive pages."""
+
     __tablename__ = "candles"
-    venue: Mapped[str] = mapped_column(String(32), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
-    open_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    open: Mapped[Decimal] = mapped_column(ExactDecimal())
-    high: Mapped[Decimal] = mapped_column(ExactDecimal())
-    low: Mapped[Decimal] = mapped_column(ExactDecimal())
-    close: Mapped[Decimal] = mapped_column(ExactDecimal())
-    volume: Mapped[Decimal] = mapped_column(ExactDecimal())
+    venue: Mapped[str] = mapped_column(String, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String, primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String, primary_key=True)
+    open_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    open: Mapped[Decimal] = money()
+    high: Mapped[Decimal] = money()
+    low: Mapped[Decimal] = money()
+    close: Mapped[Decimal] = money()
+    volume: Mapped[Decimal] = money()
+    closed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class SettingRow(Base):
+    """Small state and settings: JSON values by key (no secrets: those are in the keyring)."""
+
     __tablename__ = "settings"
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    value: Mapped[object] = mapped_column(JSON)
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[Any] = mapped_column(JsonText)
+
+
+MONEY_TABLES = ("orders", "fills", "order_lists", "balances", "lots", "equity", "candles")

@@ -1,506 +1,402 @@
-"""The store: one writer on one connection, Core statements on the hot paths.
+"""The store: one long-lived connection, pre-built SQLAlchemy Core statements on the hot paths.
 
-Calls outside ``transaction()`` commit at once; nested ``transaction()`` blocks join the
-outermost, which commits at its end or rolls everything back on an exception (a fill and its
-order update are written together or not at all).
+Transactions: a call outside ``transaction()`` commits at once (the driver runs in autocommit).
+``with store.transaction():`` starts one transaction; nested blocks join it, and the outermost
+commits at its end or rolls everything back on an exception, so a fill and its order update are
+written together or not at all. Not thread-safe: one writer, the engine's thread.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
+import logging
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
+from itertools import islice
 from typing import Any
 
-import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from app.domain.enums import (
-    LiquiditySide,
-    OrderListKind,
-    OrderListStatus,
-    OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
-    TrailingMode,
-)
+from app.domain.enums import OrderListStatus
 from app.domain.execution import Balance
 from app.domain.market import Bar
 from app.domain.order import Fill, Order
 from app.domain.order_list import OrderList
 from app.domain.portfolio import Lot
 
-from .models import BalanceRow, Base, CandleRow, EquityRow, FillRow, LotRow, OrderListRow, OrderRow, SettingRow
+from . import migrate
+from .connection import WalCheckpointer, create_store_engine, sqlite_file
+from .errors import TransactionAborted
+from .location import default_database_url
+from .models import BalanceRow, CandleRow, EquityRow, FillRow, LotRow, OrderListRow, OrderRow, SettingRow
+from .rows import (
+    balance_from_row,
+    balance_params,
+    bar_from_row,
+    bar_params,
+    fill_from_row,
+    fill_params,
+    lot_from_row,
+    lot_params,
+    order_from_row,
+    order_list_from_row,
+    order_list_params,
+    order_params,
+)
+from .types import dumps_json
+from .writer import Statement, Writer
 
-APP_NAME = "AutoGrowthTrader"
-AUTOCHECKPOINT_PAGES = 20_000
-CHECKPOINT_EVERY_S = 1.0
-orders_t = OrderRow.__table__
-fills_t = FillRow.__table__
-lists_t = OrderListRow.__table__
-balances_t = BalanceRow.__table__
-lots_t = LotRow.__table__
-equity_t = EquityRow.__table__
-candles_t = CandleRow.__table__
-settings_t = SettingRow.__table__
+log = logging.getLogger(__name__)
 
+orders = OrderRow.__table__
+fills = FillRow.__table__
+order_lists = OrderListRow.__table__
+balances = BalanceRow.__table__
+lots = LotRow.__table__
+equity = EquityRow.__table__
+candles = CandleRow.__table__
+settings = SettingRow.__table__
 
-def default_data_dir() -> Path:
-    """The user's data folder (``AUTOGROWTH_DATA_DIR`` overrides it), created if missing."""
-    env = os.environ.get("AUTOGROWTH_DATA_DIR")
-    path = Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def default_database_url() -> str:
-    return f"sqlite:///{default_data_dir() / 'autogrowth.sqlite3'}"
-
-
-def _order_values(o: Order) -> dict[str, Any]:
-    return {
-        "client_order_id": o.client_order_id,
-        "venue": o.venue,
-        "symbol": o.symbol,
-        "side": o.side.value,
-        "type": o.type.value,
-        "quantity": o.quantity,
-        "price": o.price,
-        "stop_price": o.stop_price,
-        "tif": o.tif.value,
-        "post_only": o.post_only,
-        "reduce_only": o.reduce_only,
-        "trail_mode": o.trail_mode.value if o.trail_mode else None,
-        "trail_value": o.trail_value,
-        "list_id": o.list_id,
-        "tag": o.tag,
-        "status": o.status.value,
-        "is_open": not o.status.is_final,
-        "venue_order_id": o.venue_order_id,
-        "filled_qty": o.filled_qty,
-        "filled_notional": o.filled_notional,
-        "fee": o.fee,
-        "fee_asset": o.fee_asset,
-        "created_ms": o.created_ms,
-        "updated_ms": o.updated_ms,
-        "triggered": o.triggered,
-        "trail_ref": o.trail_ref,
-        "reason": o.reason,
-    }
-
-
-def _order_from_row(r: Any) -> Order:
-    return Order(
-        client_order_id=r.client_order_id,
-        venue=r.venue,
-        symbol=r.symbol,
-        side=Side(r.side),
-        type=OrderType(r.type),
-        quantity=r.quantity,
-        price=r.price,
-        stop_price=r.stop_price,
-        tif=TimeInForce(r.tif),
-        post_only=r.post_only,
-        reduce_only=r.reduce_only,
-        trail_mode=TrailingMode(r.trail_mode) if r.trail_mode else None,
-        trail_value=r.trail_value,
-        list_id=r.list_id,
-        tag=r.tag,
-        status=OrderStatus(r.status),
-        venue_order_id=r.venue_order_id,
-        filled_qty=r.filled_qty,
-        filled_notional=r.filled_notional,
-        fee=r.fee,
-        fee_asset=r.fee_asset,
-        created_ms=r.created_ms,
-        updated_ms=r.updated_ms,
-        triggered=r.triggered,
-        trail_ref=r.trail_ref,
-        reason=r.reason,
-    )
-
-
-def _fill_from_row(r: Any) -> Fill:
-    return Fill(
-        trade_id=r.trade_id,
-        client_order_id=r.client_order_id,
-        venue_order_id=r.venue_order_id,
-        venue=r.venue,
-        symbol=r.symbol,
-        side=Side(r.side),
-        quantity=r.quantity,
-        price=r.price,
-        fee=r.fee,
-        fee_asset=r.fee_asset,
-        liquidity=LiquiditySide(r.liquidity),
-        ts_ms=r.ts_ms,
-    )
-
-
-def _list_values(ol: OrderList) -> dict[str, Any]:
-    return {
-        "list_id": ol.list_id,
-        "kind": ol.kind.value,
-        "venue": ol.venue,
-        "symbol": ol.symbol,
-        "status": ol.status.value,
-        "entry_id": ol.entry_id,
-        "limit_id": ol.limit_id,
-        "stop_id": ol.stop_id,
-        "take_profit": ol.take_profit,
-        "stop_loss": ol.stop_loss,
-        "stop_loss_limit": ol.stop_loss_limit,
-        "created_ms": ol.created_ms,
-        "note": ol.note,
-        "leg_ids": list(ol.leg_ids),
-    }
-
-
-def _list_from_row(r: Any) -> OrderList:
-    return OrderList(
-        list_id=r.list_id,
-        kind=OrderListKind(r.kind),
-        venue=r.venue,
-        symbol=r.symbol,
-        status=OrderListStatus(r.status),
-        entry_id=r.entry_id,
-        limit_id=r.limit_id,
-        stop_id=r.stop_id,
-        take_profit=r.take_profit,
-        stop_loss=r.stop_loss,
-        stop_loss_limit=r.stop_loss_limit,
-        created_ms=r.created_ms,
-        note=r.note,
-        leg_ids=list(r.leg_ids or []),
-    )
-
-
-class _Checkpointer(threading.Thread):
-    """Copies the WAL back into the database file from its own connection, off the writer's
-    path, so a commit never waits for a checkpoint (they cost milliseconds)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(name="sqlite-checkpoint", daemon=True)
-        self.path = path
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            conn = sqlite3.connect(self.path, check_same_thread=False)
-        except sqlite3.Error:
-            return
-        try:
-            while not self.stop.wait(CHECKPOINT_EVERY_S):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass
-        finally:
-            conn.close()
+# An order never changes these; leaving them out of the upsert's UPDATE spares rewriting the
+# indexes on venue and created_ms at every status change.
+ORDER_IDENTITY = ("venue", "symbol", "side", "type", "created_ms")
+BULK_CHUNK = 5_000
+IN_CHUNK = 900  # ids per IN (...) list, well under every database's parameter limit
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    """Orders, fills, order lists, balances, lots, equity, candles and settings in one database."""
+
+    url: str  # the database URL, any password masked
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
         self.engine = engine
-        self.url = str(engine.url)
-        self._conn: Connection = engine.connect()
+        self.url = engine.url.render_as_string(hide_password=True)
+        self._conn = connection
         self._depth = 0
-        self._tx: Any = None
-        dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
-        self._insert = dialect.insert
+        self._inner_failure: BaseException | None = None
+        self._checkpointer: WalCheckpointer | None = None
+        self._closed = False
+        is_sqlite = engine.dialect.name == "sqlite"
+        # BEGIN IMMEDIATE takes SQLite's write lock at once: no lock upgrade can fail half-way.
+        self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite else "BEGIN"
+        insert = sqlite.insert if is_sqlite else postgresql.insert
+        w = self._writer = Writer(connection)
 
-        def upsert(table: Any, keys: Sequence[str]) -> Any:
-            stmt = self._insert(table)
-            cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-            return stmt.on_conflict_do_update(index_elements=list(keys), set_=cols)
+        def upsert(table: Table, keys: Sequence[str], keep: Sequence[str] = ()) -> Statement:
+            stmt = insert(table)
+            changed = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name not in keep}
+            return w.prepare(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed), table.columns.keys())
 
-        self._upsert_order = upsert(orders_t, ["client_order_id"])
-        self._upsert_list = upsert(lists_t, ["list_id"])
-        self._upsert_candle = upsert(candles_t, ["venue", "symbol", "timeframe", "open_ms"])
-        self._upsert_setting = upsert(settings_t, ["key"])
-        self._upsert_equity = upsert(equity_t, ["venue", "ts_ms"])
-        # RETURNING tells reliably whether the row was new (rowcount is not, on every driver).
-        self._insert_fill = (self._insert(fills_t).on_conflict_do_nothing(index_elements=["venue", "trade_id"])
-                             .returning(fills_t.c.id))
-        # SQLite hot path: the same upsert as plain SQL on the driver connection (SQLAlchemy's
-        # per-statement overhead is most of an order's cost). Values are converted exactly as
-        # ExactDecimal does: str(Decimal), never float.
-        self._raw: Any = None
-        self._checkpointer: _Checkpointer | None = None
-        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._checkpointer = _Checkpointer(str(engine.url.database))
-            self._checkpointer.start()
-        if engine.dialect.name == "sqlite":
-            self._raw = self._conn.connection.dbapi_connection
-            cols = [c.name for c in orders_t.columns]
-            self._order_cols = cols
-            self._order_sql = (
-                f"INSERT INTO orders ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-                f"ON CONFLICT (client_order_id) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "client_order_id")
-            )
+        self._upsert_order = upsert(orders, ["client_order_id"], ORDER_IDENTITY)
+        self._upsert_order_list = upsert(order_lists, ["list_id"])
+        self._upsert_candle = upsert(candles, ["venue", "symbol", "timeframe", "open_ms"])
+        self._upsert_equity = upsert(equity, ["venue", "ts_ms"])
+        self._upsert_setting = upsert(settings, ["key"])
+        # RETURNING says for certain whether the row is new, on both databases.
+        fill_keys = [c.name for c in fills.columns if c.name != "id"]
+        self._insert_fill = w.prepare(
+            insert(fills).on_conflict_do_nothing(index_elements=["venue", "symbol", "trade_id"]).returning(fills.c.id),
+            fill_keys,
+        )
+        self._insert_balance = w.prepare(insert(balances), balances.columns.keys())
+        self._delete_balances = w.prepare(delete(balances).where(balances.c.venue == bindparam("venue")), ["venue"])
+        self._insert_lot = w.prepare(insert(lots), lots.columns.keys())
+        self._delete_lots = w.prepare(
+            delete(lots).where(lots.c.venue == bindparam("venue"), lots.c.symbol == bindparam("symbol")),
+            ["venue", "symbol"],
+        )
+        self._delete_setting = w.prepare(delete(settings).where(settings.c.key == bindparam("key")), ["key"])
 
-    # -- opening ----------------------------------------------------------------------------------
+    # -- opening and closing ------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | None = None, *, synchronous: str = "NORMAL") -> Store:
-        """Open (creating if needed) the database at ``url`` and bring its schema up to date.
-        ``synchronous="FULL"`` makes each commit survive a power cut, not only a crash."""
-        url = url or default_database_url()
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        if engine.dialect.name == "sqlite":
-            sync = synchronous.upper()
-            if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-                raise ValueError(f"unknown synchronous mode {synchronous}")
+        """Open (creating it if needed) the database at ``url`` — by default a SQLite file in the
+        user's data folder — and migrate its schema to the newest revision.
 
-            @event.listens_for(engine, "connect")
-            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute(f"PRAGMA synchronous={sync}")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=5000")
-                # Checkpoints are done by a background thread (see _Checkpointer); this is the
-                # safety net should it fall behind.
-                cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
-                cur.close()
+        ``synchronous`` (SQLite): ``NORMAL`` survives an app crash without losing a commit;
+        ``FULL`` also survives a power cut, at the cost of a disk sync per commit."""
+        engine = create_store_engine(url or default_database_url(), synchronous)
+        try:
+            store = cls(engine, engine.connect())
+        except BaseException:
+            engine.dispose()
+            raise
+        try:
+            with store.transaction():
+                migrate.upgrade(store._conn, store.url)
+        except BaseException:
+            store.close()
+            raise
+        path = sqlite_file(engine.url)
+        if path is not None:
+            store._checkpointer = WalCheckpointer(path)
+            store._checkpointer.start()
+            # A store dropped without close() still stops its thread.
+            weakref.finalize(store, store._checkpointer.signal_stop)
+        return store
 
-        from .migrate import upgrade
-
-        upgrade(engine)
-        return cls(engine)
+    @property
+    def connection(self) -> Connection:
+        """The store's connection (maintenance and tests; the store owns its transactions)."""
+        return self._conn
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._checkpointer is not None:
-            self._checkpointer.stop.set()
-            self._checkpointer.join(timeout=5)
-        if self._tx is not None:
-            self._tx.rollback()
-            self._tx = None
+            self._checkpointer.stop()
+        if self._depth:
+            log.warning("store closed inside a transaction: rolling it back")
+            self._depth = 0
+            self._rollback()
         self._conn.close()
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions -----------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        if self._depth == 0:
-            self._tx = self._conn.begin()
-        self._depth += 1
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            except BaseException as exc:
+                # Joined: the outermost block decides, and it must not commit half of this one.
+                if self._inner_failure is None:
+                    self._inner_failure = exc
+                raise
+            finally:
+                self._depth -= 1
+            return
+        self._writer.execute_sql(self._begin_sql)
+        self._depth = 1
+        self._inner_failure = None
         try:
             yield
         except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self._tx.rollback()
-                self._tx = None
+            self._depth = 0
+            self._rollback()
             raise
-        self._depth -= 1
-        if self._depth == 0:
-            self._tx.commit()
-            self._tx = None
+        self._depth = 0
+        failure, self._inner_failure = self._inner_failure, None
+        if failure is not None:
+            self._rollback()
+            raise TransactionAborted(detail=f"{type(failure).__name__}: {failure}") from failure
+        try:
+            self._writer.execute_sql("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
-    def _exec(self, stmt: Any, params: Any = None) -> Any:
-        with self.transaction():
-            return self._conn.execute(stmt, params) if params is not None else self._conn.execute(stmt)
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
 
-    def _query(self, stmt: Any) -> list[Any]:
-        with self.transaction():
-            return list(self._conn.execute(stmt))
+    def _rollback(self) -> None:
+        try:
+            self._writer.execute_sql("ROLLBACK")
+        except DBAPIError as exc:  # the database ended it already (SQLite does on some I/O errors)
+            log.debug("rollback: %s", exc)
 
     # -- orders -----------------------------------------------------------------------------------
     def save_order(self, order: Order) -> None:
-        values = _order_values(order)
-        if self._raw is None:
-            self._exec(self._upsert_order, values)
-            return
-        row = tuple(str(v) if isinstance(v, Decimal) else v for v in (values[c] for c in self._order_cols))
-        if self._depth:
-            self._raw.execute(self._order_sql, row)
-        else:
-            try:
-                self._raw.execute(self._order_sql, row)
-                self._raw.commit()
-            except BaseException:
-                self._raw.rollback()
-                raise
-
-    def _with_trade_ids(self, orders: list[Order]) -> list[Order]:
-        if not orders:
-            return orders
-        by_id = {o.client_order_id: o for o in orders}
-        ids = list(by_id)
-        for i in range(0, len(ids), 500):
-            rows = self._query(
-                select(fills_t.c.client_order_id, fills_t.c.trade_id).where(
-                    fills_t.c.client_order_id.in_(ids[i : i + 500])
-                )
-            )
-            for cid, tid in rows:
-                by_id[cid].trade_ids.add(tid)
-        return orders
+        """Insert or update the order by its client order id (every field but its identity:
+        venue, symbol, side, type and created_ms are written once)."""
+        self._writer.execute(self._upsert_order, order_params(order))
 
     def get_order(self, client_order_id: str) -> Order | None:
-        rows = self._query(select(orders_t).where(orders_t.c.client_order_id == client_order_id))
-        return self._with_trade_ids([_order_from_row(rows[0])])[0] if rows else None
+        row = self._conn.execute(select(orders).where(orders.c.client_order_id == client_order_id)).first()
+        if row is None:
+            return None
+        order = order_from_row(row)
+        order.trade_ids.update(
+            self._conn.execute(select(fills.c.trade_id).where(fills.c.client_order_id == client_order_id)).scalars()
+        )
+        return order
 
     def find_order_by_venue_id(self, venue: str, venue_order_id: str) -> Order | None:
-        rows = self._query(
-            select(orders_t).where(orders_t.c.venue == venue, orders_t.c.venue_order_id == venue_order_id)
-        )
-        return self._with_trade_ids([_order_from_row(rows[0])])[0] if rows else None
+        cid = self._conn.execute(
+            select(orders.c.client_order_id).where(orders.c.venue == venue, orders.c.venue_order_id == venue_order_id)
+        ).scalar()
+        return None if cid is None else self.get_order(cid)
 
     def load_open_orders(self, venue: str | None = None) -> list[Order]:
-        stmt = select(orders_t).where(orders_t.c.is_open.is_(True))
+        """Orders not in a final status, oldest first, with their trade ids."""
+        cond = [orders.c.is_open.is_(True)]
         if venue is not None:
-            stmt = stmt.where(orders_t.c.venue == venue)
-        return self._with_trade_ids([_order_from_row(r) for r in self._query(stmt.order_by(orders_t.c.created_ms))])
+            cond.append(orders.c.venue == venue)
+        rows = self._conn.execute(
+            select(orders).where(*cond).order_by(orders.c.created_ms, orders.c.client_order_id)
+        ).all()
+        result = [order_from_row(r) for r in rows]
+        if result:
+            by_id = {o.client_order_id: o for o in result}
+            open_ids = select(orders.c.client_order_id).where(*cond)
+            trades = select(fills.c.client_order_id, fills.c.trade_id).where(fills.c.client_order_id.in_(open_ids))
+            for cid, tid in self._conn.execute(trades):
+                if cid in by_id:
+                    by_id[cid].trade_ids.add(tid)
+        return result
 
     def load_orders(self, venue: str | None = None, symbol: str | None = None, limit: int = 500) -> list[Order]:
-        stmt = select(orders_t)
+        """The newest ``limit`` orders (by creation time), newest first, with their trade ids."""
+        stmt = select(orders)
         if venue is not None:
-            stmt = stmt.where(orders_t.c.venue == venue)
+            stmt = stmt.where(orders.c.venue == venue)
         if symbol is not None:
-            stmt = stmt.where(orders_t.c.symbol == symbol)
-        stmt = stmt.order_by(orders_t.c.created_ms.desc(), orders_t.c.client_order_id.desc()).limit(limit)
-        return self._with_trade_ids([_order_from_row(r) for r in self._query(stmt)])
+            stmt = stmt.where(orders.c.symbol == symbol)
+        stmt = stmt.order_by(orders.c.created_ms.desc(), orders.c.client_order_id.desc()).limit(limit)
+        result = [order_from_row(r) for r in self._conn.execute(stmt).all()]
+        self._restore_trade_ids(result)
+        return result
+
+    def _restore_trade_ids(self, loaded: list[Order]) -> None:
+        by_id = {o.client_order_id: o for o in loaded}
+        ids = list(by_id)
+        for i in range(0, len(ids), IN_CHUNK):
+            stmt = select(fills.c.client_order_id, fills.c.trade_id).where(
+                fills.c.client_order_id.in_(ids[i : i + IN_CHUNK])
+            )
+            for cid, tid in self._conn.execute(stmt):
+                by_id[cid].trade_ids.add(tid)
 
     # -- fills ------------------------------------------------------------------------------------
     def save_fill(self, fill: Fill) -> bool:
-        """Store a fill; False (and nothing written) when its trade id is stored already."""
-        row = {
-            "venue": fill.venue,
-            "trade_id": fill.trade_id,
-            "client_order_id": fill.client_order_id,
-            "venue_order_id": fill.venue_order_id,
-            "symbol": fill.symbol,
-            "side": fill.side.value,
-            "quantity": fill.quantity,
-            "price": fill.price,
-            "fee": fill.fee,
-            "fee_asset": fill.fee_asset,
-            "liquidity": fill.liquidity.value,
-            "ts_ms": fill.ts_ms,
-        }
-        with self.transaction():
-            return self._conn.execute(self._insert_fill, row).first() is not None
+        """Store a fill; False (and nothing written) when this trade of this venue and symbol is
+        stored already."""
+        return self._writer.execute_returning(self._insert_fill, fill_params(fill))
 
-    def load_fills(self, venue: str | None = None, symbol: str | None = None, client_order_id: str | None = None,
-                   since_ms: int | None = None) -> list[Fill]:
-        stmt = select(fills_t)
+    def load_fills(
+        self,
+        venue: str | None = None,
+        symbol: str | None = None,
+        client_order_id: str | None = None,
+        since_ms: int | None = None,
+    ) -> list[Fill]:
+        """Fills oldest first (by time, then arrival); ``since_ms`` is inclusive."""
+        stmt = select(fills)
         if venue is not None:
-            stmt = stmt.where(fills_t.c.venue == venue)
+            stmt = stmt.where(fills.c.venue == venue)
         if symbol is not None:
-            stmt = stmt.where(fills_t.c.symbol == symbol)
+            stmt = stmt.where(fills.c.symbol == symbol)
         if client_order_id is not None:
-            stmt = stmt.where(fills_t.c.client_order_id == client_order_id)
+            stmt = stmt.where(fills.c.client_order_id == client_order_id)
         if since_ms is not None:
-            stmt = stmt.where(fills_t.c.ts_ms >= since_ms)
-        return [_fill_from_row(r) for r in self._query(stmt.order_by(fills_t.c.ts_ms, fills_t.c.id))]
+            stmt = stmt.where(fills.c.ts_ms >= since_ms)
+        return [fill_from_row(r) for r in self._conn.execute(stmt.order_by(fills.c.ts_ms, fills.c.id)).all()]
 
     def last_fill_ms(self, venue: str) -> int | None:
-        rows = self._query(select(func.max(fills_t.c.ts_ms)).where(fills_t.c.venue == venue))
-        return rows[0][0] if rows else None
+        return self._conn.execute(select(func.max(fills.c.ts_ms)).where(fills.c.venue == venue)).scalar()
 
     # -- order lists ------------------------------------------------------------------------------
     def save_order_list(self, ol: OrderList) -> None:
-        self._exec(self._upsert_list, _list_values(ol))
+        self._writer.execute(self._upsert_order_list, order_list_params(ol))
 
     def get_order_list(self, list_id: str) -> OrderList | None:
-        rows = self._query(select(lists_t).where(lists_t.c.list_id == list_id))
-        return _list_from_row(rows[0]) if rows else None
+        row = self._conn.execute(select(order_lists).where(order_lists.c.list_id == list_id)).first()
+        return None if row is None else order_list_from_row(row)
 
     def load_active_order_lists(self, venue: str | None = None) -> list[OrderList]:
-        stmt = select(lists_t).where(lists_t.c.status == OrderListStatus.ACTIVE.value)
+        stmt = select(order_lists).where(order_lists.c.status == OrderListStatus.ACTIVE.value)
         if venue is not None:
-            stmt = stmt.where(lists_t.c.venue == venue)
-        return [_list_from_row(r) for r in self._query(stmt.order_by(lists_t.c.created_ms))]
+            stmt = stmt.where(order_lists.c.venue == venue)
+        stmt = stmt.order_by(order_lists.c.created_ms, order_lists.c.list_id)
+        return [order_list_from_row(r) for r in self._conn.execute(stmt).all()]
 
-    # -- balances, lots, equity ---------------------------------------------------------------------
-    def save_balances(self, venue: str, balances: dict[str, Balance]) -> None:
+    # -- balances, lots, equity -------------------------------------------------------------------
+    def save_balances(self, venue: str, balances_by_asset: dict[str, Balance]) -> None:
+        """Replace the venue's balance snapshot."""
+        rows = [balance_params(venue, b) for b in balances_by_asset.values()]
         with self.transaction():
-            self._conn.execute(delete(balances_t).where(balances_t.c.venue == venue))
-            if balances:
-                self._conn.execute(
-                    insert(balances_t),
-                    [{"venue": venue, "asset": b.asset, "free": b.free, "locked": b.locked} for b in balances.values()],
-                )
+            self._writer.execute(self._delete_balances, {"venue": venue})
+            self._writer.executemany(self._insert_balance, rows)
 
     def load_balances(self, venue: str) -> dict[str, Balance]:
-        rows = self._query(select(balances_t).where(balances_t.c.venue == venue))
-        return {r.asset: Balance(r.asset, r.free, r.locked) for r in rows}
+        rows = self._conn.execute(select(balances).where(balances.c.venue == venue).order_by(balances.c.asset))
+        return {r.asset: balance_from_row(r) for r in rows}
 
-    def save_lots(self, venue: str, symbol: str, lots: list[Lot]) -> None:
+    def save_lots(self, venue: str, symbol: str, position_lots: list[Lot]) -> None:
+        """Replace the open lots of one position (oldest first); an empty list closes it."""
+        for lot in position_lots:
+            if lot.venue != venue or lot.symbol != symbol:
+                raise ValueError(f"lot {lot.trade_id} of {lot.venue} {lot.symbol} saved as {venue} {symbol}")
+        rows = [lot_params(venue, symbol, seq, lot) for seq, lot in enumerate(position_lots)]
         with self.transaction():
-            self._conn.execute(delete(lots_t).where(lots_t.c.venue == venue, lots_t.c.symbol == symbol))
-            if lots:
-                self._conn.execute(
-                    insert(lots_t),
-                    [
-                        {"venue": venue, "symbol": symbol, "seq": i, "quantity": lot.quantity, "price": lot.price,
-                         "ts_ms": lot.ts_ms, "trade_id": lot.trade_id}
-                        for i, lot in enumerate(lots)
-                    ],
-                )
+            self._writer.execute(self._delete_lots, {"venue": venue, "symbol": symbol})
+            self._writer.executemany(self._insert_lot, rows)
 
     def load_lots(self, venue: str | None = None) -> list[Lot]:
-        stmt = select(lots_t)
+        stmt = select(lots)
         if venue is not None:
-            stmt = stmt.where(lots_t.c.venue == venue)
-        rows = self._query(stmt.order_by(lots_t.c.venue, lots_t.c.symbol, lots_t.c.seq))
-        return [Lot(r.venue, r.symbol, r.quantity, r.price, r.ts_ms, r.trade_id) for r in rows]
+            stmt = stmt.where(lots.c.venue == venue)
+        stmt = stmt.order_by(lots.c.venue, lots.c.symbol, lots.c.seq)
+        return [lot_from_row(r) for r in self._conn.execute(stmt).all()]
 
-    def append_equity(self, venue: str, ts_ms: int, equity: Decimal) -> None:
-        self._exec(self._upsert_equity, {"venue": venue, "ts_ms": ts_ms, "equity": equity})
+    def append_equity(self, venue: str, ts_ms: int, value: Decimal) -> None:
+        """Add a point to the equity curve (a second point at the same time replaces the first)."""
+        self._writer.execute(self._upsert_equity, {"venue": venue, "ts_ms": ts_ms, "equity": value})
 
     def load_equity(self, venue: str, since_ms: int | None = None) -> list[tuple[int, Decimal]]:
-        stmt = select(equity_t.c.ts_ms, equity_t.c.equity).where(equity_t.c.venue == venue)
+        stmt = select(equity.c.ts_ms, equity.c.equity).where(equity.c.venue == venue)
         if since_ms is not None:
-            stmt = stmt.where(equity_t.c.ts_ms >= since_ms)
-        return [(r[0], r[1]) for r in self._query(stmt.order_by(equity_t.c.ts_ms))]
+            stmt = stmt.where(equity.c.ts_ms >= since_ms)
+        return [(r[0], r[1]) for r in self._conn.execute(stmt.order_by(equity.c.ts_ms)).all()]
 
     # -- candles ----------------------------------------------------------------------------------
     def upsert_bars(self, bars: Iterable[Bar]) -> int:
-        rows = [
-            {"venue": b.venue, "symbol": b.symbol, "timeframe": b.timeframe, "open_ms": b.open_ms, "open": b.open,
-             "high": b.high, "low": b.low, "close": b.close, "volume": b.volume}
-            for b in bars
-        ]
+        """Insert bars, replacing stored ones with the same venue, symbol, timeframe and open
+        time; all or nothing. Returns how many bars were written."""
+        count = 0
+        it = iter(bars)
         with self.transaction():
-            for i in range(0, len(rows), 5000):
-                self._conn.execute(self._upsert_candle, rows[i : i + 5000])
-        return len(rows)
+            while chunk := [bar_params(b) for b in islice(it, BULK_CHUNK)]:
+                self._writer.executemany(self._upsert_candle, chunk)
+                count += len(chunk)
+        return count
 
-    def load_bars(self, venue: str, symbol: str, timeframe: str, start_ms: int | None = None,
-                  end_ms: int | None = None, limit: int | None = None) -> list[Bar]:
-        c = candles_t.c
-        stmt = select(candles_t).where(c.venue == venue, c.symbol == symbol, c.timeframe == timeframe)
+    def load_bars(
+        self,
+        venue: str,
+        symbol: str,
+        timeframe: str,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[Bar]:
+        """Bars in ascending time, ``start_ms`` and ``end_ms`` inclusive; with ``limit``, the
+        last ``limit`` bars of that range."""
+        c = candles.c
+        stmt = select(candles).where(c.venue == venue, c.symbol == symbol, c.timeframe == timeframe)
         if start_ms is not None:
             stmt = stmt.where(c.open_ms >= start_ms)
         if end_ms is not None:
             stmt = stmt.where(c.open_ms <= end_ms)
-        if limit is not None:
-            stmt = stmt.order_by(c.open_ms.desc()).limit(limit)
-            rows = list(reversed(self._query(stmt)))
+        if limit is None:
+            rows = self._conn.execute(stmt.order_by(c.open_ms)).all()
         else:
-            rows = self._query(stmt.order_by(c.open_ms))
-        return [Bar(r.venue, r.symbol, r.timeframe, r.open_ms, r.open, r.high, r.low, r.close, r.volume) for r in rows]
+            rows = self._conn.execute(stmt.order_by(c.open_ms.desc()).limit(limit)).all()
+            rows.reverse()
+        return [bar_from_row(r) for r in rows]
 
     # -- settings ---------------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self._query(select(settings_t.c.value).where(settings_t.c.key == key))
-        return rows[0][0] if rows else default
+        row = self._conn.execute(select(settings.c.value).where(settings.c.key == key)).first()
+        return default if row is None else row[0]
 
     def set_setting(self, key: str, value: Any) -> None:
-        self._exec(self._upsert_setting, {"key": key, "value": value})
+        """Store a JSON-serialisable value (a Decimal must be given as a string: it is refused)."""
+        dumps_json(value)  # refuse a bad value here, with its own TypeError/ValueError
+        self._writer.execute(self._upsert_setting, {"key": key, "value": value})
 
     def delete_setting(self, key: str) -> None:
-        self._exec(delete(settings_t).where(settings_t.c.key == key))
-
-
-__all__ = ["Base", "Store", "default_data_dir", "default_database_url"]
+        self._writer.execute(self._delete_setting, {"key": key})
