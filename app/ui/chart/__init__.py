@@ -1,5 +1,6 @@
 """The price chart (pyqtgraph): level-of-detail candles, indicators, orders, fills and signals."""
 
-from .widget import ChartWidget, OrderLine
+from .orders import OrderLine
+from .widget import ChartWidget
 
 __all__ = ["ChartWidget", "OrderLine"]

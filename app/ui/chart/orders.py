@@ -1,0 +1,115 @@
+"""The user's working orders as horizontal lines on the price pane: a label over each line, a price
+tag on the axis, and dragging a line proposes a new price (reported when the mouse is released)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from .axes import AxisTags, Tag, format_price
+from .overlays import PriceLabel, PriceLabels
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    client_order_id: str
+    side: str  # "buy" | "sell"
+    label: str  # e.g. "BUY LIMIT 0.01 @ 65,000.00", already translated
+    price: float  # drawing only
+    draggable: bool = True
+
+
+class OrderLines:
+    """Keeps one InfiniteLine per order in sync with the latest ``OrderLine`` list."""
+
+    def __init__(self, plot: pg.PlotItem, labels: PriceLabels, tags: AxisTags,
+                 moved: Callable[[str, float], None], round_price: Callable[[float], float],
+                 decimals: Callable[[], int]) -> None:
+        self.plot, self.labels, self.tags = plot, labels, tags
+        self.moved, self.round_price, self.decimals = moved, round_price, decimals
+        self.items: dict[str, pg.InfiniteLine] = {}
+        self.specs: dict[str, OrderLine] = {}
+        self.colors = {"buy": QColor("#26a69a"), "sell": QColor("#ef5350")}
+        self.tag_text = QColor("#ffffff")
+
+    def set_colors(self, buy: QColor, sell: QColor, tag_text: QColor) -> None:
+        self.colors = {"buy": QColor(buy), "sell": QColor(sell)}
+        self.tag_text = QColor(tag_text)
+        for spec in self.specs.values():
+            self._style(spec)
+
+    def set(self, lines: list[OrderLine]) -> None:
+        keep = {ln.client_order_id for ln in lines}
+        for cid in list(self.items):
+            if cid not in keep:
+                self.plot.removeItem(self.items.pop(cid))
+                self.specs.pop(cid, None)
+                self.labels.set(f"order:{cid}", None)
+                self.tags.set(f"order:{cid}", None)
+        for ln in lines:
+            item = self.items.get(ln.client_order_id)
+            if item is None:
+                item = pg.InfiniteLine(angle=0, movable=ln.draggable)
+                item.client_order_id = ln.client_order_id  # type: ignore[attr-defined]
+                item.setZValue(50)
+                item.sigDragged.connect(self._dragging)
+                item.sigPositionChangeFinished.connect(self._released)
+                self.plot.addItem(item, ignoreBounds=True)
+                self.items[ln.client_order_id] = item
+            item.setMovable(ln.draggable)
+            if not item.moving:  # never pull a line out of the user's hand mid-drag
+                item.blockSignals(True)
+                item.setValue(ln.price)
+                item.blockSignals(False)
+            self.specs[ln.client_order_id] = ln
+            self._style(ln)
+            self._show(ln, ln.price)
+
+    def _style(self, ln: OrderLine) -> None:
+        item = self.items[ln.client_order_id]
+        color = self.colors.get(ln.side, self.colors["buy"])
+        item.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+        item.setHoverPen(pg.mkPen(color, width=2.5))
+        if ln.draggable:
+            item.setCursor(Qt.CursorShape.SizeVerCursor)
+        else:
+            item.unsetCursor()
+        self._show(ln, item.value())
+
+    def _show(self, ln: OrderLine, price: float) -> None:
+        color = self.colors.get(ln.side, self.colors["buy"])
+        text = ln.label
+        if abs(price - ln.price) > 1e-12:
+            text = f"{ln.label}  → {format_price(price, self.decimals())}"
+        self.labels.set(f"order:{ln.client_order_id}", PriceLabel(price, text, color))
+        self.tags.set(f"order:{ln.client_order_id}",
+                      Tag(price, format_price(price, self.decimals()), color, self.tag_text, order=2))
+
+    def prices(self) -> list[float]:
+        return [it.value() for it in self.items.values()]
+
+    def _dragging(self, item: pg.InfiniteLine) -> None:
+        cid = item.client_order_id  # type: ignore[attr-defined]
+        self._show(self.specs[cid], self.round_price(item.value()))
+
+    def _released(self, item: pg.InfiniteLine) -> None:
+        cid = item.client_order_id  # type: ignore[attr-defined]
+        spec = self.specs.get(cid)
+        if spec is None:
+            return
+        price = self.round_price(item.value())
+        if abs(price - spec.price) < 1e-12:  # no move (or a cancelled drag): snap back quietly
+            item.blockSignals(True)
+            item.setValue(spec.price)
+            item.blockSignals(False)
+            self._show(spec, spec.price)
+            return
+        item.blockSignals(True)
+        item.setValue(price)
+        item.blockSignals(False)
+        self._show(spec, price)
+        self.moved(cid, price)
