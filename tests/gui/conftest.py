@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import qasync
 from helpers import ScriptedMarket, book
+from PySide6.QtWidgets import QApplication
 
 from app.domain.enums import Side
 from app.domain.market import Trade
@@ -25,9 +26,12 @@ D = Decimal
 
 
 class Gui:
-    def __init__(self, qapp, qtbot, tmp_path) -> None:
-        self.loop = qasync.QEventLoop(qapp, already_running=False)
-        asyncio.set_event_loop(self.loop)
+    """The app's set-up on a scripted market. As in the app, Qt's event loop drives asyncio: the
+    qasync loop counts as running for the whole test, so whoever processes Qt events (the test,
+    pytest-qt between tests, a dialog) runs the engine's tasks too, and nothing else runs them."""
+
+    def __init__(self, loop, qtbot, tmp_path) -> None:
+        self.loop, self.qtbot = loop, qtbot
         self.store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
         self.venue = PaperVenue(ScriptedMarket(), name="sim", journal_path=tmp_path / "paper.journal",
                                 initial_balances={"USDT": D("100000"), "BTC": D("2")})
@@ -38,15 +42,18 @@ class Gui:
         self.alerts = AlertService(self.session.bus, self.store)
         self.ctx = UiContext(self.session, self.bridge, self.alerts, Selection("BTC/USDT"), mode="paper")
         self.run(self.session.start())
-        theme.apply(qapp, "dark")
+        theme.apply(QApplication.instance(), "dark")
         self.window = MainWindow(self.ctx, data_dir=str(tmp_path))
         qtbot.addWidget(self.window)
         self.window.show()
         self._n = 0
         self.market("60000")
 
-    def run(self, coro):
-        return self.loop.run_until_complete(coro)
+    def run(self, coro, timeout_s: float = 30):
+        """Process Qt events (so the loop runs) until ``coro`` is done; its result."""
+        task = asyncio.ensure_future(coro)
+        self.qtbot.waitUntil(task.done, timeout=int(timeout_s * 1000))
+        return task.result()
 
     def pump(self, seconds: float = 0.05) -> None:
         self.run(asyncio.sleep(seconds))
@@ -67,12 +74,31 @@ class Gui:
         self.bridge.close()
         self.run(self.session.stop())
         self.store.close()
-        self.loop.close()
-        asyncio.set_event_loop(None)
+        left = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+        for t in left:
+            t.cancel()
+        self.qtbot.waitUntil(lambda: all(t.done() for t in left), timeout=10_000)
+
+
+_LOOP: list[qasync.QEventLoop] = []
 
 
 @pytest.fixture
-def gui(qapp, qtbot, tmp_path):
-    g = Gui(qapp, qtbot, tmp_path)
+def qt_loop(qapp):
+    """The one qasync loop of the GUI tests (the app has one too), running while a test runs: Qt's
+    event processing runs it. Between tests no loop runs, so plain asyncio tests are unaffected."""
+    if not _LOOP:
+        _LOOP.append(qasync.QEventLoop(qapp, already_running=True))
+    loop = _LOOP[0]
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    yield loop
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def gui(qt_loop, qtbot, tmp_path):
+    g = Gui(qt_loop, qtbot, tmp_path)
     yield g
     g.close()
