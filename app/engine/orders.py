@@ -245,6 +245,10 @@ class OrderManager:
     def order_lists(self) -> list[OrderList]:
         return [ol for ol in self._lists.values() if ol.status is OrderListStatus.ACTIVE]
 
+    def order_list(self, list_id: str) -> OrderList | None:
+        """An order list, active or finished."""
+        return self._lists.get(list_id) or self.store.get_order_list(list_id)
+
     def last_price(self, venue: str, symbol: str) -> Decimal | None:
         px = self.portfolio.marks.get(symbol)
         if px is None:

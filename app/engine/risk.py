@@ -103,6 +103,14 @@ class RiskEngine:
         self.day_start_equity: Decimal | None = None
         self.daily_pnl: Decimal = ZERO
 
+    @property
+    def submits_today(self) -> int:
+        return self._day_submits
+
+    @property
+    def cancels_today(self) -> int:
+        return self._day_cancels
+
     # -- state ------------------------------------------------------------------------------------
     def set_state(self, state: TradingState, reason: str = "") -> bool:
         changed = state is not self.state

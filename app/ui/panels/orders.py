@@ -39,7 +39,7 @@ def order_columns(ctx: UiContext) -> list[Column]:
     def group(o: Order) -> str:
         if not o.list_id:
             return ""
-        ol = ctx.orders._lists.get(o.list_id) or ctx.session.store.get_order_list(o.list_id)
+        ol = ctx.orders.order_list(o.list_id)
         kind = ol.kind.value.upper() if ol else ""
         role = ""
         if ol is not None:

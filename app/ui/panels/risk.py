@@ -118,9 +118,9 @@ class RiskPanel(QWidget):
             out["max_position_notional"] = (float(worst / lim.max_position_notional),
                                             f"{fmt_decimal(worst, 0)} / {fmt_decimal(lim.max_position_notional, 0)}")
         if lim.submits_per_day:
-            out["submits_per_day"] = (risk._day_submits / lim.submits_per_day, f"{risk._day_submits} / {lim.submits_per_day}")
+            out["submits_per_day"] = (risk.submits_today / lim.submits_per_day, f"{risk.submits_today} / {lim.submits_per_day}")
         if lim.cancels_per_day:
-            out["cancels_per_day"] = (risk._day_cancels / lim.cancels_per_day, f"{risk._day_cancels} / {lim.cancels_per_day}")
+            out["cancels_per_day"] = (risk.cancels_today / lim.cancels_per_day, f"{risk.cancels_today} / {lim.cancels_per_day}")
         if lim.daily_loss_limit:
             loss = max(Decimal(0), -risk.daily_pnl)
             out["daily_loss_limit"] = (float(loss / lim.daily_loss_limit),
