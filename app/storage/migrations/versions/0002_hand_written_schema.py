@@ -1,13 +1,16 @@
-"""Initial schema: orders, fills, order lists, balances, lots, equity, candles, settings.
+"""The schema written by hand, and fills keyed by (venue, symbol, trade id).
 
-Written by hand to match ``app/storage/models.py`` (a test checks that they agree). Column types
-are spelled out here rather than imported, so this revision keeps creating the same tables
-whatever the models become: money is TEXT on SQLite and NUMERIC on PostgreSQL (see
-``ExactDecimal``), JSON is TEXT (see ``JsonText``).
+Exchanges such as Binance number trades per symbol, so the first schema's unique (venue, trade
+id) dropped an ETH/USDT fill #12345 as a duplicate of BTC/USDT #12345. This revision rebuilds
+every table in the shape ``app/storage/models.py`` had then, copying the rows: column types
+spelled out here rather than imported, so it keeps producing the same tables whatever the
+models become — money TEXT on SQLite and NUMERIC on PostgreSQL (see ``ExactDecimal``), JSON as
+TEXT (see ``JsonText``: SQLite's JSON has NUMERIC affinity and turns big integers into floats),
+named constraints, lots keyed by position and sequence.
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-24
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0001"
-down_revision = None
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -40,7 +43,62 @@ def flag(name: str) -> sa.Column:
     return sa.Column(name, sa.Boolean(), nullable=False)
 
 
+# The first schema's indexes: their names would clash with the new ones (names are per database).
+OLD_INDEXES = {
+    "fills": ("ix_fills_client_order_id", "ix_fills_venue_ts"),
+    "lots": ("ix_lots_position",),
+    "order_lists": ("ix_order_lists_status",),
+    "orders": ("ix_orders_created_ms", "ix_orders_list_id", "ix_orders_open", "ix_orders_venue", "ix_orders_venue_oid"),
+}
+# Every table and the columns copied from its first version (lots lose their surrogate id).
+COLUMNS = {
+    "orders": (
+        "client_order_id", "venue", "symbol", "side", "type", "quantity", "price", "stop_price", "tif", "post_only",
+        "reduce_only", "trail_mode", "trail_value", "list_id", "tag", "status", "is_open", "venue_order_id",
+        "filled_qty", "filled_notional", "fee", "fee_asset", "created_ms", "updated_ms", "triggered", "trail_ref",
+        "reason",
+    ),
+    "fills": (
+        "id", "venue", "symbol", "trade_id", "client_order_id", "venue_order_id", "side", "quantity", "price", "fee",
+        "fee_asset", "liquidity", "ts_ms",
+    ),
+    "order_lists": (
+        "list_id", "kind", "venue", "symbol", "status", "entry_id", "limit_id", "stop_id", "take_profit", "stop_loss",
+        "stop_loss_limit", "created_ms", "note", "leg_ids",
+    ),
+    "balances": ("venue", "asset", "free", "locked"),
+    "lots": ("venue", "symbol", "seq", "quantity", "price", "ts_ms", "trade_id"),
+    "equity": ("venue", "ts_ms", "equity"),
+    "candles": ("venue", "symbol", "timeframe", "open_ms", "open", "high", "low", "close", "volume", "closed"),
+    "settings": ("key", "value"),
+}
+JSON_COLUMNS = {("order_lists", "leg_ids"), ("settings", "value")}
+NEW_COLUMNS = {("candles", "closed"): "TRUE"}  # the first schema stored closed bars only
+
+
 def upgrade() -> None:
+    for table, names in OLD_INDEXES.items():
+        for name in names:
+            op.drop_index(name, table_name=table)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in COLUMNS:
+        op.rename_table(table, f"old_{table}")
+        if postgres:  # constraint names are per schema there, like index names
+            op.execute(f"ALTER TABLE old_{table} RENAME CONSTRAINT pk_{table} TO pk_old_{table}")
+    create_tables()
+    for table, cols in COLUMNS.items():
+        # The first schema's JSON columns hold JSON text already; PostgreSQL needs the cast.
+        source = ", ".join(
+            NEW_COLUMNS.get((table, c)) or (f"CAST({c} AS TEXT)" if postgres and (table, c) in JSON_COLUMNS else c)
+            for c in cols
+        )
+        op.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {source} FROM old_{table}")
+        op.drop_table(f"old_{table}")
+    if postgres:  # the copied ids came with the rows: the new sequence continues after them
+        op.execute("SELECT setval(pg_get_serial_sequence('fills', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM fills")
+
+
+def create_tables() -> None:
     op.create_table(
         "orders",
         text("client_order_id"),
@@ -171,5 +229,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("settings", "candles", "equity", "lots", "balances", "order_lists", "fills", "orders"):
-        op.drop_table(table)
+    raise NotImplementedError("going back to the first schema would merge fills of different symbols")
