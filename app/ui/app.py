@@ -18,7 +18,7 @@ from app.engine.alerts import AlertService
 from app.engine.session import TradingSession
 from app.i18n import _
 
-from . import theme
+from . import dialogs, theme
 from .bridge import EngineBridge
 from .context import Selection, UiContext
 from .main_window import MainWindow
@@ -27,16 +27,21 @@ log = logging.getLogger(__name__)
 
 
 def _install_excepthook(log_path: Path) -> None:
-    """Unexpected errors go to the log and to one plain dialog that says where the log is."""
+    """Unexpected errors go to the log and to one plain dialog that says where the log is. The
+    dialog is shown and left (never ``exec()``): the market and the orders carry on behind it,
+    and further errors while it is open only go to the log."""
+    shown: list[QMessageBox] = []
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(kind, exc, tb))
-        if QApplication.instance() is not None:
-            QMessageBox.warning(None, _("Something went wrong"),
-                                _("An unexpected error happened. Your orders are safe: everything is saved before "
-                                  "it is shown. Details are in the log file:\n{path}").format(path=log_path))
-        else:
+        if QApplication.instance() is None:
             traceback.print_exception(kind, exc, tb)
+            return
+        if any(b in dialogs.open_dialogs() for b in shown):
+            return
+        shown[:] = [dialogs.inform(None, _("Something went wrong"), _(
+            "An unexpected error happened. Your orders are safe: everything is saved before it is shown. "
+            "Details are in the log file:\n{path}").format(path=log_path), error=True)]
 
     sys.excepthook = hook
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QSystemTrayIcon,
     QToolBar,
@@ -36,7 +35,7 @@ from app.engine.alerts import AlertKind, Notification
 from app.i18n import _, fmt_decimal
 from app.security.credentials import CredentialStore
 
-from . import theme
+from . import dialogs, theme
 from .chart import ChartWidget, OrderLine
 from .context import UiContext
 from .jobs import JobBar
@@ -313,22 +312,28 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str, float)
     async def on_line_moved(self, client_order_id: str, price: float) -> None:
-        o = self.ctx.orders.get(client_order_id)
-        inst = self.ctx.instrument()
-        if o is None or not o.is_open or inst is None:
+        """A line was dragged to ``price``: ask (without stopping the market), then move the order."""
+        try:
+            o = self.ctx.orders.get(client_order_id)
+            inst = self.ctx.instrument()
+            if o is None or not o.is_open or inst is None:
+                return
+            new = inst.round_price(Decimal(str(price)))
+            old = o.price if o.price is not None else o.stop_price
+            answer = await dialogs.ask(
+                self, _("Move order"), _("Move {side} {type} {qty} from {old} to {new}?").format(
+                    side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining),
+                    old=fmt_decimal(old or Decimal(0)), new=fmt_decimal(new)),
+                accept=_("Move order"), reject=_("Keep it"))
+            o = self.ctx.orders.get(client_order_id)
+            if answer and o is not None and o.is_open:
+                if o.price is not None:
+                    await self.ctx.orders.modify(client_order_id, price=new)
+                else:
+                    await self.ctx.orders.modify(client_order_id, stop_price=new)
+        finally:
+            self.chart.settle_order_line(client_order_id)
             self.refresh_order_lines()
-            return
-        new = inst.round_price(Decimal(str(price)))
-        old = o.price if o.price is not None else o.stop_price
-        answer = QMessageBox.question(self, _("Move order"), _("Move {side} {type} {qty} from {old} to {new}?").format(
-            side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining),
-            old=fmt_decimal(old or Decimal(0)), new=fmt_decimal(new)))
-        if answer == QMessageBox.StandardButton.Yes:
-            if o.price is not None:
-                await self.ctx.orders.modify(client_order_id, price=new)
-            else:
-                await self.ctx.orders.modify(client_order_id, stop_price=new)
-        self.refresh_order_lines()
 
     def on_price_action(self, action: str, price: float) -> None:
         inst = self.ctx.instrument()
@@ -402,11 +407,19 @@ class MainWindow(QMainWindow):
         self.ctx.session.store.set_setting("ui.theme", name)
         self.retranslate()
 
-    def open_settings(self) -> None:
+    def open_settings(self) -> SettingsDialog:
+        """Settings open beside the live window (``open()``, never ``exec()``); OK applies them."""
         dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds)
-        if dlg.exec():
+
+        def accepted() -> None:
             self.apply_theme(dlg.theme.currentData())
             self.lang_combo.setCurrentIndex(self.lang_combo.findData(dlg.language.currentData()))
+
+        dlg.accepted.connect(accepted)
+        dlg.finished.connect(lambda _r: dlg.deleteLater())
+        dlg.open()
+        self._settings = dlg
+        return dlg
 
     # -- layout -----------------------------------------------------------------------------------
     def save_layout(self) -> None:

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 import qasync
 from helpers import ScriptedMarket, book
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.domain.enums import Side
 from app.domain.market import Trade
@@ -97,8 +98,40 @@ def qt_loop(qapp):
     asyncio.set_event_loop(None)
 
 
+class ModalWatchdog:
+    """Closes a modal dialog that stays on screen for ``period_s`` twice in a row. A dialog run with
+    ``exec()`` blocks the test inside Qt's nested loop; this lets such a test end (and fail on
+    its assertions) instead of hanging. A test that answers its dialogs never meets it."""
+
+    def __init__(self, period_s: float = 10.0) -> None:
+        self.seen: object = None
+        self.closed = 0
+        self.timer = QTimer()
+        self.timer.setInterval(int(period_s * 1000))
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal is self.seen and isinstance(modal, QDialog):
+            self.closed += 1
+            modal.reject()
+            modal = None
+        self.seen = modal
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
 @pytest.fixture
-def gui(qt_loop, qtbot, tmp_path):
+def modal_watchdog(qapp):
+    dog = ModalWatchdog()
+    yield dog
+    dog.stop()
+
+
+@pytest.fixture
+def gui(qt_loop, qtbot, tmp_path, modal_watchdog):
     g = Gui(qt_loop, qtbot, tmp_path)
     yield g
     g.close()

@@ -187,8 +187,11 @@ def test_dragging_an_order_line_reports_the_new_price_on_release(chart, qtbot):
     expected = chart.round_price(chart.price_plot.getViewBox().mapSceneToView(chart.glw.mapToScene(end)).y())
     assert len(seen) == 1 and seen[0][0] == "ord1"
     assert seen[0][1] == pytest.approx(expected, abs=0.5) and seen[0][1] < price and seen[0][1] % 0.5 == 0
-    chart.set_order_lines([OrderLine("ord1", "buy", "BUY LIMIT 0.01 @ x", price)])  # the window refused
-    assert chart.order_line("ord1").value() == price
+    # While the window asks the user, the line stays where it was dropped, and cannot be dragged again.
+    chart.set_order_lines([OrderLine("ord1", "buy", "BUY LIMIT 0.01 @ x", price)])
+    assert chart.order_line("ord1").value() == seen[0][1] and not chart.order_line("ord1").movable
+    chart.settle_order_line("ord1")  # the user said no
+    assert chart.order_line("ord1").value() == price and chart.order_line("ord1").movable
 
 
 def test_a_line_that_is_not_draggable_does_not_move(chart, qtbot):
@@ -376,3 +379,15 @@ def test_series_range_queries_match_numpy_after_live_updates():
         assert s.vmax_range(a, b) == v[a : b + 1].max()
     with pytest.raises(ValueError):
         s.set(t[::-1], o, h, low, c, v)
+
+
+def test_a_live_bar_before_the_history_is_drawn(chart):
+    """Streams may start before the history download ends: the first live bars are drawn, then the
+    history replaces them."""
+    chart.update_bar(T0, 100.0, 101.0, 99.0, 100.5, 1.0)
+    chart.update_bar(T0 + 60_000, 100.5, 102.0, 100.0, 101.5, 1.0)
+    chart.grab()
+    assert chart.series.n == 2 and chart.series.range_minmax(0, 1) == (99.0, 102.0)
+    t, o, h, low, c, v = history(300)
+    chart.set_history(t, o, h, low, c, v)
+    assert chart.series.n == 300

@@ -33,6 +33,9 @@ class OrderLines:
         self.moved, self.round_price, self.decimals = moved, round_price, decimals
         self.items: dict[str, pg.InfiniteLine] = {}
         self.specs: dict[str, OrderLine] = {}
+        # Prices a line was dragged to while the move waits for the user's confirmation: the line
+        # stays where it was dropped until the answer (``settle``).
+        self.proposed: dict[str, float] = {}
         self.colors = {"buy": QColor("#26a69a"), "sell": QColor("#ef5350")}
         self.tag_text = QColor("#ffffff")
 
@@ -60,14 +63,30 @@ class OrderLines:
                 item.sigPositionChangeFinished.connect(self._released)
                 self.plot.addItem(item, ignoreBounds=True)
                 self.items[ln.client_order_id] = item
-            item.setMovable(ln.draggable)
+            pending = ln.client_order_id in self.proposed
+            item.setMovable(ln.draggable and not pending)
+            at = self.proposed.get(ln.client_order_id, ln.price)
             if not item.moving:  # never pull a line out of the user's hand mid-drag
                 item.blockSignals(True)
-                item.setValue(ln.price)
+                item.setValue(at)
                 item.blockSignals(False)
             self.specs[ln.client_order_id] = ln
             self._style(ln)
-            self._show(ln, ln.price)
+            self._show(ln, at)
+        for cid in [c for c in self.proposed if c not in keep]:
+            del self.proposed[cid]
+
+    def settle(self, client_order_id: str) -> None:
+        """The proposed move was answered: the line follows the order again (``set`` redraws it)."""
+        self.proposed.pop(client_order_id, None)
+        spec = self.specs.get(client_order_id)
+        item = self.items.get(client_order_id)
+        if spec is not None and item is not None:
+            item.setMovable(spec.draggable)
+            item.blockSignals(True)
+            item.setValue(spec.price)
+            item.blockSignals(False)
+            self._show(spec, spec.price)
 
     def _style(self, ln: OrderLine) -> None:
         item = self.items[ln.client_order_id]
@@ -111,5 +130,7 @@ class OrderLines:
         item.blockSignals(True)
         item.setValue(price)
         item.blockSignals(False)
+        self.proposed[cid] = price
+        item.setMovable(False)  # one question per line at a time
         self._show(spec, price)
         self.moved(cid, price)

@@ -85,6 +85,7 @@ class OhlcSeries:
         self.highs = Pyramid(np.maximum)
         self.vols = Pyramid(np.maximum)
         self._alloc(0)
+        self._build()  # a live bar may come before the history does
 
     # -- loading ----------------------------------------------------------------------------------
     def set(self, t: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray,  # noqa: E741

@@ -602,6 +602,10 @@ class ChartWidget(QWidget):
         self.orders.set(lines)
         self._fit_y()
 
+    def settle_order_line(self, client_order_id: str) -> None:
+        """The move proposed by dragging this line was answered: it follows its order again."""
+        self.orders.settle(client_order_id)
+
     def order_line(self, client_order_id: str) -> pg.InfiniteLine | None:
         return self.orders.items.get(client_order_id)
 

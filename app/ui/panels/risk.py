@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from app.domain.enums import TradingState
 from app.engine.risk import RiskLimits
 from app.i18n import _, fmt_decimal
 
+from .. import dialogs
 from ..context import UiContext
 from ..theme import colors
 
@@ -170,11 +170,11 @@ class RiskPanel(QWidget):
     @asyncSlot()
     async def kill(self) -> None:
         flatten = self.flatten.isChecked()
-        if flatten:
-            ok = QMessageBox.question(self, _("Kill switch"),
-                                      _("Cancel every open order and close every position at market?"))
-            if ok != QMessageBox.StandardButton.Yes:
-                return
+        # Asked without stopping the loop: prices, fills and the risk timer go on meanwhile.
+        if flatten and not await dialogs.ask(self, _("Kill switch"),
+                                             _("Cancel every open order and close every position at market?"),
+                                             accept=_("Cancel all and close"), reject=_("Do nothing"), danger=True):
+            return
         result = await self.ctx.orders.kill_switch(flatten=flatten)
         self.effect.setText(_("Kill switch: {c} orders cancelled, {f} positions closed. Trading is halted until "
                               "you re-arm it.").format(c=result["cancelled"], f=result["flattened"]))

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,7 @@ from app.engine.events import OrderDenied
 from app.engine.risk import Denial
 from app.i18n import _, fmt_decimal
 
+from .. import dialogs
 from ..context import UiContext
 
 # Ticket kinds: the core's order types plus the two order lists.
@@ -454,7 +454,7 @@ class OrderTicket(QWidget):
         if not self.validate():
             return
         req = self.build()
-        if self.ctx.mode == "live" and self.ctx.confirm_orders and not self.confirm_live(req):
+        if self.ctx.mode == "live" and self.ctx.confirm_orders and not await self.confirm_live(req):
             return
         om = self.ctx.orders
         self.status.setText(_("Sending…"))
@@ -469,17 +469,16 @@ class OrderTicket(QWidget):
             self.submitted.emit(result)
         self.validate()
 
-    def confirm_live(self, req: object) -> bool:
-        """Ask before a live order; the user may stop the questions for this session only."""
-        box = QMessageBox(QMessageBox.Icon.Warning, _("Confirm order"),
-                          _("Send this order to the exchange?") + "\n\n" + self.estimate.text(),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        skip = QCheckBox(_("Don't ask again until the app is closed"))
-        box.setCheckBox(skip)
-        ok = box.exec() == QMessageBox.StandardButton.Yes
-        if ok and skip.isChecked():
+    async def confirm_live(self, req: object) -> bool:
+        """Ask before a live order (the market keeps moving meanwhile); the user may stop the
+        questions for this session only."""
+        answer = await dialogs.ask(self, _("Confirm order"),
+                                   _("Send this order to the exchange?") + "\n\n" + self.estimate.text(),
+                                   accept=_("Send order"), reject=_("Cancel"),
+                                   checkbox=_("Don't ask again until the app is closed"), danger=True)
+        if answer and answer.checked:
             self.ctx.confirm_orders = False
-        return ok
+        return answer.yes
 
     def _denied(self, e: OrderDenied) -> None:
         self.status.setText(_("Refused: {reason}").format(reason=_(e.template).format(**e.params)))
