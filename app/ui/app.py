@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import qasync
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import i18n
@@ -46,8 +51,68 @@ def _install_excepthook(log_path: Path) -> None:
     sys.excepthook = hook
 
 
+SHUTDOWN_S = 5.0  # the engine gets this long to stop after the window closes
+HARD_EXIT_S = 12.0  # after this, the process ends whatever still runs (the data is flushed by then)
+
+
+def _exit_watchdog(seconds: float) -> threading.Timer:
+    """Ends the process ``seconds`` after the window closed if something (a stuck task, a C
+    library) keeps it alive: closing the window must always end the app."""
+
+    def force() -> None:
+        log.error("still running %.0f s after the window closed: ending the process", seconds)
+        logging.shutdown()
+        os._exit(3)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _close_on_signals(close: Callable[[], None]) -> Callable[[], None]:
+    """SIGINT/SIGTERM (Ctrl+C, logout, a service manager) close the window as its ✕ does. Python
+    runs the handler at its next bytecode: the bridge's frame timer makes that within ~33 ms."""
+    old: dict[int, object] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, lambda *_a: QTimer.singleShot(0, close))
+        except (ValueError, OSError):  # not the main thread, or not on this platform
+            pass
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    return restore
+
+
+async def shutdown(session: TradingSession, bridge: EngineBridge, *, timeout_s: float = SHUTDOWN_S) -> bool:
+    """Stop the engine and flush the store after the window closed: open questions are answered
+    "no", the session gets ``timeout_s`` to stop (a stuck stop is abandoned, not awaited), then
+    the store is closed. True when the session stopped in time."""
+    dialogs.close_all()
+    bridge.close()
+    stop = asyncio.ensure_future(session.stop())
+    done, _pending = await asyncio.wait({stop}, timeout=timeout_s)
+    stopped = stop in done and not stop.cancelled() and stop.exception() is None
+    if stop not in done:
+        stop.cancel()
+        log.error("the session did not stop within %.0f s; closing the store anyway", timeout_s)
+    elif not stopped:
+        log.error("stopping the session failed", exc_info=stop.exception())
+    try:
+        session.store.close()
+    except Exception:
+        log.exception("closing the store failed")
+    log.info("session stopped and data flushed")
+    return stopped
+
+
 async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_path: Path,
-                     symbol: str = "BTC/USDT") -> int:
+                     symbol: str = "BTC/USDT", shutdown_timeout_s: float = SHUTDOWN_S,
+                     hard_exit_s: float | None = HARD_EXIT_S) -> int:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     store = session.store
@@ -65,15 +130,22 @@ async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_
         selection.symbol = symbol
     window = MainWindow(ctx, theme_name=theme_name, data_dir=str(data_dir))
     window.apply_theme(theme_name)
-    window.show()
-    window.load_history()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     window.closed.connect(closed.set)
-    await closed.wait()
-    bridge.close()
-    await session.stop()
-    store.close()
+    restore_signals = _close_on_signals(window.close)
+    window.show()
+    log.info("window shown")
+    window.load_history()
+    try:
+        await closed.wait()
+    finally:
+        restore_signals()
+        if window.isVisible():  # the app is quitting another way: save the layout as a close does
+            window.close()
+        if hard_exit_s is not None:
+            _exit_watchdog(hard_exit_s)
+        await shutdown(session, bridge, timeout_s=shutdown_timeout_s)
     return 0
 
 
@@ -85,4 +157,6 @@ def run(session_factory, *, mode: str, data_dir: Path, log_path: Path) -> int:
     # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
     app.setQuitOnLastWindowClosed(False)
     session = session_factory()
-    return qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path))
+    rc = qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path))
+    log.info("exiting with %s", rc)
+    return rc
