@@ -95,7 +95,39 @@ class OrderListKind(StrEnum):
 
 class OrderListStatus(StrEnum):
     ACTIVE = "active"  # bracket: waiting for entry fill, or OCO legs working
+    CANCELLING = "cancelling"  # cancel requested: nothing new is placed, what works is cancelled
     DONE = "done"
+
+    @property
+    def is_live(self) -> bool:
+        return self is not OrderListStatus.DONE
+
+
+class OrderOrigin(StrEnum):
+    """Who asked for an order: decides which pre-trade rules apply (a stop-loss that triggered
+    is never throttled; only the kill switch's flatten passes a halt)."""
+
+    USER = "user"
+    STRATEGY = "strategy"
+    EXIT = "exit"  # a bracket's take-profit/stop-loss, placed as its entry fills
+    RELEASE = "release"  # a locally watched order that triggered and goes to the venue
+    REPLACE = "replace"  # the new order of a modify (checked before the old one was cancelled)
+    RESEND = "resend"  # reconciliation sending what a crash interrupted
+    FLATTEN = "flatten"  # the kill switch closing holdings
+
+    @property
+    def is_discretionary(self) -> bool:
+        """A new decision to trade (throttles, size and fat-finger limits apply)."""
+        return self in (OrderOrigin.USER, OrderOrigin.STRATEGY)
+
+
+class Emulation(StrEnum):
+    """Where an order's trigger is watched: at the venue (NONE), here until it triggers
+    (EMULATED), or here and then sent to the venue (RELEASED)."""
+
+    NONE = ""
+    EMULATED = "emulated"
+    RELEASED = "released"
 
 
 class TrailingMode(StrEnum):

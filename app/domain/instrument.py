@@ -9,6 +9,18 @@ from .errors import ValidationError
 from .money import ZERO, fmt, is_multiple, quantize_step, require_decimal
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class InstrumentId:
+    """One instrument at one venue: Binance's BTC/USDT and Kraken's BTC/USDT never share armed
+    orders, marks or books."""
+
+    venue: str
+    symbol: str
+
+    def __str__(self) -> str:
+        return f"{self.symbol}@{self.venue}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One broken rule, in words, with a message key and parameters for translation."""
@@ -58,6 +70,10 @@ class Instrument:
     @property
     def key(self) -> tuple[str, str]:
         return (self.venue, self.symbol)
+
+    @property
+    def id(self) -> InstrumentId:
+        return InstrumentId(self.venue, self.symbol)
 
     # -- rounding ---------------------------------------------------------------------------------
     def round_price(self, price: Decimal, mode: str = "nearest") -> Decimal:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Context, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# Prices and amounts a trading app accepts: below 10^15 and with at most 18 decimals (no
+# exchange lists a smaller step). Within these, the arithmetic below is exact.
+MAX_NUMBER = Decimal("1e15")
+MAX_DECIMALS = 18
+_WIDE = Context(prec=80)  # room for (value / step) with both at their limits
+
+
+def in_range(value: Decimal) -> bool:
+    """True for a finite number within ``MAX_NUMBER`` and ``MAX_DECIMALS``."""
+    if not value.is_finite() or abs(value) >= MAX_NUMBER:
+        return False
+    exponent = value.normalize(_WIDE).as_tuple().exponent
+    return not isinstance(exponent, int) or exponent >= -MAX_DECIMALS
 
 
 def to_decimal(value: object) -> Decimal:
@@ -45,12 +58,13 @@ def quantize_step(value: Decimal, step: Decimal, mode: str = "nearest") -> Decim
     if step <= 0:
         return value
     rounding = {"nearest": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}[mode]
-    units = (value / step).quantize(ONE, rounding=rounding)
-    return (units * step).quantize(step) if step.as_tuple().exponent < 0 else units * step
+    units = _WIDE.divide(value, step).quantize(ONE, rounding=rounding, context=_WIDE)
+    product = _WIDE.multiply(units, step)
+    return product.quantize(step, context=_WIDE) if step.as_tuple().exponent < 0 else product  # type: ignore[operator]
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
-    return step <= 0 or (value % step) == 0
+    return step <= 0 or _WIDE.remainder(value, step) == 0
 
 
 def fmt(value: Decimal) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from .enums import (
+    Emulation,
     LiquiditySide,
     OrderEvent,
+    OrderOrigin,
     OrderStatus,
     OrderType,
     Side,
@@ -16,7 +20,7 @@ from .enums import (
 )
 from .errors import IllegalTransition
 from .instrument import Instrument, Problem
-from .money import ZERO, fmt, require_decimal
+from .money import ZERO, fmt, in_range, require_decimal
 
 S, E = OrderStatus, OrderEvent
 
@@ -37,6 +41,7 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
     (S.NEW, E.TRIGGERED): S.NEW,
     (S.NEW, E.AMENDED): S.NEW,
     (S.NEW, E.ACCEPTED): S.NEW,  # duplicate acknowledgement (reconciliation) is harmless
+    (S.NEW, E.REJECTED): S.REJECTED,  # a watched order released to a venue that refuses it
     (S.PARTIALLY_FILLED, E.PARTIAL_FILL): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, E.FILL): S.FILLED,
     (S.PARTIALLY_FILLED, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
@@ -52,14 +57,80 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
     (S.PENDING_CANCEL, E.ACCEPTED): S.PENDING_CANCEL,
     (S.PENDING_CANCEL, E.TRIGGERED): S.PENDING_CANCEL,
     (S.PENDING_CANCEL, E.CANCEL_REQUESTED): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, E.REJECTED): S.REJECTED,  # cancelled while on its way, and refused on arrival
     # CANCEL_REJECTED resolves to NEW or PARTIALLY_FILLED by the filled quantity (see apply()).
     (S.PENDING_CANCEL, E.CANCEL_REJECTED): S.NEW,
 }
 
 
+def require_type(name: str, value: object, kind: type | tuple[type, ...], *, allow_none: bool = False) -> None:
+    """Refuse a value of the wrong type at construction (a plain "buy" for a ``Side`` would
+    otherwise travel far before failing)."""
+    if value is None and allow_none:
+        return
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise TypeError(f"{name} must be {names}, not {type(value).__name__}")
+
+
+def require_fields(obj: Any, types: dict[str, type | tuple[type, ...]], optional: tuple[str, ...] = ()) -> None:
+    for name, kind in types.items():
+        require_type(name, getattr(obj, name), kind, allow_none=name in optional)
+        if kind is str and isinstance(getattr(obj, name), str) and name in ("venue", "symbol") and not getattr(obj, name):
+            raise ValueError(f"{name} must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class IdRules:
+    """What a venue accepts as a client order id (Binance: 36 characters of ``[.A-Z:/a-z0-9_-]``)
+    and as an order tag kept with it."""
+
+    max_len: int = 36
+    pattern: str = r"[.A-Za-z0-9:/_-]+"
+    tag_max_len: int = 32
+
+
+DEFAULT_ID_RULES = IdRules()
+_TAG_BAD = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def id_problems(client_order_id: str | None, tag: str, rules: IdRules = DEFAULT_ID_RULES) -> list[Problem]:
+    problems: list[Problem] = []
+    if client_order_id is not None and (
+        not client_order_id or len(client_order_id) > rules.max_len or not re.fullmatch(rules.pattern, client_order_id)
+    ):
+        problems.append(Problem(
+            "client_order_id", "order.client_id_invalid",
+            "The client order id must be 1 to {max} characters of letters, digits and {chars}",
+            {"max": str(rules.max_len), "chars": ". : / _ -"},
+        ))
+    if len(tag) > rules.tag_max_len or _TAG_BAD.search(tag):
+        problems.append(Problem(
+            "tag", "order.tag_invalid", "A tag is at most {max} characters on one line", {"max": str(rules.tag_max_len)},
+        ))
+    return problems
+
+
+def number_problems(values: dict[str, Decimal | None]) -> list[Problem]:
+    """Numbers no exchange takes (10^23 BTC, 27 decimals) are refused before any arithmetic."""
+    return [
+        Problem(name, "order.number_range", "{field} {value} is out of range", {"field": name, "value": fmt(v)})
+        for name, v in values.items()
+        if v is not None and not in_range(v)
+    ]
+
+
+_REQUEST_TYPES: dict[str, type | tuple[type, ...]] = {
+    "venue": str, "symbol": str, "side": Side, "type": OrderType, "tif": TimeInForce, "post_only": bool,
+    "reduce_only": bool, "trail_mode": TrailingMode, "client_order_id": str, "list_id": str, "tag": str,
+    "origin": OrderOrigin,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """What the user (or a strategy) asks for. Validated, then turned into an ``Order``."""
+    """What the user (or a strategy) asks for. Validated, then turned into an ``Order``.
+    ``activation_price`` (trailing stops): the trailing starts once the market reaches it."""
 
     venue: str
     symbol: str
@@ -76,12 +147,20 @@ class OrderRequest:
     client_order_id: str | None = None
     list_id: str | None = None
     tag: str = ""
+    activation_price: Decimal | None = None
+    origin: OrderOrigin = OrderOrigin.USER
 
     def __post_init__(self) -> None:
+        require_fields(self, _REQUEST_TYPES, ("trail_mode", "client_order_id", "list_id"))
         require_decimal("quantity", self.quantity)
         require_decimal("price", self.price, allow_none=True)
         require_decimal("stop_price", self.stop_price, allow_none=True)
         require_decimal("trail_value", self.trail_value, allow_none=True)
+        require_decimal("activation_price", self.activation_price, allow_none=True)
+
+    def numbers(self) -> dict[str, Decimal | None]:
+        return {"quantity": self.quantity, "price": self.price, "stop_price": self.stop_price,
+                "trail_value": self.trail_value, "activation_price": self.activation_price}
 
     def with_id(self, client_order_id: str, list_id: str | None = None) -> OrderRequest:
         return replace(self, client_order_id=client_order_id, list_id=list_id or self.list_id)
@@ -124,7 +203,9 @@ def trigger_problems(req: OrderRequest, last: Decimal | None) -> list[Problem]:
 
 def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
     """Every rule the exchange would apply, explained; an empty list means the order may go."""
-    problems: list[Problem] = []
+    problems = number_problems(req.numbers())
+    if problems:
+        return problems
     t = req.type
     if t.has_limit_price:
         if req.price is None:
@@ -168,6 +249,12 @@ def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) 
                     {"value": fmt(req.trail_value), "tick": fmt(inst.tick_size)},
                 )
             )
+    if req.activation_price is not None:
+        if t is not OrderType.TRAILING_STOP:
+            problems.append(Problem("activation_price", "order.activation_trailing",
+                                    "An activation price is for trailing stops only", {}))
+        else:
+            problems += inst.check_price(req.activation_price, "activation_price")
     if req.post_only and t is not OrderType.LIMIT:
         problems.append(Problem("post_only", "order.post_only_limit", "Post-only is for limit orders only", {}))
     if req.post_only and req.tif is not TimeInForce.GTC:
@@ -201,11 +288,13 @@ class Fill:
     fee_asset: str
     liquidity: LiquiditySide
     ts_ms: int
+    fee_quote: Decimal | None = None  # the fee's value in the quote currency at fill time (set by the engine)
 
     def __post_init__(self) -> None:
         require_decimal("quantity", self.quantity, positive=True)
         require_decimal("price", self.price, positive=True)
         require_decimal("fee", self.fee)
+        require_decimal("fee_quote", self.fee_quote, allow_none=True)
 
     @property
     def notional(self) -> Decimal:
@@ -242,6 +331,9 @@ class Order:
     triggered: bool = False
     trail_ref: Decimal | None = None  # best price seen since a trailing stop was armed
     reason: str = ""  # rejection or cancel reason, in words
+    activation_price: Decimal | None = None
+    emulation: Emulation = Emulation.NONE
+    origin: OrderOrigin = OrderOrigin.USER
     trade_ids: set[str] = field(default_factory=set)
 
     @classmethod
@@ -266,6 +358,8 @@ class Order:
             tag=req.tag,
             created_ms=ts_ms,
             updated_ms=ts_ms,
+            activation_price=req.activation_price,
+            origin=req.origin,
         )
 
     def to_request(self) -> OrderRequest:
@@ -285,6 +379,8 @@ class Order:
             client_order_id=self.client_order_id,
             list_id=self.list_id,
             tag=self.tag,
+            activation_price=self.activation_price,
+            origin=self.origin,
         )
 
     @property
@@ -309,30 +405,34 @@ class Order:
             nxt = OrderStatus.PARTIALLY_FILLED
         if event is OrderEvent.TRIGGERED:
             self.triggered = True
+        # The app's own reason for a cancel it asked for stays ("the other leg filled"), not the
+        # venue's generic "cancelled by user".
+        keep = event is OrderEvent.CANCELLED and self.status is OrderStatus.PENDING_CANCEL and self.reason
         self.status = nxt
-        if reason:
+        if reason and not keep:
             self.reason = reason
         if ts_ms is not None:
             self.updated_ms = ts_ms
         return nxt
 
     def apply_fill(self, fill: Fill) -> bool:
-        """Apply a fill exactly once; returns False for a fill already applied (same trade id)."""
+        """Apply a fill exactly once; returns False for a fill already applied (same trade id).
+
+        Fills are the truth, whatever the order's state: a fill reported after the cancel answer
+        (fills and cancels travel on different channels) is applied to the cancelled order, which
+        becomes FILLED if nothing is left; a fill larger than what remained is applied too (the
+        caller reports it)."""
         if fill.trade_id in self.trade_ids:
             return False
         if fill.client_order_id != self.client_order_id:
             raise ValueError(f"fill {fill.trade_id} belongs to {fill.client_order_id}")
-        if fill.quantity > self.remaining:
-            raise IllegalTransition(
-                "Order {order_id}: fill {trade_id} of {qty} exceeds the remaining {remaining}",
-                key="error.overfill",
-                order_id=self.client_order_id,
-                trade_id=fill.trade_id,
-                qty=fmt(fill.quantity),
-                remaining=fmt(self.remaining),
-            )
-        event = OrderEvent.FILL if fill.quantity == self.remaining else OrderEvent.PARTIAL_FILL
-        self.apply(event, fill.ts_ms)
+        complete = fill.quantity >= self.remaining
+        if self.status.is_final:
+            if complete:
+                self.status = OrderStatus.FILLED
+            self.updated_ms = fill.ts_ms
+        else:
+            self.apply(OrderEvent.FILL if complete else OrderEvent.PARTIAL_FILL, fill.ts_ms)
         self.trade_ids.add(fill.trade_id)
         self.filled_qty += fill.quantity
         self.filled_notional += fill.notional
@@ -361,8 +461,15 @@ class Order:
         return self.trail_ref - dist if self.side is Side.SELL else self.trail_ref + dist
 
     def update_trail(self, last: Decimal) -> bool:
-        """Move the reference with the market (up for a sell, down for a buy); True when changed."""
+        """Move the reference with the market (up for a sell, down for a buy); True when changed.
+        With an activation price, trailing starts only once the market reaches it (a sell at or
+        above it, a buy at or below it)."""
         ref = self.trail_ref
+        if ref is None and self.activation_price is not None and (
+            (self.side is Side.SELL and last < self.activation_price)
+            or (self.side is Side.BUY and last > self.activation_price)
+        ):
+            return False
         if ref is None or (self.side is Side.SELL and last > ref) or (self.side is Side.BUY and last < ref):
             self.trail_ref = last
             return True

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from .enums import OrderListKind, OrderListStatus, OrderType, Side
 from .instrument import Instrument, Problem
-from .money import fmt
-from .order import OrderRequest, validate_request
+from .money import fmt, require_decimal
+from .order import OrderRequest, number_problems, require_fields, validate_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,12 @@ class OcoRequest:
     stop_price: Decimal  # trigger of the stop leg
     stop_limit_price: Decimal | None = None  # None: stop-market leg
     tag: str = ""
+
+    def __post_init__(self) -> None:
+        require_fields(self, {"venue": str, "symbol": str, "side": Side, "tag": str})
+        for name in ("quantity", "limit_price", "stop_price"):
+            require_decimal(name, getattr(self, name))
+        require_decimal("stop_limit_price", self.stop_limit_price, allow_none=True)
 
     def legs(self) -> tuple[OrderRequest, OrderRequest]:
         limit = OrderRequest(
@@ -68,7 +74,10 @@ def oco_price_problems(side: Side, limit_price: Decimal, stop_price: Decimal, la
 
 
 def validate_oco(req: OcoRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = number_problems({"quantity": req.quantity, "limit_price": req.limit_price,
+                                "stop_price": req.stop_price, "stop_limit_price": req.stop_limit_price})
+    if problems:
+        return problems
     if last is None:
         return [Problem("oco", "oco.no_last", "No last price yet: an OCO needs one to check its prices", {})]
     problems += oco_price_problems(req.side, req.limit_price, req.stop_price, last)
@@ -106,6 +115,13 @@ class BracketRequest:
     stop_loss_limit: Decimal | None = None
     tag: str = ""
 
+    def __post_init__(self) -> None:
+        require_fields(self, {"venue": str, "symbol": str, "side": Side, "entry_type": OrderType, "tag": str})
+        for name in ("quantity", "take_profit", "stop_loss"):
+            require_decimal(name, getattr(self, name))
+        require_decimal("entry_price", self.entry_price, allow_none=True)
+        require_decimal("stop_loss_limit", self.stop_loss_limit, allow_none=True)
+
     def entry(self) -> OrderRequest:
         return OrderRequest(
             self.venue,
@@ -131,6 +147,10 @@ class BracketRequest:
 
 
 def validate_bracket(req: BracketRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
+    problems = number_problems({"take_profit": req.take_profit, "stop_loss": req.stop_loss,
+                                "stop_loss_limit": req.stop_loss_limit})
+    if problems:
+        return problems
     problems = validate_request(req.entry(), inst, last)
     if req.entry_type not in (OrderType.MARKET, OrderType.LIMIT):
         problems.append(Problem("entry", "bracket.entry_type", "A bracket entry is a market or limit order", {}))
@@ -164,8 +184,18 @@ class OrderList:
     stop_loss_limit: Decimal | None = None
     created_ms: int = 0
     note: str = ""
-    leg_ids: list[str] = field(default_factory=list)
+    leg_ids: list[str] = field(default_factory=list)  # [entry,] limit, stop, limit, stop, ... oldest first
+    exit_failures: int = 0  # a bracket's exit pairs that ended unfilled (refused, expired, lost)
 
     @property
     def exit_ids(self) -> list[str]:
         return [i for i in (self.limit_id, self.stop_id) if i]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (limit, stop) pair of the list, oldest first: an OCO has one; a bracket gets one
+        more each time its entry's new fills need covering."""
+        legs = self.leg_ids[1:] if self.entry_id is not None and self.leg_ids[:1] == [self.entry_id] else self.leg_ids
+        return list(zip(legs[0::2], legs[1::2], strict=False))
+
+    def order_ids(self) -> list[str]:
+        return list(self.leg_ids)

@@ -68,6 +68,9 @@ class OrderRow(Base):
     triggered: Mapped[bool] = mapped_column(Boolean)
     trail_ref: Mapped[Decimal | None] = money(nullable=True)
     reason: Mapped[str] = mapped_column(String)
+    activation_price: Mapped[Decimal | None] = money(nullable=True)
+    emulation: Mapped[str] = mapped_column(String)  # "" at the venue, "emulated", "released"
+    origin: Mapped[str] = mapped_column(String)  # user, strategy, exit, release, replace, resend, flatten
 
     # Few indexes on purpose: each one is another page written at every commit of an order.
     __table_args__ = (
@@ -95,6 +98,7 @@ class FillRow(Base):
     fee_asset: Mapped[str] = mapped_column(String)
     liquidity: Mapped[str] = mapped_column(String)
     ts_ms: Mapped[int] = ms()
+    fee_quote: Mapped[Decimal | None] = money(nullable=True)  # the fee in the quote currency, at fill time
 
     __table_args__ = (
         UniqueConstraint("venue", "symbol", "trade_id"),
@@ -121,6 +125,7 @@ class OrderListRow(Base):
     created_ms: Mapped[int] = ms()
     note: Mapped[str] = mapped_column(String)
     leg_ids: Mapped[list[str]] = mapped_column(JsonText)
+    exit_failures: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_order_lists_status_venue", "status", "venue"),)
 
@@ -136,16 +141,49 @@ class BalanceRow(Base):
 
 
 class LotRow(Base):
-    """The open FIFO lots of a position, oldest first (``seq``)."""
+    """The open FIFO lots of a position, oldest first (``seq``), with exact cost totals. Derived
+    from the fills and the cost basis; written for reports and other tools."""
 
     __tablename__ = "lots"
     venue: Mapped[str] = mapped_column(String, primary_key=True)
     symbol: Mapped[str] = mapped_column(String, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     quantity: Mapped[Decimal] = money()
-    price: Mapped[Decimal] = money()
+    cost: Mapped[Decimal] = money()
     ts_ms: Mapped[int] = ms()
     trade_id: Mapped[str] = mapped_column(String)
+    estimated: Mapped[bool] = mapped_column(Boolean)
+
+
+class CostBasisRow(Base):
+    """Coins found held without a recorded purchase and the cost taken for them
+    (``app.domain.portfolio.CostBasis``)."""
+
+    __tablename__ = "cost_basis"
+    venue: Mapped[str] = mapped_column(String, primary_key=True)
+    asset: Mapped[str] = mapped_column(String, primary_key=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    symbol: Mapped[str] = mapped_column(String)
+    quantity: Mapped[Decimal] = money()
+    cost: Mapped[Decimal] = money()
+    estimated: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditRow(Base):
+    """The audit log: every order action, append-only; ``hash`` covers the entry and the hash of
+    the entry before it (``app.security.audit``)."""
+
+    __tablename__ = "audit"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts_ms: Mapped[int] = ms()
+    venue: Mapped[str] = mapped_column(String)
+    mode: Mapped[str] = mapped_column(String)
+    action: Mapped[str] = mapped_column(String)
+    details: Mapped[Any] = mapped_column(JsonText)
+    prev_hash: Mapped[str] = mapped_column(String)
+    hash: Mapped[str] = mapped_column(String)
+
+    __table_args__ = (Index("ix_audit_ts_ms", "ts_ms"),)
 
 
 class EquityRow(Base):
@@ -184,4 +222,4 @@ class SettingRow(Base):
     value: Mapped[Any] = mapped_column(JsonText)
 
 
-MONEY_TABLES = ("orders", "fills", "order_lists", "balances", "lots", "equity", "candles")
+MONEY_TABLES = ("orders", "fills", "order_lists", "balances", "lots", "equity", "candles", "cost_basis")

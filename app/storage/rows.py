@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.audit import AuditEntry
 from app.domain.enums import (
+    Emulation,
     LiquiditySide,
     OrderListKind,
     OrderListStatus,
+    OrderOrigin,
     OrderStatus,
     OrderType,
     Side,
@@ -18,7 +21,7 @@ from app.domain.execution import Balance
 from app.domain.market import Bar
 from app.domain.order import Fill, Order
 from app.domain.order_list import OrderList
-from app.domain.portfolio import Lot
+from app.domain.portfolio import CostBasis, Lot
 
 
 def order_params(o: Order) -> dict[str, Any]:
@@ -51,6 +54,9 @@ def order_params(o: Order) -> dict[str, Any]:
         "triggered": o.triggered,
         "trail_ref": o.trail_ref,
         "reason": o.reason,
+        "activation_price": o.activation_price,
+        "emulation": o.emulation.value,
+        "origin": o.origin.value,
     }
 
 
@@ -82,6 +88,9 @@ def order_from_row(r: Any) -> Order:
         triggered=bool(r.triggered),
         trail_ref=r.trail_ref,
         reason=r.reason,
+        activation_price=r.activation_price,
+        emulation=Emulation(r.emulation),
+        origin=OrderOrigin(r.origin),
     )
 
 
@@ -99,6 +108,7 @@ def fill_params(f: Fill) -> dict[str, Any]:
         "fee_asset": f.fee_asset,
         "liquidity": f.liquidity.value,
         "ts_ms": f.ts_ms,
+        "fee_quote": f.fee_quote,
     }
 
 
@@ -116,6 +126,7 @@ def fill_from_row(r: Any) -> Fill:
         fee_asset=r.fee_asset,
         liquidity=LiquiditySide(r.liquidity),
         ts_ms=r.ts_ms,
+        fee_quote=r.fee_quote,
     )
 
 
@@ -135,6 +146,7 @@ def order_list_params(ol: OrderList) -> dict[str, Any]:
         "created_ms": ol.created_ms,
         "note": ol.note,
         "leg_ids": list(ol.leg_ids),
+        "exit_failures": ol.exit_failures,
     }
 
 
@@ -154,6 +166,7 @@ def order_list_from_row(r: Any) -> OrderList:
         created_ms=r.created_ms,
         note=r.note,
         leg_ids=list(r.leg_ids),
+        exit_failures=r.exit_failures,
     )
 
 
@@ -166,12 +179,23 @@ def balance_from_row(r: Any) -> Balance:
 
 
 def lot_params(venue: str, symbol: str, seq: int, lot: Lot) -> dict[str, Any]:
-    return {"venue": venue, "symbol": symbol, "seq": seq, "quantity": lot.quantity, "price": lot.price,
-            "ts_ms": lot.ts_ms, "trade_id": lot.trade_id}
+    return {"venue": venue, "symbol": symbol, "seq": seq, "quantity": lot.quantity, "cost": lot.cost,
+            "ts_ms": lot.ts_ms, "trade_id": lot.trade_id, "estimated": lot.estimated}
 
 
 def lot_from_row(r: Any) -> Lot:
-    return Lot(venue=r.venue, symbol=r.symbol, quantity=r.quantity, price=r.price, ts_ms=r.ts_ms, trade_id=r.trade_id)
+    return Lot(venue=r.venue, symbol=r.symbol, quantity=r.quantity, cost=r.cost, ts_ms=r.ts_ms, trade_id=r.trade_id,
+               estimated=bool(r.estimated))
+
+
+def cost_basis_params(b: CostBasis) -> dict[str, Any]:
+    return {"venue": b.venue, "asset": b.asset, "ts_ms": b.ts_ms, "symbol": b.symbol, "quantity": b.quantity,
+            "cost": b.cost, "estimated": b.estimated}
+
+
+def cost_basis_from_row(r: Any) -> CostBasis:
+    return CostBasis(venue=r.venue, asset=r.asset, symbol=r.symbol, quantity=r.quantity, cost=r.cost, ts_ms=r.ts_ms,
+                     estimated=bool(r.estimated))
 
 
 def bar_params(b: Bar) -> dict[str, Any]:
@@ -181,3 +205,13 @@ def bar_params(b: Bar) -> dict[str, Any]:
 
 def bar_from_row(r: Any) -> Bar:
     return Bar(r.venue, r.symbol, r.timeframe, r.open_ms, r.open, r.high, r.low, r.close, r.volume, bool(r.closed))
+
+
+def audit_params(e: AuditEntry) -> dict[str, Any]:
+    return {"ts_ms": e.ts_ms, "venue": e.venue, "mode": e.mode, "action": e.action, "details": e.details,
+            "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def audit_from_row(r: Any) -> AuditEntry:
+    return AuditEntry(ts_ms=r.ts_ms, venue=r.venue, mode=r.mode, action=r.action, details=r.details,
+                      prev_hash=r.prev_hash, hash=r.hash, seq=r.seq)

@@ -20,23 +20,39 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from app.domain.audit import AuditEntry
 from app.domain.enums import OrderListStatus
 from app.domain.execution import Balance
 from app.domain.market import Bar
 from app.domain.order import Fill, Order
 from app.domain.order_list import OrderList
-from app.domain.portfolio import Lot
+from app.domain.portfolio import CostBasis, Lot
 
 from . import migrate
 from .connection import WalCheckpointer, create_store_engine, sqlite_file
 from .errors import TransactionAborted
 from .location import default_database_url
-from .models import BalanceRow, CandleRow, EquityRow, FillRow, LotRow, OrderListRow, OrderRow, SettingRow
+from .models import (
+    AuditRow,
+    BalanceRow,
+    CandleRow,
+    CostBasisRow,
+    EquityRow,
+    FillRow,
+    LotRow,
+    OrderListRow,
+    OrderRow,
+    SettingRow,
+)
 from .rows import (
+    audit_from_row,
+    audit_params,
     balance_from_row,
     balance_params,
     bar_from_row,
     bar_params,
+    cost_basis_from_row,
+    cost_basis_params,
     fill_from_row,
     fill_params,
     lot_from_row,
@@ -59,6 +75,8 @@ lots = LotRow.__table__
 equity = EquityRow.__table__
 candles = CandleRow.__table__
 settings = SettingRow.__table__
+cost_basis = CostBasisRow.__table__
+audit = AuditRow.__table__
 
 # An order never changes these; leaving them out of the upsert's UPDATE spares rewriting the
 # indexes on venue and created_ms at every status change.
@@ -110,6 +128,9 @@ class Store:
             ["venue", "symbol"],
         )
         self._delete_setting = w.prepare(delete(settings).where(settings.c.key == bindparam("key")), ["key"])
+        self._upsert_cost_basis = upsert(cost_basis, ["venue", "asset", "ts_ms"])
+        audit_keys = [c.name for c in audit.columns if c.name != "seq"]
+        self._insert_audit = w.prepare(insert(audit), audit_keys)
 
     # -- opening and closing ------------------------------------------------------------------------
     @classmethod
@@ -307,7 +328,9 @@ class Store:
         return None if row is None else order_list_from_row(row)
 
     def load_active_order_lists(self, venue: str | None = None) -> list[OrderList]:
-        stmt = select(order_lists).where(order_lists.c.status == OrderListStatus.ACTIVE.value)
+        """Lists not done yet: active, or being cancelled when the app stopped."""
+        live = [s.value for s in OrderListStatus if s.is_live]
+        stmt = select(order_lists).where(order_lists.c.status.in_(live))
         if venue is not None:
             stmt = stmt.where(order_lists.c.venue == venue)
         stmt = stmt.order_by(order_lists.c.created_ms, order_lists.c.list_id)
@@ -387,6 +410,42 @@ class Store:
             rows = self._conn.execute(stmt.order_by(c.open_ms.desc()).limit(limit)).all()
             rows.reverse()
         return [bar_from_row(r) for r in rows]
+
+    # -- cost basis -------------------------------------------------------------------------------
+    def save_cost_basis(self, basis: CostBasis) -> None:
+        """Insert or replace (by venue, asset and time) the cost taken for coins held."""
+        self._writer.execute(self._upsert_cost_basis, cost_basis_params(basis))
+
+    def load_cost_basis(self, venue: str | None = None) -> list[CostBasis]:
+        stmt = select(cost_basis)
+        if venue is not None:
+            stmt = stmt.where(cost_basis.c.venue == venue)
+        stmt = stmt.order_by(cost_basis.c.ts_ms, cost_basis.c.venue, cost_basis.c.asset)
+        return [cost_basis_from_row(r) for r in self._conn.execute(stmt).all()]
+
+    # -- audit log --------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry (its hash computed by the caller); the store numbers it."""
+        self._writer.execute(self._insert_audit, audit_params(entry))
+
+    def last_audit(self) -> AuditEntry | None:
+        row = self._conn.execute(select(audit).order_by(audit.c.seq.desc()).limit(1)).first()
+        return None if row is None else audit_from_row(row)
+
+    def load_audit(self, since_ms: int | None = None, after_seq: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        """Entries in the order they were written."""
+        stmt = select(audit).where(audit.c.seq > after_seq)
+        if since_ms is not None:
+            stmt = stmt.where(audit.c.ts_ms >= since_ms)
+        stmt = stmt.order_by(audit.c.seq)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [audit_from_row(r) for r in self._conn.execute(stmt).all()]
+
+    def count_audit(self, since_ms: int) -> dict[str, int]:
+        """How many entries of each action were written since ``since_ms``."""
+        stmt = select(audit.c.action, func.count()).where(audit.c.ts_ms >= since_ms).group_by(audit.c.action)
+        return {action: int(n) for action, n in self._conn.execute(stmt).all()}
 
     # -- settings ---------------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:

@@ -175,7 +175,7 @@ async def test_trailing_stop_follows_the_high_and_sells_on_the_pullback(rig):
     assert o.avg_price == D("60098.5")
 
 
-async def test_oco_limit_fill_cancels_the_stop_leg(rig):
+async def test_oco_limit_fill_shrinks_the_stop_leg_then_cancels_it(rig):
     await started(rig)
     ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.5"), D("60100"), D("59900")))
     limit, stop = rig.om.get(ol.limit_id), rig.om.get(ol.stop_id)
@@ -183,10 +183,11 @@ async def test_oco_limit_fill_cancels_the_stop_leg(rig):
     rig.trade("60101", "0.1", Side.BUY)  # partial fill of the limit leg
     await rig.settle()
     assert limit.status is OrderStatus.PARTIALLY_FILLED
-    assert stop.status is OrderStatus.CANCELLED
+    # The coins the limit leg still offers stay under the stop: it covers exactly what is left.
+    assert stop.status is OrderStatus.NEW and stop.remaining == limit.remaining == D("0.4")
     rig.trade("60150", "1", Side.BUY)
     await rig.settle()
-    assert limit.status is OrderStatus.FILLED
+    assert limit.status is OrderStatus.FILLED and stop.status is OrderStatus.CANCELLED
     assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
 
 
@@ -293,17 +294,17 @@ async def test_bracket_exits_follow_partial_fills_of_a_working_entry(rig):
                                                     D("59950"), take_profit=D("60200"), stop_loss=D("59800")))
     rig.trade("59940", "0.2", Side.SELL)  # the entry fills 0.2 and keeps working
     await rig.settle()
-    ol = rig.om._lists[ol.list_id]
+    ol = rig.om.order_list(ol.list_id)
     assert rig.om.get(ol.entry_id).status is OrderStatus.PARTIALLY_FILLED
     assert rig.om.get(ol.limit_id).quantity == D("0.2")  # the filled part is protected at once
     first_pair = (ol.limit_id, ol.stop_id)
-    rig.trade("59940", "0.3", Side.SELL)  # the rest fills
+    rig.trade("59940", "0.3", Side.SELL)  # the rest fills: a second pair covers it, the first one keeps working
     await rig.settle()
-    ol = rig.om._lists[ol.list_id]
-    assert (ol.limit_id, ol.stop_id) != first_pair
-    assert all(rig.om.get(c).status is OrderStatus.CANCELLED for c in first_pair)
-    assert rig.om.get(ol.limit_id).quantity == D("0.5") and rig.om.get(ol.stop_id).quantity == D("0.5")
-    assert len([o for o in rig.om.open_orders() if o.list_id == ol.list_id]) == 2
+    ol = rig.om.order_list(ol.list_id)
+    assert ol.pairs() == [first_pair, (ol.limit_id, ol.stop_id)]
+    assert rig.om.get(ol.limit_id).quantity == D("0.3") and rig.om.get(ol.stop_id).quantity == D("0.3")
+    stops = [rig.om.get(s) for _l, s in ol.pairs()]
+    assert sum(s.remaining for s in stops) == D("0.5") and all(s.is_open for s in stops)
     rig.trade("60210", "1", Side.BUY)  # take profit
     await rig.settle()
     assert rig.om.portfolio.position("sim", "BTC/USDT").quantity == 0

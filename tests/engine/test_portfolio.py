@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.enums import LiquiditySide, Side
+from app.domain.execution import Balance
 from app.domain.order import Fill
 from app.engine.portfolio import Portfolio
 
@@ -59,7 +60,7 @@ def test_fee_in_base_reduces_the_quantity_received():
 
 def test_fee_in_a_third_asset_is_valued_at_its_last_price():
     p = pf()
-    p.mark("BNB/USDT", D("500"))
+    p.mark("BNB/USDT", D("500"), "sim")
     p.on_fill(fill(Side.BUY, "1", "100", fee="0.0002", fee_asset="BNB"))
     pos = p.position("sim", "BTC/USDT")
     assert pos.avg_cost == D("100.1")
@@ -77,7 +78,7 @@ def test_unrealized_pnl_follows_the_mark_and_equity_values_all_assets():
     p = pf()
     p.set_balances("sim", {})
     p.on_fill(fill(Side.BUY, "0.5", "60000"))
-    p.mark("BTC/USDT", D("61000"))
+    p.mark("BTC/USDT", D("61000"), "sim")
     assert p.position("sim", "BTC/USDT").unrealized_pnl == D("500")
     assert p.equity("sim") == D("-30000") + D("0.5") * D("61000")
 
@@ -99,22 +100,80 @@ price = st.decimals(min_value=D("1"), max_value=D("100000"), places=2)
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), qty, price), min_size=1, max_size=30))
-def test_fifo_pnl_adds_up_to_cash_flow_when_flat(trades):
-    """Whatever the sequence, realized + unrealized at cost equals the cash the trades moved."""
+def test_fifo_pnl_adds_up_to_cash_flow_and_a_spot_position_never_goes_below_zero(trades):
+    """Whatever the sequence, realized P&L plus the cost of what is still held equals the cash the
+    trades moved; sells never take the position below zero."""
     p = pf()
     cash = D(0)
     net = D(0)
     for is_buy, q, px in trades:
+        if not is_buy:
+            q = min(q, net)  # spot: only what is held can be sold
+            if q <= 0:
+                continue
         side = Side.BUY if is_buy else Side.SELL
         fee = (q * px * D("0.001")).quantize(D("0.00000001"))
         p.on_fill(fill(side, str(q), str(px), str(fee)))
         cash += (-q * px if is_buy else q * px) - fee
         net += q if is_buy else -q
+        assert p.position("sim", "BTC/USDT").quantity >= 0
     pos = p.position("sim", "BTC/USDT")
     assert pos.quantity == net
-    # Value the remaining lots at their own cost: total P&L is then exactly the realized part.
-    remaining_cost = sum((lot.quantity * lot.price for lot in p.lots("sim", "BTC/USDT")), D(0))
+    remaining_cost = sum((lot.cost for lot in p.lots("sim", "BTC/USDT")), D(0))
     assert pos.realized_pnl == cash + remaining_cost
-    assert all(lot.quantity != 0 for lot in p.lots("sim", "BTC/USDT"))
-    signs = {lot.quantity > 0 for lot in p.lots("sim", "BTC/USDT")}
-    assert len(signs) <= 1  # never long and short lots at once
+    assert all(lot.quantity > 0 for lot in p.lots("sim", "BTC/USDT"))
+
+
+def test_realized_pnl_is_exact_when_a_whole_lot_is_sold():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "3", "1", fee="0.001"))
+    p.on_fill(fill(Side.SELL, "3", "2"))
+    assert p.position("sim", "BTC/USDT").realized_pnl == D("2.999")  # not 2.999000000000000000000000001
+
+
+def test_selling_coins_held_before_the_first_fill_is_not_a_short():
+    """The demo's starting coins: selling half of them leaves half held, never a negative position."""
+    p = pf()
+    p.set_balances("sim", {"BTC": Balance("BTC", D("1")), "USDT": Balance("USDT", D("0"))})
+    p.mark("BTC/USDT", D("60000"), "sim")
+    [basis] = p.unbased_holdings("sim", 5)
+    assert (basis.quantity, basis.cost, basis.estimated) == (D("1"), D("60000"), True)
+    p.add_cost_basis(basis)
+    p.on_fill(fill(Side.SELL, "0.5", "59000"))
+    pos = p.position("sim", "BTC/USDT")
+    assert pos.quantity == D("0.5") and pos.estimated
+    assert pos.realized_pnl == D("-500")  # sold at 59000 what was taken to cost 60000
+    p.mark("BTC/USDT", D("50000"), "sim")
+    assert p.position("sim", "BTC/USDT").unrealized_pnl == D("-5000")  # a fall is a loss on coins held
+
+
+def test_a_sale_beyond_every_lot_is_counted_apart_not_as_a_short():
+    p = pf()
+    p.on_fill(fill(Side.BUY, "0.2", "100"))
+    p.on_fill(fill(Side.SELL, "0.5", "110"))
+    assert p.position("sim", "BTC/USDT").quantity == 0
+    assert p.unbased_sold("sim", "BTC/USDT") == D("0.3")
+    assert p.position("sim", "BTC/USDT").realized_pnl == D("2")  # only the 0.2 that had a cost realizes
+
+
+def test_a_third_asset_fee_keeps_the_value_it_had_at_fill_time_after_a_restart():
+    p = pf()
+    p.mark("BNB/USDT", D("500"), "sim")
+    booked = p.on_fill(fill(Side.BUY, "1", "100", fee="0.0002", fee_asset="BNB"))
+    assert booked.fee_quote == D("0.1000")
+    q = pf()  # a restart: no BNB price known yet
+    q.restore([booked])
+    assert q.position("sim", "BTC/USDT").avg_cost == D("100.1") and q.unpriced_fees == {}
+
+
+def test_euro_and_won_are_valued_through_real_prices_not_one_to_one():
+    p = Portfolio("USDT")
+    p.set_balances("sim", {"EUR": Balance("EUR", D("100")), "KRW": Balance("KRW", D("1400000")),
+                           "XRP": Balance("XRP", D("0.3"))})
+    assert p.price_of("EUR", "sim") is None
+    p.mark("EUR/USDT", D("1.08"), "sim")
+    p.mark("USDT/KRW", D("1400"), "sim")
+    assert p.price_of("EUR", "sim") == D("1.08")
+    assert p.price_of("KRW", "sim") == 1 / D("1400")
+    assert p.equity("sim") == D("108") + D("1000")
+    assert p.unpriced_assets("sim") == ["XRP"]

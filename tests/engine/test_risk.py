@@ -40,7 +40,7 @@ def test_a_normal_order_passes():
 def test_max_order_notional_refuses_with_the_value_and_the_limit():
     d = RiskEngine(open_limits(max_order_notional=D("5000"))).check(req(), ctx(), 0.0)
     assert d.key == "risk.max_order_notional"
-    assert d.message == "Order value 6000 is above the limit of 5000 per order"
+    assert d.message == "Order value 6000 USDT is above the limit of 5000 USDT per order"
 
 
 def test_max_quantity_per_asset():

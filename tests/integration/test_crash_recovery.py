@@ -134,11 +134,11 @@ async def test_trailing_stop_is_rearmed_after_restart_and_still_fires(tmp_path):
     rig2.close()
 
 
-async def test_crash_after_stop_trigger_when_the_limit_leg_had_filled_sends_nothing_more(tmp_path):
+async def test_crash_after_stop_trigger_sells_only_what_the_limit_leg_left(tmp_path):
     rig = await running_rig(tmp_path)
     ol = await oco(rig, Side.SELL, "60100", "59900")
     # The app dies just after marking the stop leg triggered (before cancelling the limit leg),
-    # and while it is down the exchange fills part of the limit leg.
+    # and while it is down the exchange fills part of the limit leg: the stop then sells the rest.
     stop = rig.om.get(ol.stop_id)
     stop.triggered = True
     rig.store.save_order(stop)
@@ -148,9 +148,11 @@ async def test_crash_after_stop_trigger_when_the_limit_leg_had_filled_sends_noth
     rig.venue.on_trade(Trade("sim", "BTC/USDT", "late", Decimal("60150"), Decimal("0.2"), Side.BUY, 1))
     rig.store.close()
     rig2 = Rig(tmp_path)
+    rig2.book("59850")  # the market the paper exchange sells into
     await rig2.start()
     await rig2.settle()
-    assert rig2.om.get(ol.limit_id).filled_qty == Decimal("0.2")
-    assert rig2.om.get(ol.stop_id).status is OrderStatus.CANCELLED
-    assert rig2.om.portfolio.balance("sim", "BTC") == Decimal("1.8")  # only the limit leg's 0.2 sold
+    limit, stop = rig2.om.get(ol.limit_id), rig2.om.get(ol.stop_id)
+    assert limit.filled_qty == Decimal("0.2") and limit.status is OrderStatus.CANCELLED
+    assert stop.status is OrderStatus.FILLED and stop.filled_qty == Decimal("0.3")
+    assert rig2.om.portfolio.balance("sim", "BTC") == Decimal("1.5")  # 0.5 sold in all, never more
     rig2.close()

@@ -72,8 +72,7 @@ def test_a_first_schema_database_upgrades_with_its_rows_and_takes_fills_of_other
         ol = store.get_order_list("L1")
         assert ol is not None and ol.leg_ids == ["a", "b"]
         assert store.get_setting("ui.theme") == "light"
-        [lot] = store.load_lots("binance")
-        assert lot.quantity == Decimal("0.5")
+        assert store.load_lots("binance") == []  # derived from the fills: written again at the next start
         [bar] = store.load_bars("binance", "BTC/USDT", "1m")
         assert bar.closed and bar.close == Decimal("1.5")
         store.save_order(full_order("c9"))  # and the upgraded tables take new rows
