@@ -3,6 +3,8 @@ the screen's pace (the latest book/ticker per symbol per frame, trades batched).
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.domain.market import Bar, BookSnapshot, Trade
@@ -48,6 +50,10 @@ class EngineBridge(QObject):
         self._bars: dict[tuple[str, str], Bar] = {}
         self._portfolio_dirty: set[str] = set()
         self.frames = 0
+        # What the window knows of the market now (read by the ticket's price buttons and the
+        # stale-data check): the latest book per symbol, and when data last came (monotonic s).
+        self.last_book: dict[str, BookSnapshot] = {}
+        self.last_data: dict[str, float] = {}
         self._unsubs = [
             bus.subscribe(BookSnapshot, self._on_book),
             bus.subscribe(Trade, self._on_trade),
@@ -71,9 +77,17 @@ class EngineBridge(QObject):
 
     def _on_book(self, b: BookSnapshot) -> None:
         self._books[b.symbol] = b
+        self.last_book[b.symbol] = b
+        self.last_data[b.symbol] = time.monotonic()
 
     def _on_trade(self, t: Trade) -> None:
         self._trades.setdefault(t.symbol, []).append(t)
+        self.last_data[t.symbol] = time.monotonic()
+
+    def data_age_s(self, symbol: str) -> float | None:
+        """Seconds since the last trade or book of ``symbol`` (None: nothing yet)."""
+        at = self.last_data.get(symbol)
+        return None if at is None else time.monotonic() - at
 
     def _on_bar(self, b: Bar) -> None:
         self._bars[(b.symbol, b.timeframe)] = b

@@ -12,6 +12,9 @@ from app.engine.alerts import AlertService
 from app.engine.session import TradingSession
 
 from .bridge import EngineBridge
+from .format import asset_places
+
+STALE_S = 10.0  # no trade or book for this long: the data is stale (a banner; orders ask twice)
 
 
 class Selection(QObject):
@@ -46,6 +49,7 @@ class UiContext:
     selection: Selection
     mode: str = "demo"  # "demo" | "paper" | "live"
     confirm_orders: bool = False  # live mode asks before each order unless turned off for the session
+    stale_after_s: float = STALE_S
 
     @property
     def venue(self) -> str:
@@ -60,3 +64,27 @@ class UiContext:
 
     def last_price(self, symbol: str | None = None) -> Decimal | None:
         return self.session.orders.last_price(self.venue, symbol or self.selection.symbol)
+
+    def instruments(self) -> list[Instrument]:
+        return [i for (v, _s), i in self.session.orders.instruments.items() if v == self.venue]
+
+    def places(self, asset: str) -> int:
+        """Decimals ``asset`` is shown with (see ``format.asset_places``)."""
+        return asset_places(asset, self.instruments())
+
+    def available(self, asset: str) -> Decimal:
+        """What the user can still spend of ``asset``: the engine's figure (total minus what open
+        orders hold)."""
+        return self.session.orders.available(self.venue, asset)
+
+    def best_prices(self, symbol: str | None = None) -> tuple[Decimal | None, Decimal | None]:
+        book = self.bridge.last_book.get(symbol or self.selection.symbol)
+        return (book.best_bid, book.best_ask) if book is not None else (None, None)
+
+    def stale_for(self, symbol: str | None = None) -> float | None:
+        """Seconds without market data for ``symbol`` when that is more than ``stale_after_s`` (None
+        while fresh); ``inf`` when none came yet."""
+        age = self.bridge.data_age_s(symbol or self.selection.symbol)
+        if age is None:
+            return float("inf")
+        return age if age > self.stale_after_s else None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import i18n
-from app.domain.enums import Side
+from app.domain.enums import Side, TradingState
 from app.domain.market import Bar, Trade
 from app.domain.order import Fill, Order
 from app.engine.alerts import AlertKind, Notification
@@ -36,6 +36,7 @@ from app.i18n import _, fmt_decimal
 from app.security.credentials import CredentialStore
 
 from . import dialogs, theme
+from .banner import StateBanner
 from .chart import ChartWidget, OrderLine
 from .context import UiContext
 from .jobs import JobBar
@@ -61,18 +62,22 @@ DOCK_SIZES = {"ticket": (400, 330), "book": (400, 440), "trades": (400, 440), "o
 class _Sized(QWidget):
     """Holds a panel and tells the dock layout the size the panel should start at."""
 
-    def __init__(self, inner: QWidget, w: int, h: int) -> None:
+    def __init__(self, inner: QWidget, w: int, h: int, scroll: bool = True) -> None:
         super().__init__()
         self.inner = inner
         self._hint = QSize(w, h)
-        # A scroll area, so a tall panel (risk, alerts) cannot force its dock area to grow.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(scroll)
+        if not scroll:  # the panel scrolls what it must itself (the ticket keeps its submit in view)
+            lay.addWidget(inner)
+            return
+        # A scroll area, so a tall panel (risk, alerts) cannot force its dock area to grow.
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        area.setWidget(inner)
+        lay.addWidget(area)
 
     def sizeHint(self) -> QSize:
         return self._hint
@@ -117,8 +122,16 @@ class MainWindow(QMainWindow):
         self.resize(1600, 980)
         self.chart_panel = ChartPanel(ctx)
         self.chart = self.chart_panel.chart
-        self.chart_panel.setMinimumHeight(300)
-        self.setCentralWidget(self.chart_panel)
+        self.chart_panel.setMinimumHeight(200)
+        self.banner = StateBanner()
+        self.banner.rearmRequested.connect(self.ask_rearm)
+        central = QWidget()
+        central_lay = QVBoxLayout(central)
+        central_lay.setContentsMargins(0, 0, 0, 0)
+        central_lay.setSpacing(0)
+        central_lay.addWidget(self.banner)
+        central_lay.addWidget(self.chart_panel, 1)
+        self.setCentralWidget(central)
         self.ticket = OrderTicket(ctx)
         self.book = BookPanel(ctx)
         self.trades = TradesPanel(ctx)
@@ -157,7 +170,7 @@ class MainWindow(QMainWindow):
     def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         d = QDockWidget(self)
         d.setObjectName(f"dock_{name}")
-        d.setWidget(_Sized(widget, *DOCK_SIZES[name]))
+        d.setWidget(_Sized(widget, *DOCK_SIZES[name], scroll=name not in ("ticket", "book", "trades")))
         d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, d)
@@ -219,12 +232,14 @@ class MainWindow(QMainWindow):
         self.latency_label = QLabel()
         self.mode_badge = QLabel()
         self.mode_badge.setObjectName("mode_badge")
+        self.state_label = QLabel()  # HALTED / REDUCING ONLY, beside the connection state
+        self.state_label.setVisible(False)
         self.jobs = JobBar()
         sb.addPermanentWidget(self.jobs)
+        sb.addPermanentWidget(self.state_label)
         sb.addPermanentWidget(self.conn_label)
         sb.addPermanentWidget(self.latency_label)
         sb.addPermanentWidget(self.mode_badge)
-        self._last_data = 0.0
         self._latency_ms: float | None = None
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
@@ -238,6 +253,7 @@ class MainWindow(QMainWindow):
         b.orderUpdated.connect(lambda _o: self.refresh_order_lines())
         b.fillReceived.connect(self.on_fill)
         b.notification.connect(self.on_notification)
+        b.riskStateChanged.connect(self._update_state)
         b.reconciled.connect(lambda e: self.statusBar().showMessage(
             _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000))
         sel.symbolChanged.connect(lambda _s: self.load_history())
@@ -275,7 +291,8 @@ class MainWindow(QMainWindow):
             self.chart.update_from_bar(bar)
 
     def on_trades(self, symbol: str, trades: list[Trade]) -> None:
-        self._last_data = time.monotonic()
+        if self.banner.stale is not None:  # data is back: say so now, not at the next status tick
+            self._update_state()
         if trades:
             self._latency_ms = max(0.0, time.time() * 1000 - trades[-1].ts_ms)
         if symbol == self.ctx.selection.symbol and trades:
@@ -360,7 +377,9 @@ class MainWindow(QMainWindow):
                 self.tray.showMessage(_(n.title), n.text(_))
 
     def _update_status(self) -> None:
-        fresh = time.monotonic() - self._last_data < 5 if self._last_data else False
+        sym = self.ctx.selection.symbol
+        age = self.ctx.bridge.data_age_s(sym)
+        fresh = age is not None and age < 5
         venue = self.ctx.venue
         c = theme.colors()
         self.conn_label.setText(("● " + _("{venue}: connected") if fresh else "● " + _("{venue}: waiting for data"))
@@ -368,6 +387,29 @@ class MainWindow(QMainWindow):
         self.conn_label.setStyleSheet(f"color: {c.buy if fresh else c.warning};")
         self.latency_label.setText(_("latency {ms} ms").format(ms=int(self._latency_ms))
                                    if self._latency_ms is not None and self.ctx.mode == "live" else "")
+        self._update_state()
+
+    def _update_state(self, *_a: object) -> None:
+        """HALTED / REDUCING ONLY and stale data: the banner over the chart and the status bar."""
+        risk = self.ctx.orders.risk
+        c = theme.colors()
+        self.banner.show_state(risk.state, risk.state_reason)
+        stale = self.ctx.stale_for()
+        self.banner.show_stale(self.ctx.selection.symbol if stale is not None else None, stale)
+        words = {TradingState.HALTED: _("HALTED"), TradingState.REDUCING: _("REDUCING ONLY")}.get(risk.state)
+        self.state_label.setVisible(words is not None)
+        if words is not None:
+            color = c.sell if risk.state is TradingState.HALTED else c.warning
+            self.state_label.setText(f"  {words}  ")
+            self.state_label.setStyleSheet(f"background: {color}; color: white; font-weight: 800; "
+                                           "padding: 2px 8px; border-radius: 3px;")
+
+    @asyncSlot()
+    async def ask_rearm(self) -> None:
+        if await dialogs.ask(self, _("Re-arm trading"), _("Allow new orders again?"), accept=_("Re-arm trading"),
+                             reject=_("Stay halted")):
+            self.ctx.orders.rearm()
+            self._update_state()
 
     # -- look and language -----------------------------------------------------------------------
     def retranslate(self) -> None:

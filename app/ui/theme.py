@@ -70,6 +70,15 @@ def apply(app: QApplication, name: str) -> Colors:
         QPushButton#buy {{ background: {c.buy}; color: white; border: none; font-weight: 700; }}
         QPushButton#sell {{ background: {c.sell}; color: white; border: none; font-weight: 700; }}
         QPushButton#buy:disabled, QPushButton#sell:disabled {{ background: {c.border}; color: {c.muted}; }}
+        QPushButton#side_buy, QPushButton#side_sell {{ background: {c.window}; font-weight: 700; }}
+        QPushButton#side_buy {{ color: {c.buy}; border: 1px solid {c.border}; }}
+        QPushButton#side_sell {{ color: {c.sell}; border: 1px solid {c.border}; }}
+        QPushButton#side_buy:checked {{ background: {c.buy}; color: white; border: 1px solid {c.buy}; }}
+        QPushButton#side_sell:checked {{ background: {c.sell}; color: white; border: 1px solid {c.sell}; }}
+        QToolButton {{ border: 1px solid transparent; border-radius: 3px; padding: 2px 6px; color: {c.muted}; }}
+        QToolButton:hover {{ border-color: {c.border}; color: {c.text}; }}
+        QToolButton:checked {{ background: {c.accent}; border-color: {c.accent}; color: white; }}
+        QToolButton#chip {{ border: 1px solid {c.border}; padding: 1px 4px; }}
         QPushButton#kill {{ background: {c.sell}; color: white; border: none; font-weight: 800; font-size: 15px;
                             padding: 14px; }}
         QLabel#error {{ color: {c.sell}; }}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
 from app.domain.enums import OrderStatus, OrderType, Side
-from app.i18n import N_, _
+from app.i18n import N_, _, fmt_decimal
 
 
 def side_text(side: Side) -> str:
@@ -37,3 +40,39 @@ def status_text(s: OrderStatus) -> str:
 
 # The chart's read-out letters.
 READOUT = (N_("O"), N_("H"), N_("L"), N_("C"), N_("V"), N_("Cursor"))
+
+
+# Engine messages whose numbers are money get their unit in the window ("127,800 USDT"); the
+# engine's own template (English, without the unit) stays the fallback for everything else.
+WITH_UNITS = {
+    "risk.max_order_notional": N_("Order value {value} {ccy} is above the limit of {limit} {ccy} per order"),
+    "risk.max_position": N_("The position in {base} would be worth {value} {ccy}, above the limit of {limit} {ccy}"),
+}
+NOT_NUMBERS = {"symbol", "base", "quote", "asset", "ccy", "what", "why", "field", "venue", "order", "list"}
+
+
+def _grouped(name: str, value: str) -> str:
+    """A number as the user's locale writes it, thousands grouped, digits kept exactly."""
+    if name in NOT_NUMBERS:
+        return value
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return value
+    return fmt_decimal(d) if d.is_finite() else value
+
+
+def message_text(key: str, template: str, params: Mapping[str, str], *, ccy: str = "",
+                 fields: Mapping[str, str] | None = None) -> str:
+    """An engine or domain message in the user's language: numbers grouped, money with its unit
+    (``ccy``), field codes ("stop_price") replaced by the names the form shows (``fields``)."""
+    values = {k: _grouped(k, str(v)) for k, v in params.items()}
+    if fields and "field" in values:
+        values["field"] = fields.get(values["field"], values["field"])
+    if key in WITH_UNITS and ccy:
+        values.setdefault("ccy", ccy)
+        template = WITH_UNITS[key]
+    try:
+        return _(template).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder: say it in English
+        return template.format(**values)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import qasync
-from helpers import ScriptedMarket, book
+from helpers import ScriptedMarket, book, btc
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -32,23 +32,38 @@ class Gui:
     pytest-qt between tests, a dialog) runs the engine's tasks too, and nothing else runs them."""
 
     def __init__(self, loop, qtbot, tmp_path) -> None:
-        self.loop, self.qtbot = loop, qtbot
+        self.loop, self.qtbot, self.tmp_path = loop, qtbot, tmp_path
+        self._n = 0
+        self._open(limits=True)
+
+    def _open(self, *, limits: bool) -> None:
+        tmp_path = self.tmp_path
         self.store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-        self.venue = PaperVenue(ScriptedMarket(), name="sim", journal_path=tmp_path / "paper.journal",
+        eth = btc(symbol="ETH/USDT", base="ETH", lot_step=D("0.0001"), min_qty=D("0.0001"))
+        self.venue = PaperVenue(ScriptedMarket([btc(), eth]), name="sim", journal_path=tmp_path / "paper.journal",
                                 initial_balances={"USDT": D("100000"), "BTC": D("2")})
         self.session = TradingSession(self.store, self.venue, ["BTC/USDT"])
-        self.session.orders.set_limits(RiskLimits(max_order_notional=D("1000000"),
-                                                  max_position_notional=D("10000000")))
+        if limits:
+            self.session.orders.set_limits(RiskLimits(max_order_notional=D("1000000"),
+                                                      max_position_notional=D("10000000")))
         self.bridge = EngineBridge(self.session.bus, frame_ms=10)
         self.alerts = AlertService(self.session.bus, self.store)
-        self.ctx = UiContext(self.session, self.bridge, self.alerts, Selection("BTC/USDT"), mode="paper")
+        # The scripted market moves only when a test says so; a slow machine may take seconds
+        # between two steps, which is not stale data (tests of the stale check lower this).
+        self.ctx = UiContext(self.session, self.bridge, self.alerts, Selection("BTC/USDT"), mode="paper",
+                             stale_after_s=600)
         self.run(self.session.start())
         theme.apply(QApplication.instance(), "dark")
         self.window = MainWindow(self.ctx, data_dir=str(tmp_path))
-        qtbot.addWidget(self.window)
+        self.qtbot.addWidget(self.window)
         self.window.show()
-        self._n = 0
         self.market("60000")
+
+    def restart(self) -> None:
+        """Close the window and the session as the app does, then start both again on the same
+        database and paper journal (what a user sees after reopening the app)."""
+        self._shut()
+        self._open(limits=False)  # the limits were stored
 
     def run(self, coro, timeout_s: float = 30):
         """Process Qt events (so the loop runs) until ``coro`` is done; its result."""
@@ -60,21 +75,24 @@ class Gui:
         self.run(asyncio.sleep(seconds))
         self.run(self.session.orders.drain())
 
-    def market(self, price: str, qty: str = "1", taker: Side = Side.BUY) -> None:
-        snap = book(price, spread="1", qty="2")
+    def market(self, price: str, qty: str = "1", taker: Side = Side.BUY, symbol: str = "BTC/USDT") -> None:
+        snap = book(price, spread="1", qty="2", symbol=symbol)
         self.venue.on_book(snap)
         self.session.bus.publish(snap)
         self._n += 1
-        t = Trade("sim", "BTC/USDT", f"g{self._n}", D(price), D(qty), taker, 1_722_000_000_000 + self._n)
+        t = Trade("sim", symbol, f"g{self._n}", D(price), D(qty), taker, 1_722_000_000_000 + self._n)
         self.venue.on_trade(t)
         self.session.bus.publish(t)
         self.pump()
 
-    def close(self) -> None:
+    def _shut(self) -> None:
         self.window.close()
         self.bridge.close()
         self.run(self.session.stop())
         self.store.close()
+
+    def close(self) -> None:
+        self._shut()
         left = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
         for t in left:
             t.cancel()

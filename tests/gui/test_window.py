@@ -55,7 +55,7 @@ def test_ticket_places_an_oco_and_a_bracket(gui, qtbot):
     fill_ticket(gui, "bracket", Side.BUY, take_profit="60800", trigger="59400", amount="0.2")
     gui.window.ticket.entry_kind.setCurrentIndex(0)  # market entry
     submit(gui, qtbot)
-    kinds = sorted(ol.kind for ol in gui.session.orders._lists.values())
+    kinds = sorted(ol.kind for ol in gui.session.orders.order_lists())
     assert kinds == [OrderListKind.OCO, OrderListKind.BRACKET] or kinds == [OrderListKind.BRACKET, OrderListKind.OCO]
     assert len(gui.session.orders.open_orders()) == 4  # OCO legs + bracket exits after the market entry
 
@@ -72,7 +72,7 @@ def test_sell_oco_with_stop_above_last_shows_the_rule(gui):
     fill_ticket(gui, "oco", Side.SELL, price="60500", trigger="60200", amount="0.2")
     t = gui.window.ticket
     assert not t.submit_btn.isEnabled()
-    assert "limit 60500 > last 60000 > stop 60200" in t.error.text()
+    assert "limit 60,500 > last 60,000 > stop 60,200" in t.error.text()
 
 
 def test_amount_by_value_and_by_percent_of_balance(gui):
@@ -142,7 +142,8 @@ def test_risk_limits_are_edited_in_the_panel(gui, qtbot):
     qtbot.mouseClick(risk.apply_btn, Qt.MouseButton.LeftButton)
     assert gui.session.orders.risk.limits.max_order_notional == D("1000")
     fill_ticket(gui, "limit", Side.BUY, price="59000", amount="0.1")
-    assert "above the limit of 1000" in gui.window.ticket.error.text()
+    # Money in risk messages carries its unit and grouped thousands (issue 7, item 16).
+    assert gui.window.ticket.error.text() == "Order value 5,900 USDT is above the limit of 1,000 USDT per order"
     risk.edits["max_open_orders"].setText("abc")
     qtbot.mouseClick(risk.apply_btn, Qt.MouseButton.LeftButton)
     assert "enter a number above zero" in risk.message.text()

@@ -13,6 +13,7 @@ from app.engine.events import EquityPoint
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
+from ..format import fmt_amount
 from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
@@ -32,8 +33,8 @@ class PortfolioPanel(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.balances = RowsModel([
             Column(lambda: _("Asset"), lambda r: r[0]),
-            Column(lambda: _("Total"), lambda r: fmt_decimal(r[1]), True),
-            Column(lambda: _("Available"), lambda r: fmt_decimal(r[2]), True),
+            Column(lambda: _("Total"), lambda r: fmt_amount(r[1], ctx.places(r[0])), True),
+            Column(lambda: _("Available"), lambda r: fmt_amount(r[2], ctx.places(r[0]), down=True), True),
             Column(lambda: _("Value"), lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—", True),
             Column(lambda: _("Allocation"), lambda r: f"{r[4]:.1f}%" if r[4] is not None else "—", True),
         ], key=lambda r: r[0])

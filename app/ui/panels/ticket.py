@@ -6,17 +6,22 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +38,8 @@ from app.i18n import _, fmt_decimal
 
 from .. import dialogs
 from ..context import UiContext
+from ..format import fmt_money
+from ..words import message_text
 
 # Ticket kinds: the core's order types plus the two order lists.
 KINDS = ["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit",
@@ -102,16 +109,21 @@ class DecimalEdit(QLineEdit):
 
 
 class OrderTicket(QWidget):
+    """Buy/Sell, the order type, its prices (each with a Last button; the limit price also with
+    the best bid/ask), the amount with a % of available slider, what the order costs, and the
+    reason it cannot be sent. The submit button stays visible however short the dock is."""
+
     submitted = Signal(object)  # what was sent (Order or OrderList), for tests and the status bar
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.side = Side.BUY
-        self._problem_field = ""
+        self._symbol = ctx.selection.symbol
+        self._shown: set[str] = set()
         self.buy_btn = QPushButton()
         self.sell_btn = QPushButton()
-        for b, name in ((self.buy_btn, "buy"), (self.sell_btn, "sell")):
+        for b, name in ((self.buy_btn, "side_buy"), (self.sell_btn, "side_sell")):
             b.setCheckable(True)
             b.setObjectName(name)
             b.setMinimumHeight(30)
@@ -123,7 +135,7 @@ class OrderTicket(QWidget):
         self.buy_btn.clicked.connect(lambda: self.set_side(Side.BUY))
         self.sell_btn.clicked.connect(lambda: self.set_side(Side.SELL))
 
-        self.kind = QComboBox()
+        self.kind = _combo()
         for k in KINDS:
             self.kind.addItem(kind_text(k), k)
         self.kind.setCurrentIndex(1)
@@ -132,16 +144,30 @@ class OrderTicket(QWidget):
         self.stop_limit = DecimalEdit()
         self.take_profit = DecimalEdit()
         self.trail = DecimalEdit()
-        self.trail_mode = QComboBox()
-        self.entry_kind = QComboBox()
-        self.tif = QComboBox()
+        self.trail_mode = _combo()
+        self.entry_kind = _combo()
+        self.tif = _combo()
         for code in ("gtc", "ioc", "fok"):
             self.tif.addItem(code.upper(), code)
         self.post_only = QCheckBox()
         self.amount = DecimalEdit()
-        self.amount_unit = QComboBox()
+        self.amount_unit = _combo(6)
+        self.available = QLabel()
+        self.available.setObjectName("muted")
+        self.pct = QSlider(Qt.Orientation.Horizontal)
+        self.pct.setRange(0, 100)
+        self.pct.setSingleStep(5)
+        self.pct.setPageStep(25)
+        self.pct.setTickInterval(25)
+        self.pct.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.pct_label = QLabel("0 %")
+        self.pct_label.setObjectName("muted")
+        self.pct_label.setMinimumWidth(40)
+        self.pct_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.pct_buttons: list[QToolButton] = []
         self.estimate = QLabel()
         self.estimate.setObjectName("muted")
+        self.estimate.setWordWrap(True)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -151,86 +177,145 @@ class OrderTicket(QWidget):
         self.status = QLabel()
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
+        for lbl in (self.estimate, self.error, self.status, self.available):
+            lbl.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # wrap, never widen
 
-        sides = QHBoxLayout()
-        sides.addWidget(self.buy_btn)
-        sides.addWidget(self.sell_btn)
+        # Price buttons: the last trade price into any price field; the best bid (buy) or ask
+        # (sell) into the limit price, to join the book.
+        self.last_btns: dict[str, QToolButton] = {}
+        self.best_btn = QToolButton()
+        self.best_btn.clicked.connect(self.use_best)
+        boxes: dict[str, QWidget] = {}
+        for key, edit in (("price", self.price), ("stop_price", self.trigger), ("stop_limit_price", self.stop_limit),
+                          ("take_profit", self.take_profit)):
+            btn = QToolButton()
+            btn.clicked.connect(lambda _c=False, e=edit: self.use_last(e))
+            self.last_btns[key] = btn
+            extra = [self.best_btn] if key == "price" else []
+            boxes[key] = _row(edit, btn, *extra)
+        boxes["quantity"] = _row(self.amount, self.amount_unit)
+        boxes["trail_value"] = _row(self.trail, self.trail_mode)
+        boxes["tif"] = _row(self.tif, self.post_only)
+
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setVerticalSpacing(4)
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
-        amount_row = QHBoxLayout()
-        amount_row.addWidget(self.amount, 1)
-        amount_row.addWidget(self.amount_unit)
-        amount_box = QWidget()
-        amount_box.setLayout(amount_row)
-        amount_row.setContentsMargins(0, 0, 0, 0)
-        trail_row = QHBoxLayout()
-        trail_row.setContentsMargins(0, 0, 0, 0)
-        trail_row.addWidget(self.trail, 1)
-        trail_row.addWidget(self.trail_mode)
-        trail_box = QWidget()
-        trail_box.setLayout(trail_row)
-        tif_row = QHBoxLayout()
-        tif_row.setContentsMargins(0, 0, 0, 0)
-        tif_row.addWidget(self.tif)
-        tif_row.addWidget(self.post_only)
-        tif_box = QWidget()
-        tif_box.setLayout(tif_row)
-        for key, widget in (("kind", self.kind), ("entry", self.entry_kind), ("price", self.price),
-                            ("stop_price", self.trigger), ("stop_limit_price", self.stop_limit),
-                            ("take_profit", self.take_profit), ("trail_value", trail_box), ("tif", tif_box),
-                            ("quantity", amount_box)):
+        for key, widget in (("kind", self.kind), ("entry", self.entry_kind), ("price", boxes["price"]),
+                            ("stop_price", boxes["stop_price"]), ("stop_limit_price", boxes["stop_limit_price"]),
+                            ("take_profit", boxes["take_profit"]), ("trail_value", boxes["trail_value"]),
+                            ("tif", boxes["tif"]), ("quantity", boxes["quantity"])):
             label = QLabel()
             self.form.addRow(label, widget)
             self.rows[key] = (label, widget)
-        lay = QVBoxLayout(self)
-        lay.addLayout(sides)
-        lay.addLayout(self.form)
-        lay.addWidget(self.estimate)
-        lay.addWidget(self.error)
-        lay.addWidget(self.submit_btn)
-        lay.addWidget(self.status)
-        lay.addStretch(1)
+        pct_row = QHBoxLayout()
+        pct_row.setContentsMargins(0, 0, 0, 0)
+        pct_row.addWidget(self.pct, 1)
+        for p in (25, 50, 75, 100):
+            b = QToolButton()
+            b.setText(f"{p}%")
+            b.setObjectName("chip")
+            b.clicked.connect(lambda _c=False, v=p: self.set_percent(v))
+            pct_row.addWidget(b)
+            self.pct_buttons.append(b)
+        pct_row.addWidget(self.pct_label)
 
-        for w in (self.price, self.trigger, self.stop_limit, self.take_profit, self.trail, self.amount):
+        sides = QHBoxLayout()
+        sides.setContentsMargins(0, 0, 0, 0)
+        sides.addWidget(self.buy_btn)
+        sides.addWidget(self.sell_btn)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(8, 6, 8, 2)
+        body.setSpacing(5)
+        body.addLayout(sides)
+        body.addLayout(self.form)
+        body.addWidget(self.available)
+        body.addLayout(pct_row)
+        body.addWidget(self.estimate)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.body)
+        self.scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        pinned = QVBoxLayout()
+        pinned.setContentsMargins(8, 0, 8, 6)
+        pinned.setSpacing(4)
+        pinned.addWidget(self.error)
+        pinned.addWidget(self.submit_btn)
+        pinned.addWidget(self.status)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.scroll, 1)
+        lay.addLayout(pinned)
+        lay.addStretch(0)
+
+        for w in (self.price, self.trigger, self.stop_limit, self.take_profit, self.trail):
             w.textChanged.connect(self.validate)
+        self.amount.textChanged.connect(self._amount_edited)
+        self.pct.valueChanged.connect(self._slider_moved)
         for c in (self.kind, self.trail_mode, self.entry_kind, self.tif, self.amount_unit):
             c.currentIndexChanged.connect(self._layout_changed)
         self.post_only.toggled.connect(self.validate)
         ctx.selection.priceClicked.connect(self.take_price)
-        ctx.selection.symbolChanged.connect(lambda _s: self._layout_changed())
+        ctx.selection.symbolChanged.connect(self._symbol_changed)
         ctx.selection.sideRequested.connect(lambda s: self.set_side(Side(s), focus=True))
         ctx.bridge.orderDenied.connect(self._denied)
+        # The verdict follows the account and the market, not only the fields: the kill switch,
+        # re-arming, balances that change, and the last price (once a second).
+        ctx.bridge.riskStateChanged.connect(lambda _e: self.validate())
+        ctx.bridge.portfolioChanged.connect(lambda _v: self.validate())
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.validate)
+        self._timer.start()
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
         self.retranslate()
 
     # -- texts ------------------------------------------------------------------------------------
+    def labels(self) -> dict[str, str]:
+        """The form's labels for the current order type, named as traders name them."""
+        kind = self.current_kind()
+        labels = {"kind": _("Order type"), "entry": _("Entry"), "price": _("Limit price"),
+                  "stop_price": _("Stop price"), "stop_limit_price": _("Stop-limit price"),
+                  "take_profit": _("Take-profit price"), "trail_value": _("Trailing distance"),
+                  "tif": _("Time in force"), "quantity": _("Amount")}
+        if kind in ("take_profit_market", "take_profit_limit"):
+            labels["stop_price"] = _("Trigger price")
+        if kind == "oco":
+            labels["price"] = _("Take-profit limit")
+            labels["stop_limit_price"] = _("Stop-limit price (optional)")
+        if kind == "bracket":
+            labels["price"], labels["stop_price"] = _("Entry price"), _("Stop-loss price")
+        return labels
+
     def retranslate(self) -> None:
         inst = self.ctx.instrument()
         base, quote = (inst.base, inst.quote) if inst else ("", "")
-        labels = {"kind": _("Order type"), "entry": _("Entry"), "price": _("Limit price"),
-                  "stop_price": _("Trigger price"), "stop_limit_price": _("Stop-limit price"),
-                  "take_profit": _("Take profit"), "trail_value": _("Trailing distance"),
-                  "tif": _("Time in force"), "quantity": _("Amount")}
-        kind = self.current_kind()
-        if kind == "oco":
-            labels["price"], labels["stop_price"] = _("Limit (take profit)"), _("Stop trigger")
-        if kind == "bracket":
-            labels["price"], labels["stop_price"] = _("Entry price"), _("Stop loss")
         for key, (label, _w) in self.rows.items():
-            label.setText(labels[key])
+            label.setText(self.labels()[key])
         self.buy_btn.setText(_("Buy"))
         self.sell_btn.setText(_("Sell"))
         for i, k in enumerate(KINDS):
             self.kind.setItemText(i, kind_text(k))
-        self._fill_combo(self.trail_mode, [(_("Amount") + (f" ({quote})" if quote else ""), "amount"),
-                                           (_("Percent"), "percent")])
+        self._fill_combo(self.trail_mode, [(quote or _("Amount"), "amount"), (_("Percent"), "percent")])
         self._fill_combo(self.entry_kind, [(_("Market"), "market"), (_("Limit"), "limit")])
         self._fill_combo(self.amount_unit, [(base or _("Base"), "base"), (quote or _("Quote"), "quote"),
-                                            (_("% of balance"), "pct")])
+                                            (_("% of available"), "pct")])
         self.post_only.setText(_("Post-only"))
-        self.price.setPlaceholderText(quote)
-        self.trigger.setPlaceholderText(quote)
+        for btn in self.last_btns.values():
+            btn.setText(_("Last"))
+            btn.setToolTip(_("Use the last trade price"))
+        for edit in (self.price, self.trigger, self.stop_limit, self.take_profit):
+            edit.setPlaceholderText(quote)
+        self.trail.setPlaceholderText(quote if self.trail_mode.currentData() == "amount" else "%")
+        self.amount.setPlaceholderText(base)
+        self.pct.setToolTip(_("Share of what is available"))
         self._layout_changed()
 
     @staticmethod
@@ -258,17 +343,54 @@ class OrderTicket(QWidget):
         if focus:
             self.amount.setFocus()
 
+    def _price_target(self) -> DecimalEdit | None:
+        kind = self.current_kind()
+        if kind == "trailing_stop":
+            return None
+        if kind in ("stop_market", "take_profit_market"):
+            return self.trigger
+        if kind == "bracket" and self.entry_kind.currentData() != "limit":
+            return None
+        return self.price
+
     def take_price(self, price: Decimal | float) -> None:
         """A price clicked in the book or on the chart goes to the field the order type uses."""
+        target = self._price_target()
+        if target is None:
+            return
         inst = self.ctx.instrument()
         p = Decimal(str(price))
-        if inst is not None:
-            p = inst.round_price(p)
-        kind = self.current_kind()
-        target = self.trigger if kind in ("stop_market", "take_profit_market") else self.price
-        if kind == "trailing_stop":
+        target.set_value(inst.round_price(p) if inst is not None else p)
+
+    def use_last(self, edit: DecimalEdit) -> None:
+        last = self.ctx.last_price()
+        if last is not None:
+            edit.set_value(last)
+
+    def use_best(self) -> None:
+        """Join the book: the best bid for a buy, the best ask for a sell."""
+        bid, ask = self.ctx.best_prices()
+        px = bid if self.side is Side.BUY else ask
+        if px is not None:
+            self.price.set_value(px)
+
+    def _symbol_changed(self, symbol: str) -> None:
+        """Another symbol: prices of the old one mean nothing here (and would be far outside the
+        band); the limit price starts at the new symbol's last price."""
+        if symbol == self._symbol:
             return
-        target.set_value(p)
+        self._symbol = symbol
+        for edit in (self.price, self.trigger, self.stop_limit, self.take_profit):
+            edit.blockSignals(True)
+            edit.clear()
+            edit.blockSignals(False)
+        last = self.ctx.last_price(symbol)
+        if last is not None and self.current_kind() not in ("market", "stop_market", "take_profit_market",
+                                                            "trailing_stop"):
+            self.price.blockSignals(True)
+            self.price.set_value(last)
+            self.price.blockSignals(False)
+        self.retranslate()
 
     def _layout_changed(self) -> None:
         kind = self.current_kind()
@@ -286,9 +408,15 @@ class OrderTicket(QWidget):
             "tif": kind == "limit",
             "quantity": True,
         }
+        self._shown = {k for k, on in show.items() if on}
+        labels = self.labels()
         for key, (label, widget) in self.rows.items():
+            label.setText(labels[key])
             label.setVisible(show[key])
             widget.setVisible(show[key])
+        self.best_btn.setText(_("Bid") if self.side is Side.BUY else _("Ask"))
+        self.best_btn.setToolTip(_("Use the best bid (join the buyers)") if self.side is Side.BUY
+                                 else _("Use the best ask (join the sellers)"))
         if inst is not None:
             for w in (self.price, self.trigger, self.stop_limit, self.take_profit):
                 w.step = inst.tick_size
@@ -297,6 +425,59 @@ class OrderTicket(QWidget):
             self.amount.step = inst.lot_step if unit == "base" else Decimal(1)
         self.post_only.setEnabled(self.tif.currentData() == "gtc")
         self.validate()
+        self.body.layout().activate()
+        # The form scrolls only when the dock is too short for it; error and submit stay below it.
+        self.scroll.setMaximumHeight(self.body.sizeHint().height() + 2)
+
+    # -- amounts ------------------------------------------------------------------------------------
+    def _reference(self) -> Decimal | None:
+        """The price an amount in quote or in % is converted at: the order's own price, else last."""
+        for key, edit in (("price", self.price), ("stop_price", self.trigger)):
+            if key in self._shown:
+                try:
+                    v = edit.value()
+                except ValueError:
+                    v = None
+                if v is not None and v > 0:
+                    return v
+        return self.ctx.last_price()
+
+    def max_quantity(self, ref: Decimal | None = None) -> Decimal | None:
+        """The largest amount (base units) the available balance pays for: a buy spends the quote
+        asset with the taker fee on top, a sell sells the base asset."""
+        inst = self.ctx.instrument()
+        if inst is None:
+            return None
+        if self.side is Side.SELL:
+            return inst.round_qty(self.ctx.available(inst.base))
+        ref = ref or self._reference()
+        if ref is None or ref <= 0:
+            return None
+        return inst.round_qty(self.ctx.available(inst.quote) / ref / (1 + inst.taker_fee))
+
+    def set_percent(self, pct: int) -> None:
+        """The amount as ``pct`` % of what is available (in base units)."""
+        inst = self.ctx.instrument()
+        top = self.max_quantity()
+        if inst is None or top is None:
+            return
+        self.amount_unit.setCurrentIndex(self.amount_unit.findData("base"))
+        qty = inst.round_qty(top * Decimal(pct) / 100)
+        self.amount.set_value(qty if qty > 0 else None)
+        self._show_pct(pct)
+
+    def _slider_moved(self, value: int) -> None:
+        if self.pct.isSliderDown() or self.pct.hasFocus():
+            self.set_percent(value)
+
+    def _amount_edited(self) -> None:
+        self.validate()
+
+    def _show_pct(self, pct: int | None) -> None:
+        self.pct.blockSignals(True)
+        self.pct.setValue(0 if pct is None else max(0, min(100, pct)))
+        self.pct.blockSignals(False)
+        self.pct_label.setText("" if pct is None else f"{pct} %")
 
     # -- building requests ------------------------------------------------------------------------
     def _qty(self, inst, ref: Decimal | None) -> Decimal | None:
@@ -312,9 +493,9 @@ class OrderTicket(QWidget):
             return inst.round_qty(amount / ref)
         pct = amount / 100
         if self.side is Side.BUY:
-            free = self.ctx.orders.available(self.ctx.venue, inst.quote)
+            free = self.ctx.available(inst.quote)
             return inst.round_qty(free * pct / ref / (1 + inst.taker_fee))
-        return inst.round_qty(self.ctx.orders.available(self.ctx.venue, inst.base) * pct)
+        return inst.round_qty(self.ctx.available(inst.base) * pct)
 
     def build(self) -> OrderRequest | OcoRequest | BracketRequest:
         """The request the ticket describes; raises ``ValueError`` naming the bad field."""
@@ -373,7 +554,8 @@ class OrderTicket(QWidget):
         try:
             req = self.build()
         except LookupError as exc:
-            return [Problem(str(exc.args[0]), "ticket.missing", "Enter the {what}", {"what": self._field_name(str(exc.args[0]))})]
+            return [Problem(str(exc.args[0]), "ticket.missing", "Enter the {what}",
+                            {"what": self._field_name(str(exc.args[0])).lower()})]
         except ValueError as exc:
             field = str(exc.args[0]) if exc.args else ""
             return [Problem(field, "ticket.not_a_number", "{what} is not a number", {"what": self._field_name(field)})]
@@ -388,41 +570,65 @@ class OrderTicket(QWidget):
         probs = list(validate_bracket(req, inst, last))  # type: ignore[arg-type]
         return probs or om.precheck(req.entry())
 
-    @staticmethod
-    def _field_name(field: str) -> str:
-        return {"price": _("price"), "stop_price": _("trigger price"), "stop_limit_price": _("stop-limit price"),
-                "take_profit": _("take-profit price"), "trail_value": _("trailing distance"),
-                "quantity": _("amount"), "symbol": _("symbol")}.get(field, field)
+    def _field_name(self, field: str) -> str:
+        names = self.labels()
+        names.update({"trail_value": _("Trailing distance"), "symbol": _("Symbol")})
+        return names.get(field, field)
+
+    def problem_text(self, p: Problem | Denial) -> str:
+        inst = self.ctx.instrument()
+        return message_text(p.key, p.template, p.params, ccy=self.ctx.session.portfolio.ccy if inst else "",
+                            fields=self.labels())
 
     def validate(self) -> bool:
         inst = self.ctx.instrument()
         probs = self.problems() if inst is not None else []
-        for w in (self.price, self.trigger, self.stop_limit, self.take_profit, self.trail, self.amount):
-            w.setProperty("invalid", False)
+        targets = {"price": self.price, "stop_price": self.trigger, "stop_limit_price": self.stop_limit,
+                   "take_profit": self.take_profit, "trail_value": self.trail, "quantity": self.amount}
+        invalid = None
         if probs:
             p = probs[0]
-            self.error.setText(_(p.template).format(**p.params))
+            self.error.setText(self.problem_text(p))
             # A field not filled in yet is a hint, not an error.
             self.error.setObjectName("muted" if p.key == "ticket.missing" else "error")
-            target = {"price": self.price, "stop_price": self.trigger, "stop_limit_price": self.stop_limit,
-                      "take_profit": self.take_profit, "trail_value": self.trail, "quantity": self.amount}.get(p.field)
-            if target is not None and p.key not in ("ticket.missing",):
-                target.setProperty("invalid", True)
+            if p.key != "ticket.missing":
+                invalid = targets.get(p.field)
         else:
             self.error.setText("")
-        self.error.style().unpolish(self.error)
-        self.error.style().polish(self.error)
-        for w in (self.price, self.trigger, self.stop_limit, self.take_profit, self.trail, self.amount):
-            w.style().unpolish(w)
-            w.style().polish(w)
+        for w in targets.values():
+            if bool(w.property("invalid")) != (w is invalid):
+                w.setProperty("invalid", w is invalid)
+                _repolish(w)
+        _repolish(self.error)
         self.submit_btn.setEnabled(not probs and inst is not None)
+        self._update_available()
         self._update_estimate()
         word = _("Buy") if self.side is Side.BUY else _("Sell")
         self.submit_btn.setText(f"{word} {inst.base}" if inst else word)
-        self.submit_btn.setObjectName("buy" if self.side is Side.BUY else "sell")
-        self.submit_btn.style().unpolish(self.submit_btn)
-        self.submit_btn.style().polish(self.submit_btn)
+        name = "buy" if self.side is Side.BUY else "sell"
+        if self.submit_btn.objectName() != name:
+            self.submit_btn.setObjectName(name)
+            _repolish(self.submit_btn)
         return not probs
+
+    def _update_available(self) -> None:
+        inst = self.ctx.instrument()
+        if inst is None:
+            self.available.setText("")
+            return
+        asset = inst.quote if self.side is Side.BUY else inst.base
+        free = self.ctx.available(asset)
+        self.available.setText(_("Available {amount}").format(
+            amount=fmt_money(free, asset, self.ctx.places(asset), down=True)))
+        top = self.max_quantity()
+        try:
+            qty = self.amount.value() if self.amount_unit.currentData() == "base" else None
+        except ValueError:
+            qty = None
+        if qty is None or not top:
+            self._show_pct(None if qty is None else 0)
+        else:
+            self._show_pct(int(min(Decimal(100), qty / top * 100)))
 
     def _update_estimate(self) -> None:
         inst = self.ctx.instrument()
@@ -444,9 +650,17 @@ class OrderTicket(QWidget):
             return
         value = qty * ref
         fee = value * max(inst.taker_fee, inst.maker_fee)
-        self.estimate.setText(_("≈ {qty} {base} · value {value} {quote} · fee ≈ {fee} {quote}").format(
-            qty=fmt_decimal(qty), base=inst.base, value=fmt_decimal(value, 2), fee=fmt_decimal(fee, 2),
-            quote=inst.quote))
+        qp = self.ctx.places(inst.quote)
+        text = _("≈ {qty} {base} · cost {value} · fee ≈ {fee}").format(
+            qty=fmt_decimal(qty), base=inst.base, value=fmt_money(value, inst.quote, qp),
+            fee=fmt_money(fee, inst.quote, qp))
+        home = self.ctx.session.portfolio.ccy
+        rate = self.ctx.session.portfolio.price_of(inst.quote) if home != inst.quote else None
+        if rate is not None and rate != 1:
+            hp = self.ctx.places(home)
+            text += "\n" + _("≈ {value} · fee ≈ {fee} in {ccy}").format(
+                value=fmt_money(value * rate, home, hp), fee=fmt_money(fee * rate, home, hp), ccy=home)
+        self.estimate.setText(text)
 
     # -- submit -----------------------------------------------------------------------------------
     @asyncSlot()
@@ -454,8 +668,13 @@ class OrderTicket(QWidget):
         if not self.validate():
             return
         req = self.build()
+        if not await self.confirm_stale():
+            return
         if self.ctx.mode == "live" and self.ctx.confirm_orders and not await self.confirm_live(req):
             return
+        if not self.validate():  # the world moved while a question was open
+            return
+        req = self.build()
         om = self.ctx.orders
         self.status.setText(_("Sending…"))
         if isinstance(req, OcoRequest):
@@ -469,6 +688,19 @@ class OrderTicket(QWidget):
             self.submitted.emit(result)
         self.validate()
 
+    async def confirm_stale(self) -> bool:
+        """With no market data for a while, prices on screen may be old: a second confirmation."""
+        sym = self.ctx.selection.symbol
+        stale = self.ctx.stale_for(sym)
+        if stale is None:
+            return True
+        text = (_("No market data for {symbol} has arrived yet: prices are unknown.").format(symbol=sym)
+                if stale == float("inf") else
+                _("No market data for {symbol} for {s} s: prices may have moved.").format(symbol=sym, s=int(stale)))
+        answer = await dialogs.ask(self, _("Market data is stale"), text + "\n\n" + _("Send the order anyway?"),
+                                   accept=_("Send order"), reject=_("Cancel"), danger=True)
+        return answer.yes
+
     async def confirm_live(self, req: object) -> bool:
         """Ask before a live order (the market keeps moving meanwhile); the user may stop the
         questions for this session only."""
@@ -481,4 +713,28 @@ class OrderTicket(QWidget):
         return answer.yes
 
     def _denied(self, e: OrderDenied) -> None:
-        self.status.setText(_("Refused: {reason}").format(reason=_(e.template).format(**e.params)))
+        text = message_text(e.key, e.template, e.params, ccy=self.ctx.session.portfolio.ccy, fields=self.labels())
+        self.status.setText(_("Refused: {reason}").format(reason=text))
+
+
+def _combo(min_chars: int = 10) -> QComboBox:
+    """A combo box that does not widen the ticket to its longest item."""
+    c = QComboBox()
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    c.setMinimumContentsLength(min_chars)
+    return c
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(4)
+    for i, w in enumerate(widgets):
+        lay.addWidget(w, 1 if i == 0 else 0)
+    return box
+
+
+def _repolish(w: QWidget) -> None:
+    w.style().unpolish(w)
+    w.style().polish(w)
