@@ -12,7 +12,7 @@ from app.domain.money import ZERO, fmt
 from app.domain.order import OrderRequest
 
 from .limits import Denial, OrderContext, RiskLimits
-from .rules import reduces, rules_for, state_rule
+from .rules import SIZED, reduces, rules_for, state_rule
 
 
 class RiskEngine:
@@ -83,11 +83,10 @@ class RiskEngine:
         d = state_rule(self.state, self.state_reason)(req, ctx, lim)
         if d is not None:
             return d
-        discretionary = req.origin.is_discretionary
-        if discretionary:
+        if req.origin in SIZED:  # new decisions and moves are throttled; a stop on its way never is
             d = self._throttle(now, self._submits, lim.submits_per_second, self._day_submits, lim.submits_per_day,
                                "submit")
-            if d is None:
+            if d is None and req.origin.is_discretionary:
                 d = self._duplicate(req, now)
             if d is not None:
                 return d
