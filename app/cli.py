@@ -13,12 +13,13 @@ import logging
 import logging.handlers
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from app.domain.enums import OrderType, Side, TimeInForce, TrailingMode
-from app.domain.market import BookSnapshot, Trade
+from app.domain.market import Bar, BookSnapshot, Trade
 from app.domain.money import fmt
 from app.domain.order import OrderRequest
 from app.domain.order_list import BracketRequest, OcoRequest
@@ -37,20 +38,46 @@ from app.venues.paper import PaperVenue
 
 DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
 DEMO_SYMBOLS = ("BTC/USDT", "ETH/USDT")
+DEMO_VENUE = "demo"
+DEMO_ORIGIN = "demo.origin_ms"  # when the demo market of this data folder first started
 
 
 def build_demo_session(data_dir: Path, *, seed: int = 7, speed: float = 1.0, db_url: str | None = None,
                        symbols: tuple[str, ...] = DEMO_SYMBOLS) -> TradingSession:
-    """The demo account: a paper venue on the offline demo market, its state in ``data_dir``."""
+    """The demo account: a paper venue on the offline demo market, its state in ``data_dir``.
+    The market resumes where it was: the 1m candles it showed are kept in the candles table, and
+    the next start continues from them (same history, same candles, the last close)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(db_url or f"sqlite:///{data_dir / 'autogrowth.sqlite3'}")
+    origin = store.get_setting(DEMO_ORIGIN)
+    if origin is None:
+        origin = int(time.time() * 1000)
+        store.set_setting(DEMO_ORIGIN, origin)
+    resume = {s: store.load_bars(DEMO_VENUE, s, "1m", start_ms=origin - origin % 60_000) for s in symbols}
     venue = PaperVenue(
-        DemoMarket(seed=seed, speed=speed),
-        name="demo",
+        DemoMarket(seed=seed, speed=speed, origin_ms=origin, resume=resume),
+        name=DEMO_VENUE,
         journal_path=data_dir / "paper-demo.journal",
         initial_balances=DEMO_BALANCES,
     )
-    return TradingSession(store, venue, symbols)
+    session = TradingSession(store, venue, symbols)
+    session.bus.subscribe(Bar, _CandleRecorder(store))
+    return session
+
+
+class _CandleRecorder:
+    """Keeps each closed 1m demo candle in the candles table (what the next start resumes from)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, bar: Bar) -> None:
+        if bar.closed and bar.timeframe == "1m" and bar.venue == DEMO_VENUE:
+            try:
+                self.store.upsert_bars([bar])
+            except Exception:  # a closed store at shutdown: the candle is simply not kept
+                logging.getLogger(__name__).warning("demo candle %s %s not stored", bar.symbol, bar.open_ms,
+                                                    exc_info=True)
 
 
 def _ts(ms: int) -> str:

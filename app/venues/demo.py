@@ -24,7 +24,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -120,13 +120,14 @@ class _Model:
 class _Sim:
     """One symbol's live simulation, advanced a minute (a chunk of events) at a time."""
 
-    def __init__(self, symbol: str, model: _Model, rng: np.random.Generator, start_ms: int) -> None:
+    def __init__(self, symbol: str, model: _Model, rng: np.random.Generator, start_ms: int,
+                 start_price: float | None = None) -> None:
         spec = SYMBOLS[symbol]
         self.symbol, self.m, self.rng = symbol, model, rng
         self.tick, self.lot = spec.tick, spec.lot
         self.tick_f = float(spec.tick)
         self.now = start_ms
-        self.logp = math.log(model.start_price)
+        self.logp = math.log(start_price or model.start_price)
         self.h, self.u = model.h_start, 0.0
         self.seq = 0
         self.minutes: list[tuple[int, int, int, int, int, int]] = []  # open_ms, o, h, l, c (ticks), lots
@@ -476,16 +477,33 @@ class _BarBuilder:
         return out
 
 
+def _bar_rows(bars: Sequence[Bar], symbol: str, origin_ms: int, before_ms: int) -> np.ndarray:
+    """Stored 1m bars of ``symbol`` as history rows (ticks and lots), those in [origin, before)."""
+    spec = SYMBOLS[symbol]
+    rows = sorted({b.open_ms: (b.open_ms, int(b.open / spec.tick), int(b.high / spec.tick), int(b.low / spec.tick),
+                               int(b.close / spec.tick), max(1, int(b.volume / spec.lot)))
+                   for b in bars if b.symbol == symbol and b.timeframe == "1m" and origin_ms <= b.open_ms < before_ms
+                   }.values())
+    return np.array(rows, np.int64).reshape(-1, 6)
+
+
 class DemoMarket:
     """A ``MarketData`` source with no network. ``speed`` is simulated seconds per real second
     (0: no waiting at all, for tests and benchmarks); ``start_ms`` is the simulated start (now by
     default). The live market begins at the fitted month's last close, after a history of
-    ``HISTORY_DAYS`` of 1m bars from the same model."""
+    ``HISTORY_DAYS`` of 1m bars from the same model.
+
+    Resuming (the app was closed and opened again): ``origin_ms`` is when this demo market first
+    started and ``resume`` the 1m bars shown since (from the candles table). The generated history
+    then ends at the origin as it did the first time, the stored bars follow it unchanged, and the
+    live market continues from the last stored close, after it (so earlier fills stay on their
+    candles and the equity curve does not jump)."""
 
     name = VENUE
 
     def __init__(self, seed: int = 7, speed: float = 1.0, start_ms: int | None = None,
-                 symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS) -> None:
+                 symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS, *, origin_ms: int | None = None,
+                 resume: Mapping[str, Sequence[Bar]] | None = None) -> None:
         unknown = [s for s in symbols if s not in SYMBOLS]
         if unknown:
             raise ValueError(f"the demo market has no {', '.join(unknown)}")
@@ -493,7 +511,19 @@ class DemoMarket:
             raise ValueError("speed must be 0 (no waiting) or positive")
         self.seed = seed
         self.speed = speed
-        self.start_ms = int(time.time() * 1000) if start_ms is None else start_ms
+        start = int(time.time() * 1000) if start_ms is None else start_ms
+        self.origin_ms = start if origin_ms is None else min(origin_ms, start)
+        self._resumed: dict[str, np.ndarray] = {}
+        last_bar = -(10**18)
+        for sym, bars in (resume or {}).items():
+            if sym in SYMBOLS and sym in symbols:
+                # The first live minute started at the origin (part of it): it is the first stored one.
+                rows = _bar_rows(bars, sym, self.origin_ms - self.origin_ms % MINUTE_MS, 2**62)
+                if len(rows):
+                    self._resumed[sym] = rows
+                    last_bar = max(last_bar, int(rows[-1, 0]))
+        # A market that ran faster than the clock (speed > 1) stored minutes ahead of now: resume after them.
+        self.start_ms = max(start, last_bar + MINUTE_MS - last_bar % MINUTE_MS) if self._resumed else start
         self.symbols = tuple(symbols)
         self._feeds: dict[str, _Feed] = {}
         self._history: dict[str, np.ndarray] = {}
@@ -504,9 +534,16 @@ class DemoMarket:
 
     # -- seeds ------------------------------------------------------------------------------------
     def _rng(self, symbol: str, stream: int) -> np.random.Generator:
-        """Independent generators per symbol and use (0: live, 1: history), whatever the symbol set."""
+        """Independent generators per symbol and use (0: live, 1: history, 2: live after a resume at
+        ``start_ms``), whatever the symbol set."""
         index = list(SYMBOLS).index(symbol)
-        return np.random.default_rng(np.random.SeedSequence([self.seed % 2**63, index, stream]))
+        words = [self.seed % 2**63, index, stream] + ([self.start_ms] if stream == 2 else [])
+        return np.random.default_rng(np.random.SeedSequence(words))
+
+    def resumed_close(self, symbol: str) -> Decimal | None:
+        """The last stored close the live market of ``symbol`` continues from (None: a fresh start)."""
+        rows = self._resumed.get(symbol)
+        return None if rows is None else Decimal(int(rows[-1, 4])) * SYMBOLS[symbol].tick
 
     def _check(self, symbol: str) -> None:
         if symbol not in self.symbols:
@@ -514,13 +551,21 @@ class DemoMarket:
 
     def _new_sim(self, symbol: str) -> _Sim:
         self._check(symbol)
-        return _Sim(symbol, _Model(symbol), self._rng(symbol, 0), self.start_ms)
+        close = self.resumed_close(symbol)
+        if close is None:
+            return _Sim(symbol, _Model(symbol), self._rng(symbol, 0), self.start_ms)
+        return _Sim(symbol, _Model(symbol), self._rng(symbol, 2), self.start_ms, float(close))
 
     def history(self, symbol: str) -> np.ndarray:
-        """The 1m rows before the start: open_ms, open, high, low, close (ticks), volume (lots)."""
+        """The 1m rows before the start: open_ms, open, high, low, close (ticks), volume (lots):
+        generated up to the origin, then the resumed minutes."""
         self._check(symbol)
         if symbol not in self._history:
-            self._history[symbol] = _history(symbol, self._rng(symbol, 1), self.start_ms)
+            rows = _history(symbol, self._rng(symbol, 1), self.origin_ms)
+            resumed = self._resumed.get(symbol)
+            if resumed is not None:
+                rows = np.concatenate([rows, resumed])
+            self._history[symbol] = rows
         return self._history[symbol]
 
     # -- instruments ------------------------------------------------------------------------------

@@ -239,3 +239,74 @@ def test_calibration_on_the_real_data_reproduces_the_committed_parameters(tmp_pa
     for key in ("depth_log_slope_per_level", "depth_log_sd", "level_gap_extra_prob", "mean_level_over_volume_1m",
                 "level_changes_per_trade"):
         assert fitted["book"][key] == pytest.approx(committed["book"][key], rel=0.02), key
+
+
+# -- resuming after a restart (issue 7, item 4) -------------------------------------------------------
+async def _closed_bars(m: DemoMarket, symbol: str, n: int) -> list[Bar]:
+    out: list[Bar] = []
+    async for bar in m.watch_bars(symbol, "1m"):
+        if bar.closed:
+            out.append(bar)
+            if len(out) == n:
+                break
+    await m.close()
+    return out
+
+
+async def test_a_resumed_market_keeps_the_shown_candles_and_continues_from_the_last_close():
+    first = DemoMarket(seed=4, speed=0, start_ms=START)
+    before = await first.fetch_bars("BTC/USDT", "1m", None, 100)
+    shown = await _closed_bars(first, "BTC/USDT", 5)  # what the chart showed (and the app stored)
+    restart = START + 3 * 3_600_000  # the app reopened three hours later
+    again = DemoMarket(seed=4, speed=0, start_ms=restart, origin_ms=START, resume={"BTC/USDT": shown})
+    bars = await again.fetch_bars("BTC/USDT", "1m", None, 105)
+    assert bars[:100] == before  # the older history is the same as before the restart
+    assert [(b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in bars[100:]] == \
+        [(b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in shown]
+    assert again.start_ms == restart and again.resumed_close("BTC/USDT") == shown[-1].close
+    trade = next(e for e in again.events("BTC/USDT", 200) if isinstance(e, Trade))
+    assert trade.ts_ms >= restart
+    assert abs(trade.price / shown[-1].close - 1) < Decimal("0.002")  # no jump back to the start price
+    hour = await again.fetch_bars("BTC/USDT", "1h", START - 3_600_000, 2)
+    assert hour[-1].open_ms == START - START % 3_600_000 and hour[-1].high >= max(b.high for b in shown)
+
+
+async def test_a_market_that_ran_ahead_of_the_clock_resumes_after_its_last_minute():
+    first = DemoMarket(seed=4, speed=0, start_ms=START)
+    shown = await _closed_bars(first, "ETH/USDT", 3)
+    again = DemoMarket(seed=4, speed=0, start_ms=START + 60_000, origin_ms=START, resume={"ETH/USDT": shown})
+    assert again.start_ms == shown[-1].open_ms + 60_000
+    first_bar = await anext(aiter(again.watch_bars("ETH/USDT", "1m")))
+    assert first_bar.open_ms == shown[-1].open_ms + 60_000
+    await again.close()
+
+
+async def test_the_demo_session_stores_its_candles_and_resumes_from_them(tmp_path):
+    from app.cli import build_demo_session
+
+    session = build_demo_session(tmp_path, seed=3, speed=0, symbols=("BTC/USDT",))
+    origin = session.store.get_setting("demo.origin_ms")
+    await session.start()
+    async with asyncio.timeout(120):  # a bound for a broken build, not a speed target
+        while len(session.store.load_bars("demo", "BTC/USDT", "1m")) < 4:
+            await asyncio.sleep(0.01)
+    await session.stop()
+    stored = session.store.load_bars("demo", "BTC/USDT", "1m")
+    session.store.close()
+
+    again = build_demo_session(tmp_path, seed=3, speed=0, symbols=("BTC/USDT",))
+    trades: list[Trade] = []
+    again.bus.subscribe(Trade, trades.append)
+    try:
+        assert again.store.get_setting("demo.origin_ms") == origin
+        bars = await again.venue.fetch_bars("BTC/USDT", "1m", None, len(stored) + 10)
+        assert [(b.open_ms, b.close) for b in bars[-len(stored):]] == [(b.open_ms, b.close) for b in stored]
+        await again.start()
+        async with asyncio.timeout(120):
+            while not trades:
+                await asyncio.sleep(0.01)
+        assert trades[0].ts_ms > stored[-1].open_ms
+        assert abs(trades[0].price / stored[-1].close - 1) < Decimal("0.002")  # the price carries on
+    finally:
+        await again.stop()
+        again.store.close()
