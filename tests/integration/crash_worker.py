@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import random
+import sqlite3
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,16 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).res
 
 from helpers import ScriptedMarket, book  # noqa: E402
 
-from app.domain.enums import OrderListKind, OrderType, Side, TimeInForce, TrailingMode  # noqa: E402
+from app.domain.enums import (  # noqa: E402
+    Emulation,
+    OrderListKind,
+    OrderListStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradingState,
+    TrailingMode,
+)
 from app.domain.market import Trade  # noqa: E402
 from app.domain.order import OrderRequest  # noqa: E402
 from app.domain.order_list import BracketRequest, OcoRequest  # noqa: E402
@@ -46,7 +56,14 @@ def build(workdir: Path) -> tuple[Store, PaperVenue, OrderManager, EventBus]:
     return store, venue, om, bus
 
 
-async def trade_forever(workdir: Path, seed: int) -> None:
+WORKLOADS = ("mixed", "kill", "brackets", "trailing", "checkpoint")
+
+
+async def trade_forever(workdir: Path, seed: int, workload: str = "mixed") -> None:
+    """Trade until killed. ``workload`` leans the mix: ``kill`` trips the kill switch among many open
+    orders (and re-arms), ``brackets`` works brackets whose entries fill in pieces (exits placed
+    and added), ``trailing`` moves the market under many trailing stops, ``checkpoint`` runs WAL
+    checkpoints all the time."""
     _store, venue, om, bus = build(workdir)
     fd = os.open(workdir / "acks.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     bus.subscribe(OrderUpdated, lambda e: os.write(
@@ -57,10 +74,11 @@ async def trade_forever(workdir: Path, seed: int) -> None:
         mid = D(price_file.read_text())
     except (OSError, ArithmeticError):
         mid = D("60000")
+    step = 120 if workload == "trailing" else 30
 
     def tick(n: int) -> None:
         nonlocal mid
-        mid = max(D("1000"), mid + D(rng.randint(-30, 30)))
+        mid = max(D("1000"), mid + D(rng.randint(-step, step)))
         snap = book(str(mid), spread="1", qty="0.5", levels=10)
         venue.on_book(snap)
         bus.publish(snap)
@@ -72,6 +90,10 @@ async def trade_forever(workdir: Path, seed: int) -> None:
 
     rng = random.Random(seed)
     await om.add_venue(venue)
+    await om.drain()
+    if om.risk.state is not TradingState.ACTIVE:
+        om.rearm()
+    checkpoint = sqlite3.connect(workdir / "app.sqlite3", isolation_level=None) if workload == "checkpoint" else None
     tick(0)
     os.write(fd, b"START\n")
     n = 0
@@ -82,35 +104,52 @@ async def trade_forever(workdir: Path, seed: int) -> None:
             tmp = price_file.with_suffix(".tmp")
             tmp.write_text(str(mid))
             os.replace(tmp, price_file)
-        r = rng.random()
-        q = D(rng.choice(["0.01", "0.02", "0.05", "0.1"]))
-        side = Side.BUY if rng.random() < 0.5 else Side.SELL
-        off = D(rng.randint(5, 60))
-        sign = 1 if side is Side.BUY else -1
-        mk = dict(venue="sim", symbol="BTC/USDT", side=side, quantity=q)
-        if r < 0.15:
-            await om.submit(OrderRequest(type=OrderType.MARKET, **mk))
-        elif r < 0.40:
-            tif = rng.choice([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC])
-            await om.submit(OrderRequest(type=OrderType.LIMIT, price=mid - sign * off, tif=tif, **mk))
-        elif r < 0.50:
-            await om.submit(OrderRequest(type=OrderType.STOP_MARKET, stop_price=mid + sign * off, **mk))
-        elif r < 0.55:
-            await om.submit(OrderRequest(type=OrderType.TAKE_PROFIT_LIMIT, stop_price=mid - sign * off,
-                                         price=mid - sign * (off + 2), **mk))
-        elif r < 0.62:
-            await om.submit(OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT,
-                                         trail_value=off, **mk))
-        elif r < 0.75:
-            await om.submit_oco(OcoRequest("sim", "BTC/USDT", side, q, mid - sign * off, mid + sign * off))
-        elif r < 0.85:
-            await om.submit_bracket(BracketRequest("sim", "BTC/USDT", side, q, OrderType.LIMIT, mid - sign * 3,
-                                                   mid - sign * (3 - off), mid - sign * (3 + off)))
-        elif r < 0.95:
-            opened = om.open_orders()
-            if opened:
-                await om.cancel(rng.choice(opened).client_order_id)
+        if checkpoint is not None and n % 3 == 0:
+            checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if workload == "kill" and n % 60 == 30:
+            await om.kill_switch(flatten=rng.random() < 0.3)
+            om.rearm()
+        await one_order(om, rng, mid, workload)
         await asyncio.sleep(0)
+
+
+async def one_order(om: OrderManager, rng: random.Random, mid: Decimal, workload: str) -> None:
+    r = rng.random()
+    q = D(rng.choice(["0.01", "0.02", "0.05", "0.1"]))
+    side = Side.BUY if rng.random() < 0.5 else Side.SELL
+    off = D(rng.randint(5, 60))
+    sign = 1 if side is Side.BUY else -1
+    mk = dict(venue="sim", symbol="BTC/USDT", side=side, quantity=q)
+    if workload == "brackets" and r < 0.6:
+        await om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, q * 5, OrderType.LIMIT, mid - 2,
+                                               mid + off, mid - off))
+    elif workload == "trailing" and r < 0.5:
+        await om.submit(OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT, trail_value=off,
+                                     activation_price=mid + sign * off if rng.random() < 0.3 else None, **mk))
+    elif workload == "kill" and r < 0.5:
+        await om.submit(OrderRequest(type=OrderType.LIMIT, price=mid - sign * off, **mk))
+    elif r < 0.15:
+        await om.submit(OrderRequest(type=OrderType.MARKET, **mk))
+    elif r < 0.40:
+        tif = rng.choice([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC])
+        await om.submit(OrderRequest(type=OrderType.LIMIT, price=mid - sign * off, tif=tif, **mk))
+    elif r < 0.50:
+        await om.submit(OrderRequest(type=OrderType.STOP_MARKET, stop_price=mid + sign * off, **mk))
+    elif r < 0.55:
+        await om.submit(OrderRequest(type=OrderType.TAKE_PROFIT_LIMIT, stop_price=mid - sign * off,
+                                     price=mid - sign * (off + 2), **mk))
+    elif r < 0.62:
+        await om.submit(OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT,
+                                     trail_value=off, **mk))
+    elif r < 0.75:
+        await om.submit_oco(OcoRequest("sim", "BTC/USDT", side, q, mid - sign * off, mid + sign * off))
+    elif r < 0.85:
+        await om.submit_bracket(BracketRequest("sim", "BTC/USDT", side, q, OrderType.LIMIT, mid - sign * 3,
+                                               mid - sign * (3 - off), mid - sign * (3 + off)))
+    elif r < 0.95:
+        opened = om.open_orders()
+        if opened:
+            await om.cancel(rng.choice(opened).client_order_id)
 
 
 async def verify(workdir: Path) -> dict:
@@ -134,24 +173,41 @@ async def verify(workdir: Path) -> dict:
     for o in om.open_orders():
         if o.venue_order_id is None and not (o.type.has_trigger or o.list_id):
             problems.append(f"{o.client_order_id} is open but never reached the venue")
-    # OCO rule: no leg may stay open once its partner has any fill.
+    # OCO rule, pair by pair: a filled stop leaves no limit leg working; a limit leg that is done
+    # with fills leaves no stop; a partly filled working limit leg keeps a stop of exactly its rest.
     all_orders = {o.client_order_id: o for o in store.load_orders(limit=10**9)}
     lists = {o.list_id for o in all_orders.values() if o.list_id}
     orphans = 0
+    uncovered = 0
     for lid in lists:
         ol = store.get_order_list(lid)
-        if ol is None or not ol.limit_id or not ol.stop_id:
+        if ol is None:
             continue
-        a, b = all_orders.get(ol.limit_id), all_orders.get(ol.stop_id)
-        if a is None or b is None:
-            continue
-        if (a.filled_qty > 0 and b.is_open) or (b.filled_qty > 0 and a.is_open):
-            orphans += 1
+        pairs = [(all_orders.get(a), all_orders.get(b)) for a, b in ol.pairs()]
+        for a, b in pairs:
+            if a is None or b is None:
+                continue
+            if (b.filled_qty > 0 and a.is_open) or (a.filled_qty > 0 and not a.is_open and b.is_open
+                                                    and not b.triggered):
+                orphans += 1
+            if a.is_open and a.filled_qty > 0 and b.is_open and not b.triggered and b.remaining != a.remaining:
+                orphans += 1
+        entry = all_orders.get(ol.entry_id) if ol.entry_id else None
+        if entry is not None and ol.status is OrderListStatus.ACTIVE and om.risk.state is TradingState.ACTIVE:
+            sold = sum((x.filled_qty for pair in pairs for x in pair if x is not None), D(0))
+            stops = sum((b.remaining for _a, b in pairs if b is not None and b.is_open), D(0))
+            if entry.filled_qty - sold - stops >= D("0.001"):  # above the lot any exit could be
+                uncovered += 1
     if orphans:
-        problems.append(f"{orphans} OCO/bracket legs left open after the other leg filled")
+        problems.append(f"{orphans} OCO/bracket legs left working against the rule")
+    if uncovered:
+        problems.append(f"{uncovered} brackets hold coins not covered by their stops")
+    if om.risk.state is TradingState.HALTED and (om.open_orders() or await venue.fetch_open_orders()):
+        problems.append(f"halted, yet {len(om.open_orders())} orders work")
     brackets_missing_exits = sum(
         1 for lid in lists
         if (ol := store.get_order_list(lid)) and ol.kind is OrderListKind.BRACKET and ol.entry_id
+        and ol.status is OrderListStatus.ACTIVE and om.risk.state is TradingState.ACTIVE
         and (e := all_orders.get(ol.entry_id)) and e.status.value == "filled" and not ol.exit_ids
     )
     if brackets_missing_exits:
@@ -189,8 +245,8 @@ async def verify(workdir: Path) -> dict:
     if missing_f:
         problems.append(f"acknowledged fills missing: {sorted(missing_f)[:5]}")
     armed = len(om.emulator.armed())
-    local_open = [o for o in om.open_orders() if o.venue_order_id is None and not o.triggered]
-    if armed < len(local_open):
+    local_open = [o for o in om.open_orders() if o.emulation is Emulation.EMULATED and not o.triggered]
+    if om.risk.state is TradingState.ACTIVE and armed < len(local_open):
         problems.append(f"{len(local_open) - armed} locally watched orders are not re-armed")
     result = {
         "problems": problems, "orders": len(all_orders), "fills": len(ids), "open": len(om.open_orders()),
@@ -206,12 +262,13 @@ def main() -> None:
     ap.add_argument("workdir")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--verify", action="store_true")
+    ap.add_argument("--workload", choices=WORKLOADS, default="mixed")
     a = ap.parse_args()
     wd = Path(a.workdir)
     if a.verify:
         print(json.dumps(asyncio.run(verify(wd))))
     else:
-        asyncio.run(trade_forever(wd, a.seed))
+        asyncio.run(trade_forever(wd, a.seed, a.workload))
 
 
 if __name__ == "__main__":

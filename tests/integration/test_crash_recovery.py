@@ -21,11 +21,11 @@ from app.domain.enums import OrderListStatus, OrderStatus, OrderType, Side
 from app.domain.order_list import OcoRequest
 
 WORKER = Path(__file__).with_name("crash_worker.py")
-KILLS = int(os.environ.get("CRASH_KILLS", "12"))
+KILLS = int(os.environ.get("CRASH_KILLS", "8"))  # per workload; CRASH_KILLS=100 for a long run
 
 
-def _run_until_killed(workdir: Path, seed: int, after_s: float) -> None:
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(workdir), "--seed", str(seed)],
+def _run_until_killed(workdir: Path, seed: int, after_s: float, workload: str = "mixed") -> None:
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(workdir), "--seed", str(seed), "--workload", workload],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log = workdir / "acks.log"
     started = log.read_text().count("START") if log.exists() else 0
@@ -62,16 +62,20 @@ async def oco(rig: Rig, side: Side, limit: str, stop: str):
 
 
 @pytest.mark.crash
-def test_crash_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
-    rng = random.Random(20261124)
+@pytest.mark.parametrize("workload", ["mixed", "kill", "brackets", "trailing", "checkpoint"])
+def test_crash_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path, workload):
+    """Killed during a kill switch's cancel-all, a bracket's exit placement, trailing updates or a
+    WAL checkpoint: after every restart nothing acknowledged is lost or doubled, no list leg works
+    against its partner, a halted account has nothing working, brackets' coins are under stops."""
+    rng = random.Random(f"20261124-{workload}")
     for i in range(KILLS):
-        _run_until_killed(tmp_path, seed=i + 1, after_s=rng.uniform(0.2, 1.2))
+        _run_until_killed(tmp_path, seed=i + 1, after_s=rng.uniform(0.2, 1.2), workload=workload)
         if i % 4 == 3:
             result = _verify(tmp_path)
             assert result["problems"] == [], result
     result = _verify(tmp_path)
     assert result["problems"] == [], result
-    assert result["orders"] > 50 and result["fills"] > 20, result
+    assert result["orders"] > 30 and result["fills"] > 10, result
 
 
 async def test_crash_between_oco_leg_fill_and_other_leg_cancel_leaves_no_orphan(tmp_path):
@@ -103,7 +107,7 @@ async def test_crash_after_recording_a_leg_fill_cancels_the_other_leg_on_restart
     rig = await running_rig(tmp_path)
     ol = await oco(rig, Side.BUY, "59900", "60100")
     # The fill is recorded, but the process dies before the follow-up cancel runs.
-    rig.om._spawn = lambda coro: coro.close()  # the follow-up never gets to run
+    rig.om.core.tasks.spawn = lambda coro: coro.close()  # the follow-up never gets to run
     rig.trade("59800", "1", Side.SELL)
     assert rig.store.get_order(ol.limit_id).status is OrderStatus.FILLED
     assert rig.store.get_order(ol.stop_id).status is OrderStatus.NEW
