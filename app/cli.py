@@ -229,6 +229,31 @@ def _print_summary(session: TradingSession, printer: ConsolePrinter) -> None:
                 f"{fmt(pf.equity(v).quantize(Decimal('0.01')))} USDT")
 
 
+def run_audit(args: argparse.Namespace, out=sys.stdout) -> int:
+    """``audit verify``: 0 when the chain is whole, 1 naming the first broken entry."""
+    from app.security.audit import verify
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    store = Store.open(args.db or f"sqlite:///{data_dir / 'autogrowth.sqlite3'}")
+    try:
+        entries = store.load_audit()
+        if args.action == "show":
+            for e in entries[-args.last:]:
+                print(f"{e.seq:>7} {datetime.fromtimestamp(e.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} "
+                      f"{e.mode:<5} {e.venue or '-':<10} {e.action:<14} {e.details}", file=out)
+            return 0
+        broken = verify(entries)
+        if broken is None:
+            print(f"audit log OK: {len(entries)} entries, chain intact", file=out)
+            return 0
+        print(f"audit log BROKEN at entry {broken.seq} ({broken.action} at "
+              f"{datetime.fromtimestamp(broken.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} UTC): it was changed, or an "
+              f"entry before it was removed or inserted", file=out)
+        return 1
+    finally:
+        store.close()
+
+
 def setup_logging(data_dir: Path) -> Path:
     """The full log goes to a file in the data folder; the console shows only errors."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--no-orders", action="store_true", help="do not place the showcase orders")
     demo.add_argument("--data-dir", default=None)
     demo.add_argument("--db", default=None, help="database URL (default: SQLite in the data folder)")
+    audit = sub.add_parser("audit", help="the audit log of every order action")
+    audit.add_argument("action", choices=["verify", "show"], help="verify: check the hash chain; show: print it")
+    audit.add_argument("--data-dir", default=None)
+    audit.add_argument("--db", default=None, help="database URL (default: SQLite in the data folder)")
+    audit.add_argument("--last", type=int, default=50, help="show: how many of the newest entries")
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return run_audit(args)
     if args.command in (None, "demo"):
         if args.command is None:
             args = demo.parse_args(["--headless"])
