@@ -1,4 +1,5 @@
-"""Pumps a venue's market-data streams onto the bus, reconnecting after temporary errors."""
+"""Pumps venues' market-data streams onto the bus, reconnecting after errors with the one retry
+policy; a stream that comes back tells the session, which reconciles that venue's orders."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from app.domain.errors import TemporaryVenueError
 from app.venues.base import MarketData
 
 from .bus import EventBus
+from .retry import STREAMS
 
 log = logging.getLogger(__name__)
 
 
 class MarketFeed:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, on_reconnect: Callable[[str], None] | None = None) -> None:
         self.bus = bus
+        self.on_reconnect = on_reconnect
         self._tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
     def watch(self, venue: MarketData, symbol: str, timeframe: str = "1m", *, trades: bool = True,
@@ -39,22 +42,27 @@ class MarketFeed:
             self._tasks.pop(key).cancel()
 
     async def _pump(self, key: tuple[str, str, str], make: Callable[[], AsyncIterator[Any]]) -> None:
-        delay = 0.5
         publish = self.bus.publish
+        delays = STREAMS.delays()
+        broken = False
         while True:
             try:
                 async for event in make():
+                    if broken:
+                        broken = False
+                        delays = STREAMS.delays()
+                        if self.on_reconnect is not None and key[2] == "trades":
+                            self.on_reconnect(key[0])
                     publish(event)
-                    delay = 0.5
                 return
             except asyncio.CancelledError:
                 raise
             except TemporaryVenueError as exc:
-                log.warning("%s %s %s: %s; reconnecting in %.1fs", *key, exc.message, delay)
+                log.warning("%s %s %s: %s; reconnecting", *key, exc.message)
             except Exception:
-                log.exception("%s %s %s stream failed; reconnecting in %.1fs", *key, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+                log.exception("%s %s %s stream failed; reconnecting", *key)
+            broken = True
+            await asyncio.sleep(next(delays, STREAMS.max_s))
 
     async def close(self) -> None:
         tasks = list(self._tasks.values())
