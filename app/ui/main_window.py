@@ -366,6 +366,9 @@ class MainWindow(QMainWindow):
             return
         last = self.ctx.last_price()
         kind = AlertKind.CROSS_ABOVE if last is None or px > last else AlertKind.CROSS_BELOW
+        if self.alerts.existing(self.ctx.selection.symbol, kind, px) is not None:
+            self.statusBar().showMessage(_("This alert exists already"), 5000)
+            return
         self.ctx.alerts.add(self.ctx.selection.symbol, kind, price=px)
         self.statusBar().showMessage(_("Alert set at {price}").format(price=fmt_decimal(px)), 5000)
 

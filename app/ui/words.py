@@ -42,8 +42,8 @@ def status_text(s: OrderStatus) -> str:
 READOUT = (N_("O"), N_("H"), N_("L"), N_("C"), N_("V"), N_("Cursor"))
 
 
-# Engine messages whose numbers are money get their unit in the window ("127,800 USDT"); the
-# engine's own template (English, without the unit) stays the fallback for everything else.
+# Engine messages whose numbers are money show their unit ("127,800 USDT"): when the engine's
+# values come without one, the window's own template adds it.
 WITH_UNITS = {
     "risk.max_order_notional": N_("Order value {value} {ccy} is above the limit of {limit} {ccy} per order"),
     "risk.max_position": N_("The position in {base} would be worth {value} {ccy}, above the limit of {limit} {ccy}"),
@@ -52,14 +52,18 @@ NOT_NUMBERS = {"symbol", "base", "quote", "asset", "ccy", "what", "why", "field"
 
 
 def _grouped(name: str, value: str) -> str:
-    """A number as the user's locale writes it, thousands grouped, digits kept exactly."""
+    """A number ("5900.5", or with its unit: "127800 USDT") as the user's locale writes it,
+    thousands grouped, digits kept exactly; anything else unchanged."""
     if name in NOT_NUMBERS:
         return value
+    number, _sep, unit = value.partition(" ")
     try:
-        d = Decimal(value)
+        d = Decimal(number)
     except (InvalidOperation, ValueError, TypeError):
         return value
-    return fmt_decimal(d) if d.is_finite() else value
+    if not d.is_finite():
+        return value
+    return fmt_decimal(d) + (f" {unit}" if unit else "")
 
 
 def message_text(key: str, template: str, params: Mapping[str, str], *, ccy: str = "",
@@ -69,7 +73,7 @@ def message_text(key: str, template: str, params: Mapping[str, str], *, ccy: str
     values = {k: _grouped(k, str(v)) for k, v in params.items()}
     if fields and "field" in values:
         values["field"] = fields.get(values["field"], values["field"])
-    if key in WITH_UNITS and ccy:
+    if key in WITH_UNITS and ccy and not any(" " in str(params.get(k, "")) for k in ("value", "limit")):
         values.setdefault("ccy", ccy)
         template = WITH_UNITS[key]
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from PySide6.QtCore import Qt
 
 from app.domain.enums import Side
@@ -19,7 +18,6 @@ def available_cell(gui, asset: str) -> str:
     return model.columns[2].text(row)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: funds locked by resting orders after restart")
 def test_available_funds_after_a_restart_leave_out_what_open_orders_hold(gui, qtbot):
     t = gui.window.ticket
     t.set_side(Side.BUY)

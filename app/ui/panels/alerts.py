@@ -25,6 +25,14 @@ from app.i18n import _, fmt_decimal
 from ..context import UiContext
 from ..models import Column, RowsModel
 
+MIN_PCT, MAX_PCT = Decimal("0.1"), Decimal("50")  # a move alert outside these never makes sense
+MAX_AWAY = Decimal("0.5")  # a price alert more than 50 % from the last price is a typo
+
+
+def _repolish(w: QWidget) -> None:
+    w.style().unpolish(w)
+    w.style().polish(w)
+
 
 def alert_text(a: Alert) -> str:
     if a.kind is AlertKind.CROSS_ABOVE:
@@ -47,6 +55,8 @@ class AlertsPanel(QWidget):
         self.remove_btn = QPushButton()
         self.message = QLabel()
         self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        self._pct_form = False
         self.model = RowsModel([
             Column(lambda: _("Alert"), alert_text),
             Column(lambda: _("State"), lambda a: _("active") if a.active else _("fired {when}").format(
@@ -81,7 +91,11 @@ class AlertsPanel(QWidget):
         self.add_btn.clicked.connect(self.add_from_form)
         self.remove_btn.clicked.connect(self.remove_selected)
         self.kind.currentIndexChanged.connect(self._kind_changed)
-        ctx.bridge.alertsChanged.connect(lambda _e: self.reload())
+        self.value.textChanged.connect(self._edited)
+        self.window.textChanged.connect(self._edited)
+        self.value.returnPressed.connect(self.add_from_form)
+        ctx.selection.symbolChanged.connect(lambda _s: self.validate())
+        ctx.bridge.alertsChanged.connect(lambda _e: (self.reload(), self.validate()))
         ctx.bridge.notification.connect(self.on_notification)
         ctx.selection.priceClicked.connect(lambda p: self.value.setText(str(p)) if self.kind.currentData() != "pct_move" else None)
         self.retranslate()
@@ -105,33 +119,100 @@ class AlertsPanel(QWidget):
 
     def _kind_changed(self) -> None:
         pct = self.kind.currentData() == AlertKind.PCT_MOVE.value
-        self.value.setPlaceholderText(_("percent, e.g. 1.5") if pct else _("price"))
+        if pct != self._pct_form and self.value.text():
+            self.value.clear()  # a price is never a percentage, nor the other way round
+        self._pct_form = pct
+        self.value.setPlaceholderText(_("percent, e.g. 1.5") if pct else _("Price"))
         self.window.setVisible(pct)
         self.window_label.setVisible(pct)
+        self.validate()
 
     def reload(self) -> None:
         self.model.set_rows(sorted(self.ctx.alerts.alerts.values(), key=lambda a: -a.created_ms))
 
-    def add_from_form(self) -> Alert | None:
+    def request(self) -> tuple[AlertKind, Decimal, int] | str:
+        """The alert the form describes (kind, price or percent, window in minutes), or what is
+        wrong with it, in words: checked like the ticket checks an order."""
         kind = AlertKind(self.kind.currentData())
+        text = self.value.text().strip().replace(",", "")
+        if not text:
+            return ""
         try:
-            value = Decimal(self.value.text().strip().replace(",", ""))
+            value = Decimal(text)
             if not value.is_finite() or value <= 0:
                 raise InvalidOperation
-            minutes = int(self.window.text() or "5")
-            if minutes <= 0:
-                raise ValueError
-        except (InvalidOperation, ValueError):
-            self.message.setText(_("Enter a number above zero"))
+        except InvalidOperation:
+            return _("Enter a number above zero")
+        minutes = 5
+        if kind is AlertKind.PCT_MOVE:
+            if not MIN_PCT <= value <= MAX_PCT:
+                return _("A move of {pct} % is not plausible: enter {lo} to {hi} %").format(
+                    pct=fmt_decimal(value), lo=fmt_decimal(MIN_PCT), hi=fmt_decimal(MAX_PCT))
+            try:
+                minutes = int(self.window.text().strip())
+            except ValueError:
+                minutes = 0
+            if not 1 <= minutes <= 1440:
+                return _("Enter the window in whole minutes, 1 to 1440")
+        else:
+            inst, last = self.ctx.instrument(), self.ctx.last_price()
+            if inst is not None and value % inst.tick_size:
+                return _("Price {price} is not a multiple of the tick size {tick} {quote}").format(
+                    price=fmt_decimal(value), tick=fmt_decimal(inst.tick_size), quote=inst.quote)
+            if last is not None and last > 0:
+                if abs(value / last - 1) > MAX_AWAY:
+                    return _("Price {price} is more than {pct} % away from the last price {last}").format(
+                        price=fmt_decimal(value), pct=fmt_decimal(MAX_AWAY * 100), last=fmt_decimal(last))
+                if kind is AlertKind.CROSS_ABOVE and value <= last:
+                    return _("The price is above {price} already: choose “crosses below” or a higher price").format(
+                        price=fmt_decimal(value))
+                if kind is AlertKind.CROSS_BELOW and value >= last:
+                    return _("The price is below {price} already: choose “crosses above” or a lower price").format(
+                        price=fmt_decimal(value))
+        if self.existing(self.ctx.selection.symbol, kind, value, minutes * 60) is not None:
+            return _("This alert exists already")
+        return kind, value, minutes
+
+    def existing(self, symbol: str, kind: AlertKind, value: Decimal, window_s: int = 300) -> Alert | None:
+        """An active alert that would fire exactly when this one would."""
+        for a in self.ctx.alerts.alerts.values():
+            if not a.active or a.symbol != symbol or a.kind is not kind:
+                continue
+            if kind is AlertKind.PCT_MOVE and a.pct == value and a.window_s == window_s:
+                return a
+            if kind is not AlertKind.PCT_MOVE and a.price == value:
+                return a
+        return None
+
+    def validate(self) -> bool:
+        req = self.request()
+        ok = not isinstance(req, str)
+        self.message.setText("" if ok else req)
+        self.add_btn.setEnabled(ok)
+        return ok
+
+    def add_from_form(self) -> Alert | None:
+        req = self.request()
+        if isinstance(req, str):
+            self.message.setText(req or _("Enter a number above zero"))
             return None
-        self.message.setText("")
+        kind, value, minutes = req
         sym = self.ctx.selection.symbol
         if kind is AlertKind.PCT_MOVE:
             alert = self.ctx.alerts.add(sym, kind, pct=value, window_s=minutes * 60)
         else:
             alert = self.ctx.alerts.add(sym, kind, price=value)
         self.value.clear()
+        self.message.setText(_("Alert added: {alert}").format(alert=alert_text(alert)))
+        self.message.setObjectName("muted")
+        _repolish(self.message)
         return alert
+
+    def _edited(self) -> None:
+        if self.message.objectName() != "error":
+            self.message.setObjectName("error")
+            _repolish(self.message)
+        self.validate()
 
     def remove_selected(self) -> None:
         for i in sorted({ix.row() for ix in self.view.selectionModel().selectedRows()}, reverse=True):
