@@ -17,8 +17,10 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from app.domain.enums import OrderType, Side, TimeInForce, TrailingMode
+from app.domain.instrument import InstrumentId
 from app.domain.market import Bar, BookSnapshot, Trade
 from app.domain.money import fmt
 from app.domain.order import OrderRequest
@@ -87,7 +89,7 @@ def _ts(ms: int) -> str:
 class ConsolePrinter:
     """Prints what happens, in words, at a readable pace for market data."""
 
-    def __init__(self, session: TradingSession, out=sys.stdout, tick_every_ms: int = 2000) -> None:
+    def __init__(self, session: TradingSession, out: TextIO = sys.stdout, tick_every_ms: int = 2000) -> None:
         self.out = out
         self.tick_every_ms = tick_every_ms
         self._last_tick: dict[str, int] = {}
@@ -149,8 +151,9 @@ class ConsolePrinter:
 async def _wait_for_prices(session: TradingSession, symbols: tuple[str, ...], timeout: float = 30.0) -> None:
     venue = session.venue
     for _ in range(int(timeout * 20)):
+        market = session.orders.cache.market
         if all(session.orders.last_price(venue.name, s) for s in symbols) and all(
-            venue.book(s) is not None for s in symbols
+            market.book(InstrumentId(venue.name, s)) is not None for s in symbols
         ):
             return
         await asyncio.sleep(0.05)
@@ -229,7 +232,7 @@ def _print_summary(session: TradingSession, printer: ConsolePrinter) -> None:
                 f"{fmt(pf.equity(v).quantize(Decimal('0.01')))} USDT")
 
 
-def run_audit(args: argparse.Namespace, out=sys.stdout) -> int:
+def run_audit(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """``audit verify``: 0 when the chain is whole, 1 naming the first broken entry."""
     from app.security.audit import verify
 

@@ -16,7 +16,7 @@ acknowledgement, fill and cancel persisted, then published.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from itertools import count
@@ -88,7 +88,7 @@ class OrderManager:
                          Reservations(self.cache.instrument, self.last_price))
         self.admission = Admission(self.core, self.ready, self._id_rules)
         self.execution = ExecutionEngine(self.core, self._after_change)
-        self.emulator = OrderEmulator(self.core, lambda o: self.core.tasks.spawn(self.lists.fire(o, self._release)))
+        self.emulator = OrderEmulator(self.core, self._fire)
         self.lists = ListManager(self.core, self.execution, self.emulator, self.new_client_id, self._check_exit,
                                  self._emulates)
         self.reconciler = Reconciler(self.core, self.execution, self.lists, self.emulator, self._resend)
@@ -186,7 +186,7 @@ class OrderManager:
 
     # -- submitting -------------------------------------------------------------------------------
     def _admit(self, request: object, reqs: list[OrderRequest],
-               extra: Callable[[Instrument], list[Problem | Denial]]) -> Instrument | None:
+               extra: Callable[[Instrument], Sequence[Problem | Denial]]) -> Instrument | None:
         """Filters of every order, the list's own rules, then risk on every order (an OCO's legs
         share their funds): the first problem is published and nothing happens."""
         inst, found = self.admission.problems(reqs[0])
@@ -194,7 +194,7 @@ class OrderManager:
         for r in reqs[1:]:
             problems += self.admission.problems(r)[1]
         if inst is not None:
-            problems = extra(inst) + problems
+            problems = [*extra(inst), *problems]
         if problems or inst is None:
             self.admission.deny(request, problems[0])
             return None
@@ -244,7 +244,8 @@ class OrderManager:
             # The exits' prices meet the fat-finger band now, as the entry's does (+900% / -90% never pass).
             far = band({"take_profit": req.take_profit, "stop_loss": req.stop_loss,
                         "stop_loss_limit": req.stop_loss_limit}, last, self.risk.limits)
-            return [*validate_bracket(req, inst, last), *([far] if far else [])]
+            found: list[Problem | Denial] = [*validate_bracket(req, inst, last)]
+            return found + ([far] if far else [])
 
         if self._admit(req, [entry_req], rules) is None:
             return None
@@ -265,6 +266,9 @@ class OrderManager:
         self.activity.info(N_("Bracket {list}: entry {order}"), list=ol.list_id, order=order_words(entry))
         await self.execution.send(entry)
         return ol
+
+    def _fire(self, o: Order) -> None:
+        self.core.tasks.spawn(self.lists.fire(o, self._release))
 
     def _check_exit(self, req: OrderRequest) -> Denial | None:
         inst = self.cache.instrument(req.venue, req.symbol)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -35,6 +35,7 @@ from .location import default_database_url
 from .models import (
     AuditRow,
     BalanceRow,
+    Base,
     CandleRow,
     CostBasisRow,
     EquityRow,
@@ -67,16 +68,20 @@ from .writer import Statement, Writer
 
 log = logging.getLogger(__name__)
 
-orders = OrderRow.__table__
-fills = FillRow.__table__
-order_lists = OrderListRow.__table__
-balances = BalanceRow.__table__
-lots = LotRow.__table__
-equity = EquityRow.__table__
-candles = CandleRow.__table__
-settings = SettingRow.__table__
-cost_basis = CostBasisRow.__table__
-audit = AuditRow.__table__
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+orders = _table(OrderRow)
+fills = _table(FillRow)
+order_lists = _table(OrderListRow)
+balances = _table(BalanceRow)
+lots = _table(LotRow)
+equity = _table(EquityRow)
+candles = _table(CandleRow)
+settings = _table(SettingRow)
+cost_basis = _table(CostBasisRow)
+audit = _table(AuditRow)
 
 # An order never changes these; leaving them out of the upsert's UPDATE spares rewriting the
 # indexes on venue and created_ms at every status change.
@@ -253,7 +258,7 @@ class Store:
 
     def load_open_orders(self, venue: str | None = None) -> list[Order]:
         """Orders not in a final status, oldest first, with their trade ids."""
-        cond = [orders.c.is_open.is_(True)]
+        cond: list[ColumnElement[bool]] = [orders.c.is_open.is_(True)]
         if venue is not None:
             cond.append(orders.c.venue == venue)
         rows = self._conn.execute(
@@ -405,9 +410,9 @@ class Store:
         if end_ms is not None:
             stmt = stmt.where(c.open_ms <= end_ms)
         if limit is None:
-            rows = self._conn.execute(stmt.order_by(c.open_ms)).all()
+            rows = list(self._conn.execute(stmt.order_by(c.open_ms)).all())
         else:
-            rows = self._conn.execute(stmt.order_by(c.open_ms.desc()).limit(limit)).all()
+            rows = list(self._conn.execute(stmt.order_by(c.open_ms.desc()).limit(limit)).all())
             rows.reverse()
         return [bar_from_row(r) for r in rows]
 

@@ -154,7 +154,7 @@ class ListManager:
             self.core.activity.info(N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
                                     list=ol.list_id, qty=fmt(qty))
             limit, stop = await self.open_pair(ol, limit_req, stop_req)
-            if ol.status is OrderListStatus.CANCELLING:  # cancelled while the exits were on their way
+            if _cancelling(ol):  # cancelled while the exits were on their way
                 for o in (limit, stop):
                     if o.is_open:
                         await self.execution.cancel(o, ol.note or "list cancelled")
@@ -240,6 +240,10 @@ class ListManager:
                 await send(o)
         finally:
             self.emulator.done_firing(o)
+
+
+def _cancelling(ol: OrderList) -> bool:
+    return ol.status is OrderListStatus.CANCELLING
 
 
 def _partner(ol: OrderList, o: Order) -> str | None:

@@ -5,7 +5,7 @@ against a URL instead (``sqlalchemy.url``), see ``app/storage/migrate.py``."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from app.storage.models import Base
 
@@ -13,7 +13,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_on(connection: object) -> None:
+def run_on(connection: Connection) -> None:
     # Batch mode: SQLite cannot ALTER most things, alembic rebuilds the table instead.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
