@@ -28,7 +28,6 @@ from app.domain.enums import (
     OrderListKind,
     OrderOrigin,
     OrderType,
-    Side,
     TradingState,
 )
 from app.domain.instrument import Instrument, InstrumentId, Problem
@@ -44,19 +43,22 @@ from .activity import Activity, order_words
 from .admission import Admission
 from .bus import EventBus
 from .cache import Cache
-from .clock import Clock, day_start_ms
-from .events import OrderListUpdated, PortfolioChanged, ReconciliationDone, RiskStateChanged
+from .clock import Clock
+from .cost_basis import CostBasisKeeper
+from .events import OrderListUpdated, PortfolioChanged, ReconciliationDone
 from .execution.core import Core
 from .execution.emulator import OrderEmulator
 from .execution.engine import ExecutionEngine
 from .execution.lists import ListManager
 from .execution.reconciliation import Reconciler
+from .execution.release import Releaser
 from .execution.reservations import Reservations
 from .portfolio import Portfolio
 from .risk import Denial, RiskEngine, RiskLimits
 from .risk.daily_loss import DailyLoss
-from .risk.kill_switch import KillResult, KillSwitch
+from .risk.kill_switch import KillResult, KillSwitch, flatten
 from .risk.rules import band
+from .risk.state import RiskState, load_limits
 from .tasks import Tasks
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -78,7 +80,7 @@ class OrderManager:
         self.clock = clock or Clock()
         self.cache = Cache(bus)
         self.portfolio = Portfolio(valuation_currency, self.cache.market)
-        self.risk = risk or RiskEngine(self._load_limits())
+        self.risk = risk or RiskEngine(load_limits(store))
         self.activity = Activity(bus, self.clock)
         self.ready: set[str] = set()
         self._prefix, self._ids, self._epoch = id_prefix, count(1), _b36(self.clock.now_ms())
@@ -88,15 +90,18 @@ class OrderManager:
                          Reservations(self.cache.instrument, self.last_price))
         self.admission = Admission(self.core, self.ready, self._id_rules)
         self.execution = ExecutionEngine(self.core, self._after_change)
-        self.emulator = OrderEmulator(self.core, self._fire)
+        self.emulator = OrderEmulator(self.core, lambda o: self.releaser.fire(o))
         self.lists = ListManager(self.core, self.execution, self.emulator, self.new_client_id, self._check_exit,
                                  self._emulates)
-        self.reconciler = Reconciler(self.core, self.execution, self.lists, self.emulator, self._resend)
-        self.kill = KillSwitch(self.core, self.execution, self.lists, self.emulator, self._set_state, self._flatten)
+        self.releaser = Releaser(self.core, self.execution, self.lists, self._check_release)
+        self.reconciler = Reconciler(self.core, self.execution, self.lists, self.emulator, self.releaser.resend)
+        self.state = RiskState(self.core)
+        self.kill = KillSwitch(self.core, self.execution, self.lists, self.emulator, self.state.set,
+                               lambda: flatten(self.core, self.submit, self.available))
         self.daily = DailyLoss(self.risk, self.portfolio, store, self.clock, bus, self.activity, lambda: self.ready)
-        self._basis_due: set[str] = set()
+        self.basis = CostBasisKeeper(self.core)
         bus.subscribe(Trade, self.emulator.on_trade)
-        self._restore_risk()
+        self.state.restore()
 
     # -- what the window reads ---------------------------------------------------------------------
     @property
@@ -149,7 +154,7 @@ class OrderManager:
         await self.sync_balances(venue)  # the venue's balances are the truth, missed fills included
         for pos in self.portfolio.positions(name):
             self.store.save_lots(name, pos.symbol, self.portfolio.lots(name, pos.symbol))
-        self._basis_due.add(name)
+        self.basis.due.add(name)
         self.ready.add(name)
         intent = self.kill.pending
         if halted and (intent is not None or self.cache.open_orders(name)):
@@ -267,37 +272,13 @@ class OrderManager:
         await self.execution.send(entry)
         return ol
 
-    def _fire(self, o: Order) -> None:
-        self.core.tasks.spawn(self.lists.fire(o, self._release))
-
     def _check_exit(self, req: OrderRequest) -> Denial | None:
         inst = self.cache.instrument(req.venue, req.symbol)
         return None if inst is None else self.admission.check(req, inst)
 
-    async def _release(self, o: Order, origin: OrderOrigin = OrderOrigin.RELEASE) -> None:
-        """Send a triggered watched order (or re-send one a crash interrupted) after the same
-        checks as any order; refused, it is cancelled with the reason."""
-        inst = self.cache.instrument(o.venue, o.symbol)
-        req = replace(self.execution.wire(replace(o, emulation=Emulation.RELEASED)).to_request(), origin=origin)
-        d = None if inst is None else self.admission.check(req, inst, excluding=o.client_order_id)
-        if d is not None or not o.is_open:
-            if o.is_open and d is not None:
-                self.execution.event(o, OrderEvent.CANCELLED, d.message)
-                self.activity.error(N_("{order} triggered but was refused: {reason}"), order=order_words(o),
-                                    reason=d.message)
-            return
-        o.emulation = Emulation.RELEASED
-        with self.store.transaction():
-            self.store.save_order(o)
-            self.core.audit.record("order.release", o.venue, order=o.client_order_id, origin=origin)
-        self.execution.persist(o, publish=False)
-        await self.execution.send(o)
-
-    async def _resend(self, o: Order) -> None:
-        if o.emulation is Emulation.EMULATED:
-            await self.lists.fire(o, lambda x: self._release(x, OrderOrigin.RESEND))
-        else:
-            await self._release(o, OrderOrigin.RESEND)
+    def _check_release(self, req: OrderRequest, own: str) -> Denial | None:
+        inst = self.cache.instrument(req.venue, req.symbol)
+        return None if inst is None else self.admission.check(req, inst, excluding=own)
 
     def _after_change(self, o: Order) -> None:
         if o.status.is_final:
@@ -379,90 +360,30 @@ class OrderManager:
         """Halt trading, cancel every open order and list and, optionally, sell what is held."""
         return await self.kill.trip(flatten)
 
-    async def _flatten(self) -> int:
-        done = 0
-        for venue in sorted(self.ready):
-            for asset, _held in sorted(self.portfolio.holdings(venue).items()):
-                inst = self.portfolio.home_instrument(venue, asset)
-                if inst is None or asset == self.portfolio.ccy:
-                    continue
-                qty = inst.round_qty(self.available(venue, asset))
-                if qty <= 0 or qty < inst.min_qty:
-                    continue
-                req = OrderRequest(venue, inst.symbol, Side.SELL, OrderType.MARKET, qty, tag="flatten",
-                                   origin=OrderOrigin.FLATTEN)
-                if await self.submit(req) is not None:
-                    done += 1
-        return done
-
     def rearm(self) -> None:
         self.core.audit.record("rearm", "")
         self.emulator.halted = False
-        self._set_state(TradingState.ACTIVE, "re-armed by user")
+        self.state.set(TradingState.ACTIVE, "re-armed by user")
         for o in self.cache.iter_open():
             if o.emulation is Emulation.EMULATED and not o.triggered:
                 self.emulator.arm(o)
         self.activity.info(N_("Trading re-armed"))
 
     def set_limits(self, limits: RiskLimits) -> None:
-        self.risk.limits = limits
-        self.store.set_setting("risk.limits", limits.to_json())
-        self.core.audit.record("risk.limits", "", **limits.to_json())
+        self.state.set_limits(limits)
 
     def record_setting(self, key: str, value: Any) -> None:
         """An audit entry for a setting the user changed (no secrets: callers pass plain values)."""
         self.core.audit.record("setting", "", key=key, value=value)
 
-    def _set_state(self, state: TradingState, reason: str) -> None:
-        if self.risk.set_state(state, reason):
-            self.store.set_setting("risk.state", {"state": state.value, "reason": reason})
-            self.bus.publish(RiskStateChanged(state, reason))
-
-    def _restore_risk(self) -> None:
-        saved = self.store.get_setting("risk.state")
-        if saved:
-            self.risk.set_state(TradingState(saved["state"]), saved.get("reason", ""))
-        day = day_start_ms(self.clock.now_ms())
-        counts = self.store.count_audit(day)
-        self.risk.restore_day(day, counts.get("order.submit", 0) + counts.get("order.release", 0),
-                              counts.get("order.cancel", 0))
-
-    def _load_limits(self) -> RiskLimits:
-        data = self.store.get_setting("risk.limits")
-        return RiskLimits.from_json(data) if data else RiskLimits()
-
     def check_daily_loss(self) -> None:
         """Called every second: the daily loss limit, and costs for coins found held."""
         self.daily.check()
-        for venue in list(self._basis_due):
-            if self._take_cost_basis(venue):
-                self._basis_due.discard(venue)
-
-    def _take_cost_basis(self, venue: str) -> bool:
-        """Coins held beyond every lot get a cost (the first price seen, estimated); True once every
-        holding has one or none needs one."""
-        bases = self.portfolio.unbased_holdings(venue, self.clock.now_ms())
-        for b in bases:
-            self.store.save_cost_basis(b)
-            self.portfolio.add_cost_basis(b)
-            self.store.save_lots(venue, b.symbol, self.portfolio.lots(venue, b.symbol))
-            self.activity.info(N_("{qty} {asset} held before the first trade: cost basis {cost} {quote} "
-                                  "(estimated at the first price seen; editable)"), qty=str(b.quantity),
-                               asset=b.asset, cost=str(b.cost), quote=b.symbol.split("/")[-1])
-        if bases:
-            self.bus.publish(PortfolioChanged(venue))
-        held = [a for a in self.portfolio.holdings(venue) if self.portfolio.home_instrument(venue, a) is not None]
-        return all(self.portfolio.mark_of(venue, inst.symbol) is not None
-                   for a in held if (inst := self.portfolio.home_instrument(venue, a)) is not None)
+        self.basis.check()
 
     def set_cost_basis(self, venue: str, asset: str, unit_cost: Decimal) -> None:
         """The user's own cost for coins held before the first fill (replaces the estimate)."""
-        for b in self.store.load_cost_basis(venue):
-            if b.asset == asset:
-                self.store.save_cost_basis(replace(b, cost=b.quantity * unit_cost, estimated=False))
-        self.core.audit.record("cost_basis", venue, asset=asset, unit_cost=unit_cost)
-        self.portfolio.restore(self.store.load_fills(venue=venue), self.store.load_cost_basis(venue))
-        self.bus.publish(PortfolioChanged(venue))
+        self.basis.set(venue, asset, unit_cost)
 
     # -- housekeeping -------------------------------------------------------------------------------
     def on_report(self, report: Any) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
-from app.domain.enums import OrderListStatus, OrderOrigin, TradingState
+from app.domain.enums import OrderListStatus, OrderOrigin, OrderType, Side, TradingState
+from app.domain.order import Order, OrderRequest
 from app.i18n import N_
 
 from ..execution.core import Core
@@ -113,3 +115,24 @@ class KillSwitch:
         if self._retry is not None and not self._retry.done():
             self._retry.cancel()
             await asyncio.gather(self._retry, return_exceptions=True)
+
+
+async def flatten(core: Core, submit: Callable[[OrderRequest], Awaitable[Order | None]],
+                  available: Callable[[str, str], Decimal]) -> int:
+    """Sell, at market, every coin held that a market of its venue buys (a spot account has no
+    shorts to cover). Returns how many sales were placed."""
+    done = 0
+    pf = core.portfolio
+    for venue in sorted(core.venues):
+        for asset in sorted(pf.holdings(venue)):
+            inst = pf.home_instrument(venue, asset)
+            if inst is None or asset == pf.ccy:
+                continue
+            qty = inst.round_qty(available(venue, asset))
+            if qty <= 0 or qty < inst.min_qty:
+                continue
+            req = OrderRequest(venue, inst.symbol, Side.SELL, OrderType.MARKET, qty, tag="flatten",
+                               origin=OrderOrigin.FLATTEN)
+            if await submit(req) is not None:
+                done += 1
+    return done
