@@ -126,3 +126,8 @@ async def test_an_untouched_book_fills_nothing(tmp_path):
     await v.place(order(price="99", qty="3"))
     v.on_book(book("100", spread="1", qty="2"))
     assert [r for r in reports if r.fill is not None] == []
+
+
+async def test_it_names_the_market_data_venue_it_trades_on(tmp_path):
+    v, _ = await venue(tmp_path)
+    assert (v.name, v.data_venue) == ("paper", "sim")
