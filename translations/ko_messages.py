@@ -364,6 +364,10 @@ KO = {
     "{order}: the other leg could not be cancelled and still works": "{order}: 다른 쪽 주문을 취소하지 못해 아직 살아 있습니다",
     "{qty} {asset} held before the first trade: cost basis {cost} {quote} (estimated at the first price seen; editable)": "첫 거래 전부터 보유한 {qty} {asset}: 취득 원가 {cost} {quote} (처음 본 가격으로 추정, 수정 가능)",
     "{quote} cannot be valued in {ccy} yet (no price): the order's size cannot be checked": "{quote} 가격이 없어 아직 {ccy}로 환산할 수 없으므로 주문 규모를 확인할 수 없습니다",
+    "An entry order; once it fills, a take-profit and a stop-loss order (OCO) protect it": "진입 주문이 체결되면 익절 주문과 손절 주문(OCO)이 포지션을 보호합니다",
+    "Bracket": "브래킷",
+    "OCO": "OCO",
+    "One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled": "OCO: 익절 지정가와 스톱 중 하나가 체결되면 다른 하나는 취소됩니다",
 }
 
 

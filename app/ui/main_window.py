@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -55,8 +55,9 @@ HISTORY_BARS = 1500
 
 
 # Initial sizes (width, height): docks open at their content's size hint.
-DOCK_SIZES = {"ticket": (400, 330), "book": (400, 440), "trades": (400, 440), "orders": (900, 230),
-              "portfolio": (900, 230), "risk": (900, 230), "alerts": (900, 230), "activity": (900, 230)}
+DOCK_SIZES = {"ticket": (360, 400), "book": (360, 300), "trades": (360, 300), "orders": (900, 210),
+              "portfolio": (900, 210), "risk": (900, 210), "alerts": (900, 210), "activity": (900, 210)}
+RIGHT_W = 360  # the ticket and book column at the first start
 
 
 class _Sized(QWidget):
@@ -119,7 +120,14 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self.creds = CredentialStore()
         self.setObjectName("MainWindow")
-        self.resize(1600, 980)
+        # The first start fits the screen (a 1280×720 laptop included); later starts restore the layout.
+        screen = QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1600, avail.width()) if avail else 1600, min(980, avail.height()) if avail else 980)
+        # The ticket and book column runs the full height, beside the chart and the tables.
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._laid_out = False
         self.chart_panel = ChartPanel(ctx)
         self.chart = self.chart_panel.chart
         self.chart_panel.setMinimumHeight(200)
@@ -158,12 +166,13 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._statusbar()
         self._wire()
+        self.ticket.heightWanted.connect(self._ticket_height)
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
         if self.tray is not None:
             self.tray.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_ComputerIcon))
             self.tray.show()
         self._unlisten = i18n.on_language_changed(lambda _l: self.retranslate())
-        self.restore_layout()
+        self._laid_out = self.restore_layout()
         self.retranslate()
 
     # -- construction -----------------------------------------------------------------------------
@@ -416,6 +425,9 @@ class MainWindow(QMainWindow):
 
     # -- look and language -----------------------------------------------------------------------
     def retranslate(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_font(app, i18n.language())
         titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"), "orders": _("Orders"),
                   "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
         for name, d in self.docks.items():
@@ -475,15 +487,48 @@ class MainWindow(QMainWindow):
             "symbol": self.ctx.selection.symbol, "timeframe": self.ctx.selection.timeframe,
         })
 
-    def restore_layout(self) -> None:
+    def restore_layout(self) -> bool:
         saved = self.ctx.session.store.get_setting("ui.window")
         if not saved:
-            return
+            return False
         self.restoreGeometry(QByteArray(base64.b64decode(saved["geometry"])))
         self.restoreState(QByteArray(base64.b64decode(saved["state"])))
         for n in saved.get("indicators", []):
             if n in self.chart_panel.buttons:
                 self.chart_panel.buttons[n].setChecked(True)
+        return True
+
+    def default_layout(self) -> None:
+        """Dock sizes for the window's size: the ticket as tall as its form, the book below it, the
+        tables low enough to leave the chart most of the height."""
+        h = self.height()
+        self.resizeDocks([self.docks["ticket"]], [RIGHT_W], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["orders"]], [max(170, min(250, int(h * 0.32)))], Qt.Orientation.Vertical)
+        self._ticket_height(self.ticket.sizeHint().height(), force=True)
+
+    def _ticket_height(self, want: int, force: bool = False) -> None:
+        """The ticket's form grew (OCO, bracket) or shrank: give it that height from the book below
+        (never more than 70 % of the column), unless one of them floats."""
+        d, book = self.docks["ticket"], self.docks["book"]
+        if not (self._laid_out or force) or d.isFloating() or book.isFloating():
+            return
+        # resizeDocks scales sizes to the room there is: pass the column's real height.
+        total = d.height() + book.height() if d.isVisible() and book.isVisible() else self.height() - 100
+        ticket_h = min(want + self._dock_chrome(), int(total * 0.7))
+        if force or d.height() < ticket_h or d.height() > ticket_h + 40:
+            self.resizeDocks([d, book], [ticket_h, max(0, total - ticket_h)], Qt.Orientation.Vertical)
+
+    def _dock_chrome(self) -> int:
+        """Height a dock adds around its panel (title bar, margins)."""
+        d = self.docks["ticket"]
+        chrome = d.height() - self.ticket.height() if d.isVisible() and self.ticket.height() > 0 else 0
+        return chrome if 10 < chrome < 80 else 32
+
+    def showEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(e)
+        if not self._laid_out:
+            self._laid_out = True
+            self.default_layout()
 
     def closeEvent(self, e: QCloseEvent) -> None:
         self.save_layout()

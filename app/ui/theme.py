@@ -4,8 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
+
+# One family that has Hangul and Latin drawn at the same weight (else Qt mixes a fallback CJK
+# font, heavier, into a Latin one): the first of these the system has.
+KOREAN_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", "NanumGothic",
+                   "Nanum Gothic", "Source Han Sans KR")
+_default_family: list[str] = []
+
+
+def font_family(lang: str) -> str | None:
+    """The family the window uses for ``lang`` (None: the system's default)."""
+    if lang != "ko":
+        return None
+    have = set(QFontDatabase.families())
+    return next((f for f in KOREAN_FAMILIES if f in have), None)
+
+
+def apply_font(app: QApplication, lang: str) -> str:
+    """Use the language's family (Korean: one with matching Latin), or go back to the default."""
+    if not _default_family:
+        _default_family.append(app.font().family())
+    family = font_family(lang) or _default_family[0]
+    if app.font().family() != family:
+        font = QFont(app.font())
+        font.setFamily(family)
+        app.setFont(font)
+    return family
 
 
 @dataclass(frozen=True, slots=True)

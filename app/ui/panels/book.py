@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -17,6 +17,7 @@ from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
 LEVELS = 10
+MAX_LEVELS = 20
 
 
 class LadderModel(QAbstractTableModel):
@@ -24,6 +25,7 @@ class LadderModel(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
+        self.levels = LEVELS  # per side: as many as the panel shows without scrolling
         self.asks: list[tuple[Decimal, Decimal, Decimal]] = []
         self.bids: list[tuple[Decimal, Decimal, Decimal]] = []
         self.spread: Decimal | None = None
@@ -37,7 +39,7 @@ class LadderModel(QAbstractTableModel):
 
         def cum(levels) -> list[tuple[Decimal, Decimal, Decimal]]:
             out, total = [], Decimal(0)
-            for lvl in levels[:LEVELS]:
+            for lvl in levels[: self.levels]:
                 total += lvl.quantity
                 out.append((lvl.price, lvl.quantity, total))
             return out
@@ -99,24 +101,47 @@ class LadderModel(QAbstractTableModel):
 
 
 class BookPanel(QWidget):
+    """The ladder shows as many levels a side as fit its height, so the spread and the best bids
+    and asks are always in view (no scrolling in a short dock)."""
+
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.model = LadderModel()
         self.view = make_table(self.model)
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.clicked.connect(self._clicked)
+        self.view.viewport().installEventFilter(self)
+        self._last: BookSnapshot | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
         ctx.bridge.bookUpdated.connect(self.on_book)
-        ctx.selection.symbolChanged.connect(lambda _s: self.model.set_book(
-            BookSnapshot("", "", (), (), 0), 2, 5))
+        ctx.selection.symbolChanged.connect(self._symbol_changed)
+
+    def _symbol_changed(self, _symbol: str) -> None:
+        self._last = None
+        self.model.set_book(BookSnapshot("", "", (), (), 0), 2, 5)
 
     def on_book(self, b: BookSnapshot) -> None:
         if b.symbol != self.ctx.selection.symbol:
             return
+        self._last = b
         inst = self.ctx.instrument()
         self.model.set_book(b, inst.price_decimals if inst else 2, inst.qty_decimals if inst else 5)
+
+    def fit_levels(self) -> None:
+        rows = self.view.viewport().height() // max(1, self.view.verticalHeader().defaultSectionSize())
+        levels = max(1, min(MAX_LEVELS, (rows - 1) // 2))
+        if levels != self.model.levels:
+            self.model.levels = levels
+            if self._last is not None:
+                self.on_book(self._last)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+        if obj is self.view.viewport() and ev.type() == QEvent.Type.Resize:
+            self.fit_levels()
+        return super().eventFilter(obj, ev)
 
     def _clicked(self, index: QModelIndex) -> None:
         price = self.model.price_at(index.row())

@@ -57,8 +57,9 @@ class PortfolioPanel(QWidget):
         self._equity: list[tuple[int, float]] = [(t, float(e)) for t, e in ctx.session.store.load_equity(ctx.venue)]
         # Tables on the left, the equity curve on the right: all visible in a low dock.
         tables = QSplitter(Qt.Orientation.Vertical)
-        tables.addWidget(make_table(self.balances))
-        tables.addWidget(make_table(self.positions))
+        # Columns as wide as their headers and numbers (never "nrealized P&"); a narrow dock scrolls.
+        tables.addWidget(make_table(self.balances, stretch=False))
+        tables.addWidget(make_table(self.positions, stretch=False))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tables)
         split.addWidget(self.curve_plot)

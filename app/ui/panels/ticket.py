@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -50,9 +50,14 @@ def kind_text(kind: str) -> str:
     return {
         "market": _("Market"), "limit": _("Limit"), "stop_market": _("Stop market"), "stop_limit": _("Stop limit"),
         "take_profit_market": _("Take profit market"), "take_profit_limit": _("Take profit limit"),
-        "trailing_stop": _("Trailing stop"), "oco": _("OCO (one cancels the other)"),
-        "bracket": _("Bracket (entry + take profit + stop loss)"),
+        "trailing_stop": _("Trailing stop"), "oco": _("OCO"), "bracket": _("Bracket"),
     }[kind]
+
+
+def kind_tip(kind: str) -> str:
+    return {"oco": _("One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled"),
+            "bracket": _("An entry order; once it fills, a take-profit and a stop-loss order (OCO) protect it"),
+            }.get(kind, "")
 
 
 class DecimalEdit(QLineEdit):
@@ -114,6 +119,7 @@ class OrderTicket(QWidget):
     reason it cannot be sent. The submit button stays visible however short the dock is."""
 
     submitted = Signal(object)  # what was sent (Order or OrderList), for tests and the status bar
+    heightWanted = Signal(int)  # the form grew or shrank (OCO and bracket have more fields)
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -121,6 +127,7 @@ class OrderTicket(QWidget):
         self.side = Side.BUY
         self._symbol = ctx.selection.symbol
         self._shown: set[str] = set()
+        self._wanted = 0
         self.buy_btn = QPushButton()
         self.sell_btn = QPushButton()
         for b, name in ((self.buy_btn, "side_buy"), (self.sell_btn, "side_sell")):
@@ -160,11 +167,11 @@ class OrderTicket(QWidget):
         self.pct.setPageStep(25)
         self.pct.setTickInterval(25)
         self.pct.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.pct.setMinimumHeight(22)
         self.pct_label = QLabel("0 %")
         self.pct_label.setObjectName("muted")
         self.pct_label.setMinimumWidth(40)
         self.pct_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.pct_buttons: list[QToolButton] = []
         self.estimate = QLabel()
         self.estimate.setObjectName("muted")
         self.estimate.setWordWrap(True)
@@ -214,13 +221,6 @@ class OrderTicket(QWidget):
         pct_row = QHBoxLayout()
         pct_row.setContentsMargins(0, 0, 0, 0)
         pct_row.addWidget(self.pct, 1)
-        for p in (25, 50, 75, 100):
-            b = QToolButton()
-            b.setText(f"{p}%")
-            b.setObjectName("chip")
-            b.clicked.connect(lambda _c=False, v=p: self.set_percent(v))
-            pct_row.addWidget(b)
-            self.pct_buttons.append(b)
         pct_row.addWidget(self.pct_label)
 
         sides = QHBoxLayout()
@@ -303,6 +303,8 @@ class OrderTicket(QWidget):
         self.sell_btn.setText(_("Sell"))
         for i, k in enumerate(KINDS):
             self.kind.setItemText(i, kind_text(k))
+            self.kind.setItemData(i, kind_tip(k) or None, Qt.ItemDataRole.ToolTipRole)
+        self.kind.setToolTip(kind_tip(self.current_kind()))
         self._fill_combo(self.trail_mode, [(quote or _("Amount"), "amount"), (_("Percent"), "percent")])
         self._fill_combo(self.entry_kind, [(_("Market"), "market"), (_("Limit"), "limit")])
         self._fill_combo(self.amount_unit, [(base or _("Base"), "base"), (quote or _("Quote"), "quote"),
@@ -414,6 +416,7 @@ class OrderTicket(QWidget):
             label.setText(labels[key])
             label.setVisible(show[key])
             widget.setVisible(show[key])
+        self.kind.setToolTip(kind_tip(kind))
         self.best_btn.setText(_("Bid") if self.side is Side.BUY else _("Ask"))
         self.best_btn.setToolTip(_("Use the best bid (join the buyers)") if self.side is Side.BUY
                                  else _("Use the best ask (join the sellers)"))
@@ -428,6 +431,15 @@ class OrderTicket(QWidget):
         self.body.layout().activate()
         # The form scrolls only when the dock is too short for it; error and submit stay below it.
         self.scroll.setMaximumHeight(self.body.sizeHint().height() + 2)
+        want = self.sizeHint().height()
+        if want != self._wanted:
+            self._wanted = want
+            self.heightWanted.emit(want)
+
+    def sizeHint(self) -> QSize:
+        """As tall as the form of the current order type with the error, submit and status lines."""
+        pinned = self.error.fontMetrics().lineSpacing() * 2 + self.submit_btn.minimumHeight() + 14
+        return QSize(340, self.body.sizeHint().height() + pinned)
 
     # -- amounts ------------------------------------------------------------------------------------
     def _reference(self) -> Decimal | None:
@@ -467,8 +479,9 @@ class OrderTicket(QWidget):
         self._show_pct(pct)
 
     def _slider_moved(self, value: int) -> None:
+        """The slider snaps to 5 % steps (25, 50, 75 and 100 are its ticks; Page Up/Down jump there)."""
         if self.pct.isSliderDown() or self.pct.hasFocus():
-            self.set_percent(value)
+            self.set_percent(int(round(value / 5) * 5))
 
     def _amount_edited(self) -> None:
         self.validate()
