@@ -129,6 +129,13 @@ def ui_stall() -> list[tuple[str, float, str]]:
     return ui_bench.ui_stall()
 
 
+@figure("ui_dialog_feed_gap_ms")
+def ui_dialog_feed_gap() -> list[tuple[str, float, str]]:
+    import ui_bench
+
+    return ui_bench.dialog_feed_gap()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]

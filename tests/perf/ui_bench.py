@@ -4,6 +4,7 @@ the Qt loop stalls while the window shows a book and chart fed 2,000 book update
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -154,6 +155,92 @@ def ui_stall() -> list[tuple[str, float, str]]:
     return [("ui_stall_p99_ms", p99, "ms"), ("ui_book_updates_per_s", sent / 4.0, "updates/s")]
 
 
+def dialog_feed_gap() -> list[tuple[str, float, str]]:
+    """The longest gap between market updates reaching the window (the bridge's trade batches)
+    while a confirmation dialog (moving an order) is open for 2 s, with 200 trades and books a
+    second flowing. A dialog that blocked the loop would show here as a gap of 2,000 ms."""
+    app = _app()
+    import qasync
+    from helpers import ScriptedMarket, book
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.domain.enums import OrderType, Side
+    from app.domain.market import Trade
+    from app.domain.order import OrderRequest
+    from app.engine.alerts import AlertService
+    from app.engine.risk import RiskLimits
+    from app.engine.session import TradingSession
+    from app.storage import Store
+    from app.ui.bridge import EngineBridge
+    from app.ui.context import Selection, UiContext
+    from app.ui.main_window import MainWindow
+    from app.venues.paper import PaperVenue
+
+    loop = qasync.QEventLoop(app, already_running=False)
+    asyncio.set_event_loop(loop)
+    tmp = Path(tempfile.mkdtemp())
+    store = Store.open(f"sqlite:///{tmp / 'db.sqlite3'}")
+    venue = PaperVenue(ScriptedMarket(), name="sim", initial_balances={"USDT": D("100000"), "BTC": D("2")})
+    session = TradingSession(store, venue, ["BTC/USDT"])
+    session.orders.set_limits(RiskLimits(max_order_notional=None, max_position_notional=None))
+    bridge = EngineBridge(session.bus)
+    ctx = UiContext(session, bridge, AlertService(session.bus, store), Selection("BTC/USDT"), mode="paper")
+    loop.run_until_complete(session.start())
+    win = MainWindow(ctx)
+    win.resize(1280, 720)
+    win.show()
+    arrivals: list[float] = []
+    bridge.tradesUpdated.connect(lambda _s, _t: arrivals.append(time.perf_counter()))
+
+    async def scenario() -> tuple[float, float]:
+        stop = asyncio.Event()
+
+        async def feed() -> None:
+            n, mid = 0, 60000.0
+            while not stop.is_set():
+                n += 1
+                mid += float(np.sin(n / 40.0))
+                snap = book(f"{mid:.2f}", spread="0.01", qty="0.5", levels=20, step="0.01")
+                venue.on_book(snap)
+                session.bus.publish(snap)
+                tr = Trade("sim", "BTC/USDT", f"d{n}", D(f"{mid:.2f}"), D("0.01"), Side.BUY, 1_700_000_000_000 + n)
+                venue.on_trade(tr)
+                session.bus.publish(tr)
+                await asyncio.sleep(0.005)
+
+        task = asyncio.ensure_future(feed())
+        await asyncio.sleep(1.0)
+        order = await session.orders.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"),
+                                                         price=D("59000")))
+        assert order is not None
+        win.chart.orderLineMoved.emit(order.client_order_id, 59100.0)
+        while not [w for w in app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]:
+            await asyncio.sleep(0.001)
+        opened = time.perf_counter()
+        await asyncio.sleep(2.0)
+        closed = time.perf_counter()
+        for w in app.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.isVisible():
+                w.reject()
+        await asyncio.sleep(0.3)
+        stop.set()
+        await task
+        return opened, closed
+
+    async def settle() -> None:
+        await asyncio.sleep(0.1)
+
+    opened, closed = loop.run_until_complete(scenario())
+    win.close()
+    bridge.close()
+    loop.run_until_complete(session.stop())
+    loop.run_until_complete(settle())
+    store.close()
+    inside = [opened] + [t for t in arrivals if opened <= t <= closed] + [closed]
+    gap = max(b - a for a, b in itertools.pairwise(inside)) * 1000
+    return [("ui_dialog_feed_gap_ms", gap, "ms")]
+
+
 if __name__ == "__main__":
-    for name, value, unit in chart_figures() + ui_stall():
+    for name, value, unit in chart_figures() + ui_stall() + dialog_feed_gap():
         print(f"{name}: {value:.3f} {unit}")
