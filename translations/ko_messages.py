@@ -368,6 +368,7 @@ KO = {
     "Bracket": "브래킷",
     "OCO": "OCO",
     "One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled": "OCO: 익절 지정가와 스톱 중 하나가 체결되면 다른 하나는 취소됩니다",
+    "Connecting to {venue}…": "{venue} 연결 중…",
 }
 
 

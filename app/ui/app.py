@@ -125,9 +125,8 @@ async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_
     saved = store.get_setting("ui.window") or {}
     selection = Selection(saved.get("symbol", symbol), saved.get("timeframe", "1m"))
     ctx = UiContext(session, bridge, alerts, selection, mode=mode, confirm_orders=mode == "live")
-    await session.start()
-    if selection.symbol not in {s for (_v, s) in session.orders.instruments}:
-        selection.symbol = symbol
+    # The window first, then the engine: the user sees the app at once, with "Connecting…" and
+    # then "Loading history…" in the status bar, instead of a black window.
     window = MainWindow(ctx, theme_name=theme_name, data_dir=str(data_dir))
     window.apply_theme(theme_name)
     closed = asyncio.Event()
@@ -136,9 +135,10 @@ async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_
     restore_signals = _close_on_signals(window.close)
     window.show()
     log.info("window shown")
-    window.load_history()
     try:
+        starting = asyncio.ensure_future(window.start_session(default_symbol=symbol))
         await closed.wait()
+        starting.cancel()
     finally:
         restore_signals()
         if window.isVisible():  # the app is quitting another way: save the layout as a close does

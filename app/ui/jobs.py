@@ -38,12 +38,13 @@ class JobBar(QWidget):
         self.bar.setRange(0, total)
         self.bar.setValue(done)
 
-    async def run(self, title: str, job: Awaitable[T]) -> T | None:
+    async def run(self, title: str, job: Awaitable[T], *, cancellable: bool = True) -> T | None:
         """Run ``job`` with the bar shown; None if the user cancelled it."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self.label.setText(title)
         self.cancel_btn.setText(_("Cancel"))
+        self.cancel_btn.setVisible(cancellable)
         self.progress(0, 0)
         self.setVisible(True)
         self._task = asyncio.ensure_future(job)

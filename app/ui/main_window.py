@@ -4,6 +4,7 @@ risk, alerts and activity in docks; a status bar with connection, latency and th
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from decimal import Decimal
 
@@ -50,6 +51,7 @@ from .panels.ticket import OrderTicket
 from .settings_dialog import SettingsDialog
 from .words import order_type_text, side_text
 
+log = logging.getLogger(__name__)
 TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 HISTORY_BARS = 1500
 
@@ -196,13 +198,7 @@ class MainWindow(QMainWindow):
         self.symbol.setEditable(True)
         self.symbol.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.symbol.setMinimumWidth(140)
-        syms = sorted({s for (v, s) in self.ctx.orders.instruments if v == self.ctx.venue})
-        self.symbol.addItems(syms)
-        completer = QCompleter(syms, self.symbol)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.symbol.setCompleter(completer)
-        self.symbol.setCurrentText(self.ctx.selection.symbol)
+        self.refresh_symbols()
         self.symbol.activated.connect(lambda _i: self.ctx.selection.set_symbol(self.symbol.currentText()))
         tb.addWidget(self.symbol)
         self.tf_group = QActionGroup(self)
@@ -234,6 +230,44 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.open_settings)
         tb.addAction(self.settings_action)
+
+    def refresh_symbols(self) -> None:
+        """The symbols the venue lists (none until the session has started)."""
+        syms = sorted({s for (v, s) in self.ctx.orders.instruments if v == self.ctx.venue})
+        self.symbol.blockSignals(True)
+        self.symbol.clear()
+        self.symbol.addItems(syms)
+        completer = QCompleter(syms, self.symbol)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.symbol.setCompleter(completer)
+        self.symbol.setCurrentText(self.ctx.selection.symbol)
+        self.symbol.blockSignals(False)
+
+    async def start_session(self, default_symbol: str = "BTC/USDT") -> bool:
+        """Start the engine behind the window already on screen (connect, load instruments,
+        reconcile), with progress in the status bar; then fill the panels and load the history."""
+        started = await self.jobs.run(_("Connecting to {venue}…").format(venue=self.ctx.venue),
+                                      self.ctx.session.start(), cancellable=False)
+        if started is None:
+            return False
+        sel = self.ctx.selection
+        listed = {s for (v, s) in self.ctx.orders.instruments if v == self.ctx.venue}
+        if sel.symbol not in listed:
+            sel.symbol = default_symbol if default_symbol in listed else min(listed, default="")
+        self.session_started()
+        log.info("session started")
+        await self.load_history_now()
+        log.info("history shown")
+        return True
+
+    def session_started(self) -> None:
+        """Instruments, open orders and limits are known now: show them."""
+        self.refresh_symbols()
+        self.orders.reload()
+        self.risk.load_limits()
+        self.portfolio.refresh()
+        self.retranslate()
 
     def _statusbar(self) -> None:
         sb = self.statusBar()
@@ -276,7 +310,12 @@ class MainWindow(QMainWindow):
     # -- data -------------------------------------------------------------------------------------
     @asyncSlot()
     async def load_history(self) -> None:
+        await self.load_history_now()
+
+    async def load_history_now(self) -> None:
         sel = self.ctx.selection
+        if not self.ctx.orders.instruments:
+            return  # not started yet: start_session loads it
         inst = self.ctx.instrument()
         # Live data for what is on screen (the feed ignores streams it already runs).
         self.ctx.session.feed.watch(self.ctx.session.venue, sel.symbol, sel.timeframe)

@@ -570,6 +570,9 @@ class DemoMarket:
 
     # -- instruments ------------------------------------------------------------------------------
     async def load_markets(self) -> dict[str, Instrument]:
+        # The month of history behind each symbol is generated now, off the event loop (a window
+        # stays responsive meanwhile), rather than when its first stream or chart asks for it.
+        await asyncio.to_thread(lambda: [self.history(s) for s in self.symbols])
         out = {}
         for s in self.symbols:
             spec = SYMBOLS[s]
