@@ -142,7 +142,7 @@ class OrderManager:
         name = venue.name
         self.core.venues[name] = venue
         venue.set_report_handler(self.execution.on_report)
-        self.cache.market.alias_data(name, getattr(venue, "data_venue", name))
+        self.cache.market.alias_data(name, venue.data_venue)
         markets = await venue.load_markets()
         self.cache.add_instruments(markets)
         self.portfolio.add_instruments(markets)
@@ -174,7 +174,7 @@ class OrderManager:
 
     def _id_rules(self, venue: str) -> IdRules:
         v = self.core.venues.get(venue)
-        return getattr(getattr(v, "capabilities", None), "id_rules", None) or IdRules()
+        return v.capabilities.id_rules if v is not None else IdRules()
 
     def _emulates(self, o: Order, oco_stop_leg: bool) -> bool:
         """Orders the venue cannot hold natively are watched here and released when they trigger."""

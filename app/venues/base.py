@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 from app.domain.execution import Balance, ExecutionReport, VenueOrderState
 from app.domain.instrument import Instrument
 from app.domain.market import Bar, BookSnapshot, Trade
-from app.domain.order import Fill, Order
+from app.domain.order import DEFAULT_ID_RULES, Fill, IdRules, Order
 
 ReportHandler = Callable[[ExecutionReport], None]
 
@@ -23,7 +23,9 @@ class Capabilities:
     native_oco: bool = False
     native_trailing: bool = False
     post_only: bool = True
+    native_amend: bool = False  # moves a working order in place (else: cancel, then place the rest)
     trading: bool = True  # False for a data-only source
+    id_rules: IdRules = DEFAULT_ID_RULES  # what the venue accepts as a client order id and tag
 
 
 @runtime_checkable
@@ -51,6 +53,7 @@ class Venue(MarketData, Protocol):
     later changes (fills, cancels, expiries) arrive through the report handler."""
 
     capabilities: Capabilities
+    data_venue: str  # the venue name its market data arrives under (a paper account: its source's)
 
     def set_report_handler(self, handler: ReportHandler) -> None: ...
 
