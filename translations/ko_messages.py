@@ -369,6 +369,21 @@ KO = {
     "OCO": "OCO",
     "One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled": "OCO: 익절 지정가와 스톱 중 하나가 체결되면 다른 하나는 취소됩니다",
     "Connecting to {venue}…": "{venue} 연결 중…",
+    "Alert: crosses above": "알림: 위로 돌파",
+    "Alert: crosses below": "알림: 아래로 돌파",
+    "Buy {qty} {base} at market to close the {symbol} position?": "{symbol} 포지션 청산: {qty} {base} 시장가 매수할까요?",
+    "Cancel order": "주문 취소",
+    "Cancel {side} {type} {qty} {symbol}?": "{symbol} {side} {type} {qty} 주문을 취소할까요?",
+    "Close": "청산",
+    "Close position": "포지션 청산",
+    "It is part of a group: the other orders of the group are cancelled too.": "묶음 주문의 일부입니다. 같은 묶음의 다른 주문도 함께 취소됩니다.",
+    "Nothing to close in {symbol}: the coins are held by open orders": "{symbol}: 코인이 미체결 주문에 묶여 있어 청산할 수량이 없습니다",
+    "Sell {qty} {base} at market to close the {symbol} position?": "{symbol} 포지션 청산: {qty} {base} 시장가 매도할까요?",
+    "Trail": "추적 간격",
+    "Value ({ccy})": "평가액 ({ccy})",
+    "trails {d}": "추적 간격 {d}",
+    "trigger": "트리거",
+    "✕ Cancel cancels the order at once; a double-click asks first": "✕ 취소는 바로 취소하고, 더블클릭은 먼저 확인합니다",
 }
 
 

@@ -303,6 +303,10 @@ class MainWindow(QMainWindow):
         sel.timeframeChanged.connect(lambda _t: self.load_history())
         self.chart.priceClicked.connect(lambda p: sel.priceClicked.emit(Decimal(str(p))))
         self.chart.orderLineMoved.connect(self.on_line_moved)
+        self.chart.orderCancelRequested.connect(self.cancel_from_chart)
+        self.chart.alertRemoveRequested.connect(self.ctx.alerts.remove)
+        b.alertsChanged.connect(lambda _e: self.refresh_alert_lines())
+        sel.symbolChanged.connect(lambda _s: self.refresh_alert_lines())
         self.chart.priceAction.connect(self.on_price_action)
         QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
         QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
@@ -328,6 +332,7 @@ class MainWindow(QMainWindow):
         for f in self.ctx.session.store.load_fills(venue=self.ctx.venue, symbol=sel.symbol)[-500:]:
             self.chart.add_fill_marker(f.ts_ms, float(f.price), f.side.value)
         self.refresh_order_lines()
+        self.refresh_alert_lines()
         self.symbol.setCurrentText(sel.symbol)
         for tf, a in self.tf_actions.items():
             a.setChecked(tf == sel.timeframe)
@@ -363,28 +368,63 @@ class MainWindow(QMainWindow):
             self.chart.set_position(None, 0.0, "")
 
     def refresh_order_lines(self) -> None:
+        """Each working order as a line: at its limit price, and a dotted trigger line for a
+        stop-limit or take-profit-limit; a trailing stop at its current trigger (it moves with the
+        market, so it is not dragged); OCO and bracket legs locked (they move with their group)."""
+        inst = self.ctx.instrument()
         lines = []
         for o in self.ctx.orders.open_orders(self.ctx.venue, self.ctx.selection.symbol):
-            px = o.price if o.price is not None else o.stop_price
+            base = f"{side_text(o.side)} {order_type_text(o.type)} {fmt_decimal(o.remaining)}"
+            group = self.ctx.orders.order_list(o.list_id) if o.list_id else None
+            locked = group is not None
+            if locked:
+                base += " · " + (_("OCO") if group.kind.value == "oco" else _("Bracket"))
             if o.type.value == "trailing_stop":
                 px = o.trailing_trigger()
-            if px is None:
+                if px is not None:
+                    trail = fmt_decimal(o.trail_value or Decimal(0))
+                    trail += " %" if o.trail_mode and o.trail_mode.value == "percent" else f" {inst.quote if inst else ''}"
+                    lines.append(OrderLine(o.client_order_id, o.side.value, base + " · " + _("trails {d}").format(d=trail),
+                                           float(px), draggable=False, trigger=True, locked=locked))
                 continue
-            label = f"{side_text(o.side)} {order_type_text(o.type)} {fmt_decimal(o.remaining)} @ {fmt_decimal(px)}"
-            lines.append(OrderLine(o.client_order_id, o.side.value, label, float(px),
-                                   draggable=o.list_id is None and o.type.value != "trailing_stop"))
+            if o.price is not None:
+                lines.append(OrderLine(o.client_order_id, o.side.value, base, float(o.price), locked=locked))
+            if o.stop_price is not None and o.type.has_trigger:
+                label = base + " · " + _("trigger") if o.price is not None else base
+                lines.append(OrderLine(o.client_order_id, o.side.value, label, float(o.stop_price),
+                                       line_id=f"{o.client_order_id}#trigger" if o.price is not None else "",
+                                       trigger=o.price is not None, locked=locked,
+                                       cancellable=o.price is None))
         self.chart.set_order_lines(lines)
 
+    def refresh_alert_lines(self) -> None:
+        sym = self.ctx.selection.symbol
+        lines = []
+        for a in self.ctx.alerts.alerts.values():
+            if a.active and a.symbol == sym and a.price is not None:
+                text = _("Alert: crosses above") if a.kind is AlertKind.CROSS_ABOVE else _("Alert: crosses below")
+                lines.append((a.alert_id, float(a.price), text))
+        self.chart.set_alert_lines(lines)
+
+    @asyncSlot(str)
+    async def cancel_from_chart(self, client_order_id: str) -> None:
+        """The ✕ on an order's label: cancel at once (an OCO or bracket leg cancels its group)."""
+        await self.ctx.orders.cancel(client_order_id)
+        self.refresh_order_lines()
+
     @asyncSlot(str, float)
-    async def on_line_moved(self, client_order_id: str, price: float) -> None:
-        """A line was dragged to ``price``: ask (without stopping the market), then move the order."""
+    async def on_line_moved(self, line_id: str, price: float) -> None:
+        """A line was dragged to ``price``: ask (without stopping the market), then move the order
+        (its trigger when the line was a stop-limit's trigger line)."""
+        client_order_id, _sep, which = line_id.partition("#")
         try:
             o = self.ctx.orders.get(client_order_id)
             inst = self.ctx.instrument()
             if o is None or not o.is_open or inst is None:
                 return
             new = inst.round_price(Decimal(str(price)))
-            old = o.price if o.price is not None else o.stop_price
+            moves_trigger = which == "trigger" or o.price is None
+            old = o.stop_price if moves_trigger else o.price
             answer = await dialogs.ask(
                 self, _("Move order"), _("Move {side} {type} {qty} from {old} to {new}?").format(
                     side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining),
@@ -392,12 +432,12 @@ class MainWindow(QMainWindow):
                 accept=_("Move order"), reject=_("Keep it"))
             o = self.ctx.orders.get(client_order_id)
             if answer and o is not None and o.is_open:
-                if o.price is not None:
-                    await self.ctx.orders.modify(client_order_id, price=new)
-                else:
+                if moves_trigger:
                     await self.ctx.orders.modify(client_order_id, stop_price=new)
+                else:
+                    await self.ctx.orders.modify(client_order_id, price=new)
         finally:
-            self.chart.settle_order_line(client_order_id)
+            self.chart.settle_order_line(line_id)
             self.refresh_order_lines()
 
     def on_price_action(self, action: str, price: float) -> None:
@@ -483,6 +523,8 @@ class MainWindow(QMainWindow):
         self.settings_action.setText(_("Settings"))
         for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts):
             panel.retranslate()
+        self.refresh_order_lines()
+        self.refresh_alert_lines()
         self._update_status()
 
     def set_language(self, code: str) -> None:

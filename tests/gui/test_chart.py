@@ -391,3 +391,78 @@ def test_a_live_bar_before_the_history_is_drawn(chart):
     t, o, h, low, c, v = history(300)
     chart.set_history(t, o, h, low, c, v)
     assert chart.series.n == 300
+
+
+def test_the_time_axis_is_under_the_lowest_pane_from_the_first_start(qtbot):
+    w = ChartWidget()  # no indicator switched on, never toggled
+    qtbot.addWidget(w)
+    assert w.bottom_axis_plot() is w.volume_plot
+    w.resize(900, 500)
+    w.show()
+    qtbot.waitExposed(w)
+    t, o, h, low, c, v = history(300)
+    w.set_history(t, o, h, low, c, v)
+    assert w.volume_plot.getAxis("bottom").isVisible() and not w.price_plot.getAxis("bottom").isVisible()
+    w.set_indicator("rsi", True)
+    assert w.bottom_axis_plot() is w.rsi_plot
+    w.set_indicator("rsi", False)
+    assert w.bottom_axis_plot() is w.volume_plot
+
+
+def test_order_labels_never_overlap_and_stay_left_of_the_candles_area(chart):
+    t, o, h, low, c, v = history(300)
+    chart.set_history(t, o, h, low, c, v)
+    px = float(c[-1])
+    chart.set_order_lines([OrderLine(f"o{i}", "buy", f"Buy Limit 0.0{i}", px + i * 0.01) for i in range(5)])
+    chart.grab()
+    rects = [r for r, _lab in chart.labels.layout()]
+    assert len(rects) == 5 and all(r.left() == rects[0].left() for r in rects)
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b)
+
+
+def test_the_cross_on_an_order_label_asks_to_cancel_that_order(chart, qtbot):
+    t, o, h, low, c, v = history(300)
+    chart.set_history(t, o, h, low, c, v)
+    chart.set_order_lines([OrderLine("ord7", "sell", "Sell Limit 0.01", float(c[-1]) + 2)])
+    chart.grab()
+    seen: list[str] = []
+    chart.orderCancelRequested.connect(seen.append)
+    (rect, _lab), = chart.labels.layout()
+    cross = chart.labels.mapToScene(chart.labels.close_rect(rect).center())
+    vp = chart.glw.viewport()
+    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=chart.glw.mapFromScene(cross))
+    assert seen == ["ord7"]
+
+
+def test_locked_and_trigger_lines_look_different_and_do_not_move(chart):
+    t, o, h, low, c, v = history(300)
+    chart.set_history(t, o, h, low, c, v)
+    px = float(c[-1])
+    chart.set_order_lines([OrderLine("leg", "sell", "Sell Limit 0.01 · OCO", px + 3, locked=True),
+                           OrderLine("sl", "buy", "Buy Stop limit 0.01", px + 4),
+                           OrderLine("sl", "buy", "Buy Stop limit 0.01 · trigger", px + 3.5, line_id="sl#trigger",
+                                     trigger=True, cancellable=False)])
+    assert not chart.order_line("leg").movable and chart.labels.labels["order:leg"].locked
+    assert chart.order_line("sl").movable and chart.order_line("sl#trigger").movable
+    assert chart.order_line("sl#trigger").pen.style() == Qt.PenStyle.DotLine
+    assert chart.labels.labels["order:sl#trigger"].close_key == ""
+
+
+def test_alert_lines_are_drawn_and_their_cross_removes_them(chart):
+    t, o, h, low, c, v = history(300)
+    chart.set_history(t, o, h, low, c, v)
+    removed: list[str] = []
+    chart.alertRemoveRequested.connect(removed.append)
+    chart.set_alert_lines([("al1", float(c[-1]) + 1, "Alert: crosses above")])
+    assert chart.alert_line_ids() == ["al1"] and "alert:al1" in chart.price_tags.tags
+    chart._label_closed("alert:al1")
+    assert removed == ["al1"]
+    chart.set_alert_lines([])
+    assert chart.alert_line_ids() == [] and "alert:al1" not in chart.labels.labels
+
+
+def test_price_and_volume_axis_labels_do_not_spill_into_each_other(chart):
+    for p in chart.plots:
+        assert p.getAxis("right").style["hideOverlappingLabels"] is True

@@ -1,5 +1,7 @@
-"""The user's working orders as horizontal lines on the price pane: a label over each line, a price
-tag on the axis, and dragging a line proposes a new price (reported when the mouse is released)."""
+"""The user's working orders as horizontal lines on the price pane: a label on each line (with a ✕
+that cancels the order), a price tag on the axis, and dragging a line proposes a new price
+(reported when the mouse is released). A stop-limit has two lines, its trigger dotted; legs of
+an OCO or bracket are drawn locked (a padlock, no drag)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,17 @@ from .overlays import PriceLabel, PriceLabels
 class OrderLine:
     client_order_id: str
     side: str  # "buy" | "sell"
-    label: str  # e.g. "BUY LIMIT 0.01 @ 65,000.00", already translated
+    label: str  # e.g. "Buy Limit 0.01", already translated (the price is on the axis tag)
     price: float  # drawing only
     draggable: bool = True
+    line_id: str = ""  # an order with two lines (a stop-limit's trigger and limit) gives each its id
+    trigger: bool = False  # a trigger price (dotted), not where the order rests
+    locked: bool = False  # a leg of an OCO or bracket: drawn with a padlock, not draggable
+    cancellable: bool = True  # the label's ✕ cancels the order
+
+    @property
+    def key(self) -> str:
+        return self.line_id or self.client_order_id
 
 
 class OrderLines:
@@ -46,7 +56,7 @@ class OrderLines:
             self._style(spec)
 
     def set(self, lines: list[OrderLine]) -> None:
-        keep = {ln.client_order_id for ln in lines}
+        keep = {ln.key for ln in lines}
         for cid in list(self.items):
             if cid not in keep:
                 self.plot.removeItem(self.items.pop(cid))
@@ -54,23 +64,23 @@ class OrderLines:
                 self.labels.set(f"order:{cid}", None)
                 self.tags.set(f"order:{cid}", None)
         for ln in lines:
-            item = self.items.get(ln.client_order_id)
+            item = self.items.get(ln.key)
             if item is None:
                 item = pg.InfiniteLine(angle=0, movable=ln.draggable)
-                item.client_order_id = ln.client_order_id  # type: ignore[attr-defined]
+                item.client_order_id = ln.key  # type: ignore[attr-defined]
                 item.setZValue(50)
                 item.sigDragged.connect(self._dragging)
                 item.sigPositionChangeFinished.connect(self._released)
                 self.plot.addItem(item, ignoreBounds=True)
-                self.items[ln.client_order_id] = item
-            pending = ln.client_order_id in self.proposed
-            item.setMovable(ln.draggable and not pending)
-            at = self.proposed.get(ln.client_order_id, ln.price)
+                self.items[ln.key] = item
+            pending = ln.key in self.proposed
+            item.setMovable(ln.draggable and not ln.locked and not pending)
+            at = self.proposed.get(ln.key, ln.price)
             if not item.moving:  # never pull a line out of the user's hand mid-drag
                 item.blockSignals(True)
                 item.setValue(at)
                 item.blockSignals(False)
-            self.specs[ln.client_order_id] = ln
+            self.specs[ln.key] = ln
             self._style(ln)
             self._show(ln, at)
         for cid in [c for c in self.proposed if c not in keep]:
@@ -82,19 +92,23 @@ class OrderLines:
         spec = self.specs.get(client_order_id)
         item = self.items.get(client_order_id)
         if spec is not None and item is not None:
-            item.setMovable(spec.draggable)
+            item.setMovable(spec.draggable and not spec.locked)
             item.blockSignals(True)
             item.setValue(spec.price)
             item.blockSignals(False)
             self._show(spec, spec.price)
 
     def _style(self, ln: OrderLine) -> None:
-        item = self.items[ln.client_order_id]
+        item = self.items[ln.key]
         color = self.colors.get(ln.side, self.colors["buy"])
-        item.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
-        item.setHoverPen(pg.mkPen(color, width=2.5))
-        if ln.draggable:
+        style = Qt.PenStyle.DotLine if ln.trigger else Qt.PenStyle.DashLine
+        item.setPen(pg.mkPen(color, width=1, style=style))
+        movable = ln.draggable and not ln.locked
+        item.setHoverPen(pg.mkPen(color, width=2.5 if movable else 1, style=style))
+        if movable:
             item.setCursor(Qt.CursorShape.SizeVerCursor)
+        elif ln.locked:
+            item.setCursor(Qt.CursorShape.ForbiddenCursor)
         else:
             item.unsetCursor()
         self._show(ln, item.value())
@@ -104,8 +118,10 @@ class OrderLines:
         text = ln.label
         if abs(price - ln.price) > 1e-12:
             text = f"{ln.label}  → {format_price(price, self.decimals())}"
-        self.labels.set(f"order:{ln.client_order_id}", PriceLabel(price, text, color))
-        self.tags.set(f"order:{ln.client_order_id}",
+        close = f"cancel:{ln.client_order_id}" if ln.cancellable else ""
+        self.labels.set(f"order:{ln.key}", PriceLabel(price, text, color, close_key=close, locked=ln.locked,
+                                                      dashed=ln.trigger))
+        self.tags.set(f"order:{ln.key}",
                       Tag(price, format_price(price, self.decimals()), color, self.tag_text, order=2))
 
     def prices(self) -> list[float]:

@@ -45,6 +45,7 @@ class ChartPalette:
     macd: str
     signal: str
     position: str
+    alert: str
     last_tag_text: str
     long: str
     short: str
@@ -72,6 +73,7 @@ def _make(c: theme.Colors, dark: bool) -> ChartPalette:
         macd="#4c8bf5" if dark else "#1f6feb",
         signal="#f5a623" if dark else "#c27c0e",
         position=c.warning,
+        alert="#e879f9" if dark else "#a21caf",
         last_tag_text="#ffffff",
         long="#4c8bf5" if dark else "#1f6feb",
         short="#ff9f43" if dark else "#d9480f",

@@ -55,7 +55,9 @@ def right_margin(width_bars: float) -> float:
 
 
 class ChartWidget(QWidget):
-    orderLineMoved = Signal(str, float)  # client order id, new price (rounded to the tick)
+    orderLineMoved = Signal(str, float)  # line id (the client order id, "#trigger" for a trigger), new price
+    orderCancelRequested = Signal(str)  # client order id: the ✕ on its label
+    alertRemoveRequested = Signal(str)  # alert id: the ✕ on its label
     priceClicked = Signal(float)  # left click in the price pane (rounded to the tick)
     priceAction = Signal(str, float)  # "buy" | "sell" | "alert", price (from the right-click menu)
     visibleRangeChanged = Signal(int, int)  # first and last visible bar index
@@ -84,6 +86,7 @@ class ChartWidget(QWidget):
         self.glw.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.glw.ci.layout.setSpacing(0)
         self.glw.ci.setContentsMargins(0, 0, 0, 0)
+        self._pane_on: dict[int, bool] = {}
         self.price_plot = self._plot(0, PriceAxis())
         self.volume_plot = self._plot(1, CompactAxis(orientation="right"))
         self.rsi_plot = self._plot(2, Axis(orientation="right"))
@@ -112,7 +115,7 @@ class ChartWidget(QWidget):
         self.tags = {id(p): AxisTags(p.getAxis("right"), p.getViewBox()) for p in self.plots}
         self.time_tags = {id(p): AxisTags(p.getAxis("bottom"), p.getViewBox()) for p in self.plots}
         self.price_tags = self.tags[id(self.price_plot)]
-        self.labels = PriceLabels(vb)
+        self.labels = PriceLabels(vb, self._label_closed)
         self.legends = {id(p): LegendItem(p.getViewBox()) for p in self.plots if p is not self.volume_plot}
         self.rules = [TopRule(p.getViewBox()) for p in self.plots[1:]]
         self.orders = OrderLines(self.price_plot, self.labels, self.price_tags, self.orderLineMoved.emit,
@@ -125,6 +128,8 @@ class ChartWidget(QWidget):
             line.setZValue(40)
             self.price_plot.addItem(line, ignoreBounds=True)
         self._position: tuple[float, float, str] | None = None
+        self._alert_lines: dict[str, pg.InfiniteLine] = {}
+        self._alert_specs: list[tuple[str, float, str]] = []
 
         # Crosshair: a vertical line in every pane, a horizontal one in the pane under the mouse.
         self.vlines = {id(p): pg.InfiniteLine(angle=90, movable=False) for p in self.plots}
@@ -148,6 +153,13 @@ class ChartWidget(QWidget):
         self._update_limits()
         self._listen_for_language()
 
+    def _label_closed(self, key: str) -> None:
+        kind, _sep, ident = key.partition(":")
+        if kind == "cancel":
+            self.orderCancelRequested.emit(ident)
+        elif kind == "alert":
+            self.alertRemoveRequested.emit(ident)
+
     def _plot(self, row: int, right: pg.AxisItem) -> pg.PlotItem:
         plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": TimeAxis(self.series), "right": right,
                                                           "left": Axis("left"), "top": Axis("top")})
@@ -162,6 +174,7 @@ class ChartWidget(QWidget):
         vb.disableAutoRange()
         vb.setDefaultPadding(0)
         right.setWidth(72)
+        right.setStyle(hideOverlappingLabels=True)  # no label spills into the pane above or below
         if row:
             plot.setXLink(self.price_plot)
         plot.hideAxis("bottom")
@@ -170,9 +183,12 @@ class ChartWidget(QWidget):
     def _show_pane(self, plot: pg.PlotItem, on: bool) -> None:
         row = self.plots.index(plot)
         plot.setVisible(on)
+        self._pane_on[id(plot)] = on
         plot.setMaximumHeight((130 if plot is self.volume_plot else 16_777_215) if on else 0)
         self.glw.ci.layout.setRowStretchFactor(row, (6 if row == 0 else 1 if row == 1 else 2) if on else 0)
-        bottom = next(p for p in reversed(self.plots) if p.isVisible() or p is self.price_plot)
+        # Which panes are on, not isVisible(): before the chart is first shown nothing is "visible",
+        # and the time axis must sit under the lowest pane from the first start.
+        bottom = next(p for p in reversed(self.plots) if self._pane_on.get(id(p)) or p is self.price_plot)
         for p in self.plots:
             if p is bottom:
                 p.showAxis("bottom")
@@ -180,7 +196,11 @@ class ChartWidget(QWidget):
                 p.hideAxis("bottom")
 
     def _bottom_plot(self) -> pg.PlotItem:
-        return next(p for p in reversed(self.plots) if p.isVisible())
+        return next(p for p in reversed(self.plots) if self._pane_on.get(id(p)) or p is self.price_plot)
+
+    def bottom_axis_plot(self) -> pg.PlotItem:
+        """The pane that shows the time axis (the lowest one switched on)."""
+        return next(p for p in self.plots if p.getAxis("bottom").isVisible() and self._pane_on.get(id(p)))
 
     # -- data -------------------------------------------------------------------------------------
     def set_history(self, t_ms: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray,  # noqa: E741
@@ -602,6 +622,30 @@ class ChartWidget(QWidget):
         self.orders.set(lines)
         self._fit_y()
 
+    def set_alert_lines(self, alerts: list[tuple[str, float, str]]) -> None:
+        """The active price alerts of the symbol on screen: (alert id, price, label); a ✕ removes one."""
+        keep = {a for a, _p, _t in alerts}
+        for aid in [a for a in self._alert_lines if a not in keep]:
+            self.price_plot.removeItem(self._alert_lines.pop(aid))
+            self.labels.set(f"alert:{aid}", None)
+            self.price_tags.set(f"alert:{aid}", None)
+        color = qcolor(self.palette_.alert)
+        for aid, price, text in alerts:
+            line = self._alert_lines.get(aid)
+            if line is None:
+                line = self._alert_lines[aid] = pg.InfiniteLine(angle=0, movable=False)
+                line.setZValue(45)
+                self.price_plot.addItem(line, ignoreBounds=True)
+            line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
+            line.setValue(price)
+            self.labels.set(f"alert:{aid}", PriceLabel(price, text, color, close_key=f"alert:{aid}", dashed=True))
+            self.price_tags.set(f"alert:{aid}", Tag(price, format_price(price, self.decimals), color,
+                                                    qcolor(self.palette_.background), order=1))
+        self._alert_specs = list(alerts)
+
+    def alert_line_ids(self) -> list[str]:
+        return list(self._alert_lines)
+
     def settle_order_line(self, client_order_id: str) -> None:
         """The move proposed by dragging this line was answered: it follows its order again."""
         self.orders.settle(client_order_id)
@@ -725,6 +769,8 @@ class ChartWidget(QWidget):
             self._push(name)
         if self._position is not None:
             self.set_position(*self._position)
+        if self._alert_specs:
+            self.set_alert_lines(self._alert_specs)
         self._last_price()
         self._legend(self.hover_index)
         self.labels.update()

@@ -17,6 +17,7 @@ from qasync import asyncSlot
 from app.domain.order import Fill, Order
 from app.i18n import _, fmt_decimal
 
+from .. import dialogs
 from ..context import UiContext
 from ..models import Column, RowsModel, make_table
 from ..theme import colors
@@ -27,15 +28,40 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%m-%d %H:%M:%S") if ms else ""
 
 
-def _num(v: Decimal | None) -> str:
-    return "" if v is None else fmt_decimal(v)
+def _num(v: Decimal | None, places: int | None = None) -> str:
+    return "" if v is None else fmt_decimal(v, places)
 
 
 def _side_color(o: Order | Fill) -> str:
     return colors().buy if o.side.value == "buy" else colors().sell
 
 
-def order_columns(ctx: UiContext) -> list[Column]:
+def _trigger(o: Order) -> Decimal | None:
+    """The price that sets the order off: its stop price, or a trailing stop's current trigger."""
+    if o.type.value == "trailing_stop":
+        return o.trailing_trigger()
+    return o.stop_price
+
+
+def _trail(o: Order, quote: str) -> str:
+    if not o.trail_value:
+        return ""
+    pct = o.trail_mode is not None and o.trail_mode.value == "percent"
+    return f"{fmt_decimal(o.trail_value)} {'%' if pct else quote}"
+
+
+def order_columns(ctx: UiContext, *, cancel: bool = False) -> list[Column]:
+    def inst(o: Order):
+        return ctx.orders.instruments.get((o.venue, o.symbol))
+
+    def px(o: Order, v: Decimal | None) -> str:
+        i = inst(o)
+        return _num(v, i.price_decimals if i else None)
+
+    def qty(o: Order, v: Decimal) -> str:
+        i = inst(o)
+        return _num(v, i.qty_decimals if i else None)
+
     def group(o: Order) -> str:
         if not o.list_id:
             return ""
@@ -47,28 +73,31 @@ def order_columns(ctx: UiContext) -> list[Column]:
                 o.client_order_id, "")
         return f"{kind} {o.list_id[-6:]} · {role}".strip()
 
-    return [
+    cols = [
         Column(lambda: _("Time"), lambda o: _when(o.created_ms)),
         Column(lambda: _("Symbol"), lambda o: o.symbol),
         Column(lambda: _("Side"), lambda o: side_text(o.side), color=_side_color),
         Column(lambda: _("Type"), lambda o: order_type_text(o.type)),
-        Column(lambda: _("Price"), lambda o: _num(o.price), True),
-        Column(lambda: _("Trigger"), lambda o: _num(o.stop_price) or (
-            f"{fmt_decimal(o.trail_value)}{'%' if o.trail_mode and o.trail_mode.value == 'percent' else ''}"
-            if o.trail_value else ""), True),
-        Column(lambda: _("Amount"), lambda o: _num(o.quantity), True),
-        Column(lambda: _("Filled"), lambda o: _num(o.filled_qty), True),
+        Column(lambda: _("Price"), lambda o: px(o, o.price), True),
+        Column(lambda: _("Trigger"), lambda o: px(o, _trigger(o)), True),
+        Column(lambda: _("Trail"), lambda o: _trail(o, inst(o).quote if inst(o) else ""), True),
+        Column(lambda: _("Amount"), lambda o: qty(o, o.quantity), True),
+        Column(lambda: _("Filled"), lambda o: qty(o, o.filled_qty), True),
         Column(lambda: _("Status"), lambda o: status_text(o.status)),
         Column(lambda: _("Group"), group),
-        Column(lambda: _("Id"), lambda o: o.client_order_id),
     ]
+    if cancel:
+        cols.append(Column(lambda: "", lambda o: "✕ " + _("Cancel"), color=lambda o: colors().sell))
+    cols.append(Column(lambda: _("Id"), lambda o: o.client_order_id))
+    return cols
 
 
 class OrdersPanel(QWidget):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.open_model = RowsModel(order_columns(ctx), key=lambda o: o.client_order_id)
+        self.open_model = RowsModel(order_columns(ctx, cancel=True), key=lambda o: o.client_order_id)
+        self.cancel_column = len(self.open_model.columns) - 2
         self.history_model = RowsModel(order_columns(ctx), key=lambda o: o.client_order_id, max_rows=500)
         self.fills_model = RowsModel([
             Column(lambda: _("Time"), lambda f: _when(f.ts_ms)),
@@ -81,6 +110,10 @@ class OrdersPanel(QWidget):
             Column(lambda: _("Order"), lambda f: f.client_order_id),
         ], key=lambda f: f.trade_id, max_rows=1000)
         self.open_view = make_table(self.open_model, stretch=False, rows=True)
+        self.open_view.setMouseTracking(True)
+        self.open_view.clicked.connect(self._clicked)
+        self.open_view.doubleClicked.connect(self._double_clicked)
+        self.open_view.setToolTip(_("✕ Cancel cancels the order at once; a double-click asks first"))
         self.cancel_btn = QPushButton(_("Cancel selected"))
         self.cancel_all_btn = QPushButton(_("Cancel all"))
         self.cancel_btn.clicked.connect(self.cancel_selected)
@@ -126,6 +159,31 @@ class OrdersPanel(QWidget):
     def selected_orders(self) -> list[Order]:
         rows = {i.row() for i in self.open_view.selectionModel().selectedRows()}
         return [self.open_model.rows[r] for r in sorted(rows) if r < len(self.open_model.rows)]
+
+    def _clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+        if index.column() == self.cancel_column and index.row() < len(self.open_model.rows):
+            self.cancel_order(self.open_model.rows[index.row()].client_order_id)
+
+    @asyncSlot(str)
+    async def cancel_order(self, client_order_id: str) -> None:
+        await self.ctx.orders.cancel(client_order_id)
+
+    def _double_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+        if index.column() != self.cancel_column and index.row() < len(self.open_model.rows):
+            self.confirm_cancel(self.open_model.rows[index.row()].client_order_id)
+
+    @asyncSlot(str)
+    async def confirm_cancel(self, client_order_id: str) -> None:
+        """A double-click on an open order cancels it after a question (as in vn.py)."""
+        o = self.ctx.orders.get(client_order_id)
+        if o is None or not o.is_open:
+            return
+        text = _("Cancel {side} {type} {qty} {symbol}?").format(
+            side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining), symbol=o.symbol)
+        if o.list_id:
+            text += "\n" + _("It is part of a group: the other orders of the group are cancelled too.")
+        if await dialogs.ask(self, _("Cancel order"), text, accept=_("Cancel order"), reject=_("Keep it")):
+            await self.ctx.orders.cancel(client_order_id)
 
     @asyncSlot()
     async def cancel_selected(self) -> None:

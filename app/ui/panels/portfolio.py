@@ -7,11 +7,15 @@ from decimal import Decimal
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from qasync import asyncSlot
 
+from app.domain.enums import OrderType, Side
+from app.domain.order import OrderRequest
 from app.domain.portfolio import Position
 from app.engine.events import EquityPoint
 from app.i18n import _, fmt_decimal
 
+from .. import dialogs
 from ..context import UiContext
 from ..format import fmt_amount
 from ..models import Column, RowsModel, make_table
@@ -35,7 +39,8 @@ class PortfolioPanel(QWidget):
             Column(lambda: _("Asset"), lambda r: r[0]),
             Column(lambda: _("Total"), lambda r: fmt_amount(r[1], ctx.places(r[0])), True),
             Column(lambda: _("Available"), lambda r: fmt_amount(r[2], ctx.places(r[0]), down=True), True),
-            Column(lambda: _("Value"), lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—", True),
+            Column(lambda: _("Value ({ccy})").format(ccy=ctx.session.portfolio.ccy),
+                   lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—", True),
             Column(lambda: _("Allocation"), lambda r: f"{r[4]:.1f}%" if r[4] is not None else "—", True),
         ], key=lambda r: r[0])
         self.positions = RowsModel([
@@ -48,7 +53,9 @@ class PortfolioPanel(QWidget):
             Column(lambda: _("Realized P&L"), lambda p: fmt_decimal(p.realized_pnl, 2), True,
                    lambda p: _pnl_color(p.realized_pnl)),
             Column(lambda: _("Fees"), lambda p: fmt_decimal(p.fees, 2), True),
+            Column(lambda: "", lambda p: _("Close") if p.quantity else "", color=lambda p: colors().warning),
         ], key=lambda p: p.symbol)
+        self.close_column = len(self.positions.columns) - 1
         self.curve_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.curve_plot.setMinimumHeight(120)
         self.curve_plot.showGrid(x=False, y=False)
@@ -59,7 +66,9 @@ class PortfolioPanel(QWidget):
         tables = QSplitter(Qt.Orientation.Vertical)
         # Columns as wide as their headers and numbers (never "nrealized P&"); a narrow dock scrolls.
         tables.addWidget(make_table(self.balances, stretch=False))
-        tables.addWidget(make_table(self.positions, stretch=False))
+        self.positions_view = make_table(self.positions, stretch=False)
+        self.positions_view.clicked.connect(self._position_clicked)
+        tables.addWidget(self.positions_view)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tables)
         split.addWidget(self.curve_plot)
@@ -102,6 +111,41 @@ class PortfolioPanel(QWidget):
             if not self._equity or now - self._equity[-1][0] > 5_000:
                 self._equity.append((now, float(equity)))  # a point to draw before the first minute's sample
         self._draw()
+
+    def _position_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+        if index.column() == self.close_column and index.row() < len(self.positions.rows):
+            self.close_position(self.positions.rows[index.row()].symbol)
+
+    def close_request(self, symbol: str) -> OrderRequest | None:
+        """A market order that closes the position in ``symbol``: sells what is held (never more
+        than is available), buys back what is short."""
+        v = self.ctx.venue
+        inst = self.ctx.orders.instruments.get((v, symbol))
+        pos = self.pf.position(v, symbol)
+        if inst is None or not pos.quantity:
+            return None
+        if pos.quantity > 0:
+            qty, side = inst.round_qty(min(pos.quantity, self.ctx.available(inst.base))), Side.SELL
+        else:
+            qty, side = inst.round_qty(-pos.quantity), Side.BUY
+        if qty <= 0:
+            return None
+        return OrderRequest(v, symbol, side, OrderType.MARKET, qty, reduce_only=True, tag="close")
+
+    @asyncSlot(str)
+    async def close_position(self, symbol: str) -> None:
+        req = self.close_request(symbol)
+        if req is None:
+            self.summary.setText(_("Nothing to close in {symbol}: the coins are held by open orders").format(
+                symbol=symbol))
+            return
+        base = symbol.split("/")[0]
+        text = (_("Sell {qty} {base} at market to close the {symbol} position?") if req.side is Side.SELL
+                else _("Buy {qty} {base} at market to close the {symbol} position?")).format(
+            qty=fmt_decimal(req.quantity), base=base, symbol=symbol)
+        if await dialogs.ask(self, _("Close position"), text, accept=_("Close position"), reject=_("Keep it"),
+                             danger=True):
+            await self.ctx.orders.submit(req)
 
     def on_equity(self, e: EquityPoint) -> None:
         if e.venue == self.ctx.venue:

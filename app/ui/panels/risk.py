@@ -109,6 +109,7 @@ class RiskPanel(QWidget):
         om, risk = self.ctx.orders, self.ctx.orders.risk
         lim = risk.limits
         pf, v = self.ctx.session.portfolio, self.ctx.venue
+        ccy = pf.ccy
         out: dict[str, tuple[float, str]] = {}
         if lim.max_open_orders:
             n = len(om.open_orders())
@@ -116,7 +117,7 @@ class RiskPanel(QWidget):
         if lim.max_position_notional:
             worst = max((pf.exposure(v, a) for a in pf.balances.get(v, {}) if a != pf.ccy), default=Decimal(0))
             out["max_position_notional"] = (float(worst / lim.max_position_notional),
-                                            f"{fmt_decimal(worst, 0)} / {fmt_decimal(lim.max_position_notional, 0)}")
+                                            f"{fmt_decimal(worst, 0)} / {fmt_decimal(lim.max_position_notional, 0)} {ccy}")
         if lim.submits_per_day:
             out["submits_per_day"] = (risk.submits_today / lim.submits_per_day, f"{risk.submits_today} / {lim.submits_per_day}")
         if lim.cancels_per_day:
@@ -124,7 +125,7 @@ class RiskPanel(QWidget):
         if lim.daily_loss_limit:
             loss = max(Decimal(0), -risk.daily_pnl)
             out["daily_loss_limit"] = (float(loss / lim.daily_loss_limit),
-                                       f"{fmt_decimal(loss, 2)} / {fmt_decimal(lim.daily_loss_limit, 0)}")
+                                       f"{fmt_decimal(loss, 2)} / {fmt_decimal(lim.daily_loss_limit, 0)} {ccy}")
         return out
 
     def refresh(self) -> None:
@@ -135,7 +136,8 @@ class RiskPanel(QWidget):
         if risk.state is TradingState.REDUCING and risk.state_reason == "daily_loss":
             text += " — " + _("the daily loss limit was reached")
         color = {TradingState.ACTIVE: c.buy, TradingState.REDUCING: c.warning, TradingState.HALTED: c.sell}[risk.state]
-        self.state.setText(text + "   " + _("P&L today: {pnl}").format(pnl=fmt_decimal(risk.daily_pnl, 2)))
+        self.state.setText(text + "   " + _("P&L today: {pnl}").format(
+            pnl=f"{fmt_decimal(risk.daily_pnl, 2)} {self.ctx.session.portfolio.ccy}"))
         self.state.setStyleSheet(f"font-weight: 700; color: {color};")
         use = self.usage()
         for name, bar in self.bars.items():
