@@ -33,6 +33,9 @@ class JobBar(QWidget):
         self._task: asyncio.Task[Any] | None = None
         self.setVisible(False)
 
+    def retranslate(self) -> None:
+        self.cancel_btn.setText(_("Cancel"))
+
     def progress(self, done: int, total: int) -> None:
         """Report progress from the job (total 0: unknown, a busy bar)."""
         self.bar.setRange(0, total)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
@@ -49,7 +50,11 @@ from .panels.portfolio import PortfolioPanel
 from .panels.risk import RiskPanel
 from .panels.ticket import OrderTicket
 from .settings_dialog import SettingsDialog
-from .words import order_type_text, side_text
+from .words import message_text, order_type_text, side_text
+
+
+def notification_text(n: Notification) -> str:
+    return message_text("", n.template, n.params) if n.template else n.text(_)
 
 log = logging.getLogger(__name__)
 TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -284,6 +289,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.latency_label)
         sb.addPermanentWidget(self.mode_badge)
         self._latency_ms: float | None = None
+        self._status_text: Callable[[], str] | None = None
+        sb.messageChanged.connect(self._status_cleared)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self._update_status)
@@ -297,8 +304,8 @@ class MainWindow(QMainWindow):
         b.fillReceived.connect(self.on_fill)
         b.notification.connect(self.on_notification)
         b.riskStateChanged.connect(self._update_state)
-        b.reconciled.connect(lambda e: self.statusBar().showMessage(
-            _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000))
+        b.reconciled.connect(lambda e: self.say(
+            lambda: _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000))
         sel.symbolChanged.connect(lambda _s: self.load_history())
         sel.timeframeChanged.connect(lambda _t: self.load_history())
         self.chart.priceClicked.connect(lambda p: sel.priceClicked.emit(Decimal(str(p))))
@@ -455,17 +462,26 @@ class MainWindow(QMainWindow):
         last = self.ctx.last_price()
         kind = AlertKind.CROSS_ABOVE if last is None or px > last else AlertKind.CROSS_BELOW
         if self.alerts.existing(self.ctx.selection.symbol, kind, px) is not None:
-            self.statusBar().showMessage(_("This alert exists already"), 5000)
+            self.say(lambda: _("This alert exists already"), 5000)
             return
         self.ctx.alerts.add(self.ctx.selection.symbol, kind, price=px)
-        self.statusBar().showMessage(_("Alert set at {price}").format(price=fmt_decimal(px)), 5000)
+        self.say(lambda: _("Alert set at {price}").format(price=fmt_decimal(px)), 5000)
 
     def on_notification(self, n: Notification) -> None:
-        self.statusBar().showMessage(f"{_(n.title)}: {n.text(_)}", 10_000)
+        self.say(lambda: f"{_(n.title)}: {notification_text(n)}", 10_000)
         if n.kind in ("alert", "rejection"):
             QApplication.beep()
             if self.tray is not None:
-                self.tray.showMessage(_(n.title), n.text(_))
+                self.tray.showMessage(_(n.title), notification_text(n))
+
+    def say(self, text: Callable[[], str], ms: int) -> None:
+        """A status-bar message, kept as a function so a language switch can say it again."""
+        self._status_text = text
+        self.statusBar().showMessage(text(), ms)
+
+    def _status_cleared(self, message: str) -> None:
+        if not message:
+            self._status_text = None
 
     def _update_status(self) -> None:
         sym = self.ctx.selection.symbol
@@ -507,6 +523,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply_font(app, i18n.language())
+            theme.apply_qt_language(app, i18n.language())
         titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"), "orders": _("Orders"),
                   "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
         for name, d in self.docks.items():
@@ -521,8 +538,10 @@ class MainWindow(QMainWindow):
         self.venue_label.setText(" " + _("Venue: {venue}").format(venue=self.ctx.venue) + " ")
         self.theme_action.setText(_("Light theme") if self.theme_name == "dark" else _("Dark theme"))
         self.settings_action.setText(_("Settings"))
-        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts):
+        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts, self.activity, self.jobs):
             panel.retranslate()
+        if self._status_text is not None:  # the message on the status bar, in the new language
+            self.statusBar().showMessage(self._status_text(), 8000)
         self.refresh_order_lines()
         self.refresh_alert_lines()
         self._update_status()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -20,6 +21,24 @@ def font_family(lang: str) -> str | None:
         return None
     have = set(QFontDatabase.families())
     return next((f for f in KOREAN_FAMILIES if f in have), None)
+
+
+_qt_translator: list[QTranslator] = []
+
+
+def apply_qt_language(app: QApplication, lang: str) -> bool:
+    """Qt's own words (a line edit's Copy/Paste menu, standard buttons) in ``lang`` too."""
+    for t in _qt_translator:
+        app.removeTranslator(t)
+    _qt_translator.clear()
+    if lang == "en":
+        return True
+    t = QTranslator(app)
+    if t.load(QLocale(lang), "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(t)
+        _qt_translator.append(t)
+        return True
+    return False
 
 
 def apply_font(app: QApplication, lang: str) -> str:

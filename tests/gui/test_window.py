@@ -159,7 +159,7 @@ def test_price_alert_fires_and_survives_a_restart(gui, qtbot):
     gui.pump(0.05)
     assert panel.notes.rowCount() >= 1
     assert "crossed above 60100" in panel.notes.rows[0].message
-    assert "crossed above 60100" in gui.window.statusBar().currentMessage()
+    assert "crossed above 60,100" in gui.window.statusBar().currentMessage()
     stored = gui.store.get_setting("alerts")
     assert stored and stored[0]["fired_ms"] is not None
 

@@ -84,6 +84,7 @@ class ChartWidget(QWidget):
         self.glw.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Items here change bounds with every pan and zoom; a BSP index would only be rebuilt.
         self.glw.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.glw.scene().contextMenu = []  # pyqtgraph's "Export..." (untranslated, not a trader's tool)
         self.glw.ci.layout.setSpacing(0)
         self.glw.ci.setContentsMargins(0, 0, 0, 0)
         self._pane_on: dict[int, bool] = {}

@@ -24,6 +24,7 @@ from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
 from ..models import Column, RowsModel
+from ..words import message_text
 
 MIN_PCT, MAX_PCT = Decimal("0.1"), Decimal("50")  # a move alert outside these never makes sense
 MAX_AWAY = Decimal("0.5")  # a price alert more than 50 % from the last price is a typo
@@ -69,7 +70,8 @@ class AlertsPanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.notes = RowsModel([
             Column(lambda: _("Time"), lambda n: datetime.fromtimestamp(n.ts_ms / 1000).strftime("%H:%M:%S")),
-            Column(lambda: _("Notification"), lambda n: f"{_(n.title)}: {n.text(_)}"),
+            Column(lambda: _("Notification"), lambda n: f"{_(n.title)}: " + (
+                message_text("", n.template, n.params) if n.template else n.text(_))),
         ], max_rows=200)
         notes_view = QTableView()
         notes_view.setModel(self.notes)

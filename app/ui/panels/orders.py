@@ -199,6 +199,7 @@ class OrdersPanel(QWidget):
             m.refresh()
         self.cancel_btn.setText(_("Cancel selected"))
         self.cancel_all_btn.setText(_("Cancel all"))
+        self.open_view.setToolTip(_("✕ Cancel cancels the order at once; a double-click asks first"))
         self.tabs.setTabText(1, _("Order history"))
         self.tabs.setTabText(2, _("Fills"))
         self._update_title()

@@ -190,6 +190,7 @@ class RiskPanel(QWidget):
     def retranslate(self) -> None:
         for name, label, _kind in LIMITS:
             self.labels[name].setText(label())
+            self.edits[name].setPlaceholderText(_("off"))
         self.apply_btn.setText(_("Apply limits"))
         self.kill_btn.setText(_("KILL SWITCH — cancel all orders"))
         self.flatten.setText(_("Also close all positions at market"))
