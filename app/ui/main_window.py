@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import i18n
-from app.domain.enums import Side, TradingState
+from app.domain.enums import OrderType, Side, TradingState
 from app.domain.market import Bar, Trade
-from app.domain.order import Fill, Order
+from app.domain.order import Fill, Order, OrderRequest
 from app.engine.alerts import AlertKind, Notification
 from app.i18n import _, fmt_decimal
 from app.security.credentials import CredentialStore
@@ -45,11 +45,13 @@ from .jobs import JobBar
 from .panels.activity import ActivityPanel
 from .panels.alerts import AlertsPanel
 from .panels.book import BookPanel, TradesPanel
+from .panels.markets import MarketsPanel
 from .panels.orders import OrdersPanel
 from .panels.portfolio import PortfolioPanel
 from .panels.risk import RiskPanel
 from .panels.ticket import OrderTicket
-from .settings_dialog import SettingsDialog
+from .settings_dialog import DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEYS_SETTING, SettingsDialog
+from .toasts import Toasts
 from .words import message_text, order_type_text, side_text
 
 
@@ -62,7 +64,8 @@ HISTORY_BARS = 1500
 
 
 # Initial sizes (width, height): docks open at their content's size hint.
-DOCK_SIZES = {"ticket": (360, 400), "book": (360, 300), "trades": (360, 300), "orders": (900, 210),
+DOCK_SIZES = {"ticket": (360, 400), "book": (360, 300), "trades": (360, 300), "markets": (360, 300),
+              "orders": (900, 210),
               "portfolio": (900, 210), "risk": (900, 210), "alerts": (900, 210), "activity": (900, 210)}
 RIGHT_W = 360  # the ticket and book column at the first start
 
@@ -150,6 +153,7 @@ class MainWindow(QMainWindow):
         self.ticket = OrderTicket(ctx)
         self.book = BookPanel(ctx)
         self.trades = TradesPanel(ctx)
+        self.markets = MarketsPanel(ctx)
         self.orders = OrdersPanel(ctx)
         self.portfolio = PortfolioPanel(ctx)
         self.risk = RiskPanel(ctx)
@@ -160,7 +164,9 @@ class MainWindow(QMainWindow):
         self._dock("ticket", self.ticket, right)
         self._dock("book", self.book, right)
         self._dock("trades", self.trades, right)
+        self._dock("markets", self.markets, right)
         self.tabifyDockWidget(self.docks["book"], self.docks["trades"])
+        self.tabifyDockWidget(self.docks["book"], self.docks["markets"])
         self.docks["book"].raise_()
         self._dock("orders", self.orders, bottom)
         self._dock("portfolio", self.portfolio, bottom)
@@ -181,12 +187,14 @@ class MainWindow(QMainWindow):
         self._unlisten = i18n.on_language_changed(lambda _l: self.retranslate())
         self._laid_out = self.restore_layout()
         self.retranslate()
+        if self.ctx.orders.instruments:  # built after the session started (tests, benchmarks)
+            self.markets.load()
 
     # -- construction -----------------------------------------------------------------------------
     def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         d = QDockWidget(self)
         d.setObjectName(f"dock_{name}")
-        d.setWidget(_Sized(widget, *DOCK_SIZES[name], scroll=name not in ("ticket", "book", "trades")))
+        d.setWidget(_Sized(widget, *DOCK_SIZES[name], scroll=name not in ("ticket", "book", "trades", "markets")))
         d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, d)
@@ -269,6 +277,7 @@ class MainWindow(QMainWindow):
     def session_started(self) -> None:
         """Instruments, open orders and limits are known now: show them."""
         self.refresh_symbols()
+        self.markets.load()
         self.orders.reload()
         self.risk.load_limits()
         self.portfolio.refresh()
@@ -317,6 +326,10 @@ class MainWindow(QMainWindow):
         self.chart.priceAction.connect(self.on_price_action)
         QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
         QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
+        self.toasts = Toasts(self)
+        self.hotkeys: dict[str, QShortcut] = {}
+        saved = self.ctx.session.store.get_setting(HOTKEYS_SETTING) or {}
+        self.set_hotkeys(saved.get("keys") or dict(DEFAULT_HOTKEYS), saved.get("value", ""), save=False)
 
     # -- data -------------------------------------------------------------------------------------
     @asyncSlot()
@@ -469,10 +482,58 @@ class MainWindow(QMainWindow):
 
     def on_notification(self, n: Notification) -> None:
         self.say(lambda: f"{_(n.title)}: {notification_text(n)}", 10_000)
+        self.toasts.show(n.kind, lambda: (_(n.title), notification_text(n)))
         if n.kind in ("alert", "rejection"):
             QApplication.beep()
             if self.tray is not None:
                 self.tray.showMessage(_(n.title), notification_text(n))
+
+    # -- hotkeys -----------------------------------------------------------------------------------
+    def set_hotkeys(self, keys: dict[str, str], value: str, *, save: bool = True) -> None:
+        """Keyboard shortcuts for what traders do in a hurry (see ``HOTKEY_ACTIONS``); ``value`` is
+        the size of a hotkey market order in the quote currency (empty: those keys only say so)."""
+        for sc in self.hotkeys.values():
+            sc.setEnabled(False)
+            sc.deleteLater()
+        self.hotkeys = {}
+        self.hotkey_keys = {a: k for a, k in keys.items() if a in HOTKEY_ACTIONS}
+        self.hotkey_value = value
+        handlers = {"cancel_all": self.hotkey_cancel_all, "close_position": self.hotkey_close,
+                    "market_buy": lambda: self.hotkey_market(Side.BUY), "market_sell": lambda: self.hotkey_market(Side.SELL)}
+        for action, seq in self.hotkey_keys.items():
+            if seq:
+                self.hotkeys[action] = QShortcut(QKeySequence(seq), self, activated=handlers[action])
+        if save:
+            self.ctx.session.store.set_setting(HOTKEYS_SETTING, {"keys": self.hotkey_keys, "value": value})
+
+    @asyncSlot()
+    async def hotkey_cancel_all(self) -> None:
+        n = await self.ctx.orders.cancel_all(self.ctx.venue)
+        self.say(lambda: _("Hotkey: cancelled {n} orders").format(n=n), 5000)
+
+    @asyncSlot()
+    async def hotkey_close(self) -> None:
+        req = self.portfolio.close_request(self.ctx.selection.symbol)
+        if req is None:
+            self.say(lambda: _("Hotkey: no position in {symbol} to close").format(symbol=self.ctx.selection.symbol),
+                     5000)
+            return
+        await self.ctx.orders.submit(req)
+
+    @asyncSlot(object)
+    async def hotkey_market(self, side: Side) -> None:
+        """A market order worth the preset value (in the quote currency) at the last price."""
+        inst, last = self.ctx.instrument(), self.ctx.last_price()
+        try:
+            value = Decimal(self.hotkey_value.replace(",", "")) if self.hotkey_value else None
+        except ArithmeticError:
+            value = None
+        if value is None or value <= 0 or inst is None or last is None:
+            self.say(lambda: _("Set the size of hotkey orders in Settings first"), 5000)
+            return
+        qty = inst.round_qty(value / last)
+        await self.ctx.orders.submit(OrderRequest(self.ctx.venue, inst.symbol, side, OrderType.MARKET, qty,
+                                                  tag="hotkey"))
 
     def say(self, text: Callable[[], str], ms: int) -> None:
         """A status-bar message, kept as a function so a language switch can say it again."""
@@ -524,7 +585,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme.apply_font(app, i18n.language())
             theme.apply_qt_language(app, i18n.language())
-        titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"), "orders": _("Orders"),
+        titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"),
+                  "markets": _("Markets"), "orders": _("Orders"),
                   "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
         for name, d in self.docks.items():
             d.setWindowTitle(titles[name])
@@ -538,8 +600,10 @@ class MainWindow(QMainWindow):
         self.venue_label.setText(" " + _("Venue: {venue}").format(venue=self.ctx.venue) + " ")
         self.theme_action.setText(_("Light theme") if self.theme_name == "dark" else _("Dark theme"))
         self.settings_action.setText(_("Settings"))
-        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts, self.activity, self.jobs):
+        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts, self.activity, self.jobs,
+                      self.book, self.markets):
             panel.retranslate()
+        self.toasts.retranslate()
         if self._status_text is not None:  # the message on the status bar, in the new language
             self.statusBar().showMessage(self._status_text(), 8000)
         self.refresh_order_lines()
@@ -561,16 +625,20 @@ class MainWindow(QMainWindow):
             theme.apply(app, name)
         self.chart.set_theme(name)
         self.portfolio.set_theme()
+        self.book.depth.set_theme()
         self.ctx.session.store.set_setting("ui.theme", name)
         self.retranslate()
 
     def open_settings(self) -> SettingsDialog:
         """Settings open beside the live window (``open()``, never ``exec()``); OK applies them."""
-        dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds)
+        dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds,
+                             hotkeys=self.hotkey_keys, hotkey_value=self.hotkey_value,
+                             quote=self.ctx.instrument().quote if self.ctx.instrument() else "")
 
         def accepted() -> None:
             self.apply_theme(dlg.theme.currentData())
             self.lang_combo.setCurrentIndex(self.lang_combo.findData(dlg.language.currentData()))
+            self.set_hotkeys(dlg.hotkey_keys(), dlg.hotkey_value.text().strip())
 
         dlg.accepted.connect(accepted)
         dlg.finished.connect(lambda _r: dlg.deleteLater())
@@ -623,6 +691,10 @@ class MainWindow(QMainWindow):
         d = self.docks["ticket"]
         chrome = d.height() - self.ticket.height() if d.isVisible() and self.ticket.height() > 0 else 0
         return chrome if 10 < chrome < 80 else 32
+
+    def resizeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(e)
+        self.toasts.place()
 
     def showEvent(self, e) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(e)

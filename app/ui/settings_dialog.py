@@ -3,6 +3,7 @@ shown again), and where the data lives."""
 
 from __future__ import annotations
 
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -17,10 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.i18n import LANGUAGES, _, language
+from app.i18n import LANGUAGES, N_, _, language
 from app.security.credentials import Credentials, CredentialStore, mask
 
 EXCHANGES = (("binance", "Binance"), ("coinbase", "Coinbase"), ("kraken", "Kraken"))
+HOTKEYS_SETTING = "ui.hotkeys"
+HOTKEY_ACTIONS = {
+    "cancel_all": N_("Cancel all orders"),
+    "close_position": N_("Close the position on screen"),
+    "market_buy": N_("Market buy (hotkey size)"),
+    "market_sell": N_("Market sell (hotkey size)"),
+}
+DEFAULT_HOTKEYS = {"cancel_all": "Ctrl+Shift+X", "close_position": "Ctrl+Shift+C", "market_buy": "Ctrl+Shift+B",
+                   "market_sell": "Ctrl+Shift+S"}
 
 
 class ApiKeyBox(QGroupBox):
@@ -77,7 +88,8 @@ class ApiKeyBox(QGroupBox):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, parent: QWidget | None, *, theme: str, data_dir: str, creds: CredentialStore) -> None:
+    def __init__(self, parent: QWidget | None, *, theme: str, data_dir: str, creds: CredentialStore,
+                 hotkeys: dict[str, str] | None = None, hotkey_value: str = "", quote: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Settings"))
         self.language = QComboBox()
@@ -101,6 +113,18 @@ class SettingsDialog(QDialog):
             warn.setObjectName("error")
             warn.setWordWrap(True)
             lay.addWidget(warn)
+        keys_box = QGroupBox(_("Hotkeys"))
+        keys_form = QFormLayout(keys_box)
+        self.hotkey_edits: dict[str, QKeySequenceEdit] = {}
+        for action, label in HOTKEY_ACTIONS.items():
+            edit = QKeySequenceEdit(QKeySequence((hotkeys or DEFAULT_HOTKEYS).get(action, "")))
+            edit.setClearButtonEnabled(True)
+            keys_form.addRow(_(label), edit)
+            self.hotkey_edits[action] = edit
+        self.hotkey_value = QLineEdit(hotkey_value)
+        self.hotkey_value.setPlaceholderText(_("e.g. 100"))
+        keys_form.addRow(_("Hotkey order size ({quote})").format(quote=quote or _("quote currency")), self.hotkey_value)
+        lay.addWidget(keys_box)
         self.key_boxes = [ApiKeyBox(acc, title, creds) for acc, title in EXCHANGES]
         for box in self.key_boxes:
             lay.addWidget(box)
@@ -108,5 +132,9 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("OK"))  # ours, in the app's language
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         buttons.accepted.connect(self.accept)
+        self.buttons = buttons
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def hotkey_keys(self) -> dict[str, str]:
+        return {a: e.keySequence().toString() for a, e in self.hotkey_edits.items()}
