@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
         self.chart.priceAction.connect(self.on_price_action)
         QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
         QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
-        self.toasts = Toasts(self)
+        self.toasts = Toasts(self, bottom_margin=40, area=self._toast_area)
         self.hotkeys: dict[str, QShortcut] = {}
         saved = self.ctx.session.store.get_setting(HOTKEYS_SETTING) or {}
         self.set_hotkeys(saved.get("keys") or dict(DEFAULT_HOTKEYS), saved.get("value", ""), save=False)
@@ -585,6 +585,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme.apply_font(app, i18n.language())
             theme.apply_qt_language(app, i18n.language())
+            self.chart.retranslate()  # after the font: the chart's own text uses the same family
         titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"),
                   "markets": _("Markets"), "orders": _("Orders"),
                   "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
@@ -691,6 +692,13 @@ class MainWindow(QMainWindow):
         d = self.docks["ticket"]
         chrome = d.height() - self.ticket.height() if d.isVisible() and self.ticket.height() > 0 else 0
         return chrome if 10 < chrome < 80 else 32
+
+    def _toast_area(self) -> QRect:
+        """The chart's area left of its price axis, in the window's coordinates."""
+        c = self.chart_panel
+        top_left = c.mapTo(self, QPoint(0, 0))
+        axis = self.chart.price_plot.getAxis("right").width()
+        return QRect(top_left, QSize(max(320, c.width() - int(axis)), c.height()))
 
     def resizeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
         super().resizeEvent(e)

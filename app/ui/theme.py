@@ -50,6 +50,8 @@ def apply_font(app: QApplication, lang: str) -> str:
         font = QFont(app.font())
         font.setFamily(family)
         app.setFont(font)
+        # Widgets under the style sheet take their font from it, not from the application's.
+        apply(app, _current.name, family=family)
     return family
 
 
@@ -82,9 +84,15 @@ def colors() -> Colors:
     return _current
 
 
-def apply(app: QApplication, name: str) -> Colors:
+_family: list[str] = []
+
+
+def apply(app: QApplication, name: str, *, family: str | None = None) -> Colors:
     global _current
     c = _current = THEMES.get(name, DARK)
+    if family is not None:
+        _family[:] = [family]
+    font_rule = f'QWidget {{ font-family: "{_family[0]}"; }}' if _family else ""
     pal = QPalette()
     pal.setColor(QPalette.ColorRole.Window, QColor(c.window))
     pal.setColor(QPalette.ColorRole.WindowText, QColor(c.text))
@@ -99,7 +107,7 @@ def apply(app: QApplication, name: str) -> Colors:
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
     pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(c.muted))
     app.setPalette(pal)
-    app.setStyleSheet(f"""
+    app.setStyleSheet(font_rule + f"""
         QMainWindow, QDialog {{ background: {c.window}; }}
         QDockWidget {{ color: {c.text}; font-weight: 600; }}
         QDockWidget::title {{ background: {c.panel}; padding: 4px 8px; border-bottom: 1px solid {c.border}; }}

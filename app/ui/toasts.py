@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from .theme import colors
@@ -57,8 +57,9 @@ class Toast(QFrame):
 class Toasts:
     """The stack of toasts over ``window`` (child widgets: they move and hide with it)."""
 
-    def __init__(self, window: QWidget, bottom_margin: int = 30) -> None:
+    def __init__(self, window: QWidget, bottom_margin: int = 30, area: Callable[[], QRect] | None = None) -> None:
         self.window = window
+        self.area = area  # where the toasts go, in the window's coordinates (all of it by default)
         self.bottom_margin = bottom_margin
         self.shown: list[Toast] = []
 
@@ -100,12 +101,14 @@ class Toasts:
         self.place()
 
     def place(self) -> None:
-        """Newest at the bottom, stacked upwards from the lower right corner."""
+        """Newest at the bottom, stacked upwards from the lower right of ``area`` (the chart, left
+        of its price axis: the ticket and the book stay uncovered)."""
         try:
-            y = self.window.height() - self.bottom_margin
+            area = self.area() if self.area is not None else self.window.rect()
         except RuntimeError:  # the window is gone
             return
+        y = area.bottom() - self.bottom_margin
         for toast in reversed(self.visible()):
             toast.adjustSize()
             y -= toast.height() + 6
-            toast.move(QPoint(self.window.width() - toast.width() - 12, y))
+            toast.move(QPoint(area.right() - toast.width() - 12, y))

@@ -13,8 +13,8 @@ import weakref
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QFontMetricsF, QKeyEvent
-from PySide6.QtWidgets import QGraphicsScene, QMenu, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QKeyEvent
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QMenu, QVBoxLayout, QWidget
 
 from app.domain.market import Bar
 from app.i18n import N_, _, on_language_changed
@@ -714,7 +714,19 @@ class ChartWidget(QWidget):
 
     # -- language -------------------------------------------------------------------------------
     def retranslate(self) -> None:
-        """Legends and time labels in the current language (also done on a language change)."""
+        """Legends and time labels in the current language (also done on a language change), in
+        the window's font family (Korean needs one with Hangul)."""
+        family = QApplication.font().family()
+        for f in [lg.font for lg in self.legends.values()] + [self.labels.font, self.markers.font]:
+            f.setFamily(family)
+        for p in self.plots:
+            for name in ("right", "bottom"):
+                ax = p.getAxis(name)
+                tick = QFont(ax.style.get("tickFont") or ax.font())
+                tick.setFamily(family)
+                ax.setStyle(tickFont=tick)
+        for tags in list(self.tags.values()) + list(self.time_tags.values()):
+            tags.font.setFamily(family)
         for p in self.plots:
             p.getAxis("bottom").picture = None
             p.getAxis("bottom").update()
