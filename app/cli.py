@@ -34,6 +34,7 @@ from app.engine.events import (
     ReconciliationDone,
 )
 from app.engine.session import TradingSession
+from app.signals import cli as signals_cli
 from app.storage import Store, default_data_dir
 from app.venues.demo import DemoMarket
 from app.venues.paper import PaperVenue
@@ -285,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--data-dir", default=None)
     audit.add_argument("--db", default=None, help="database URL (default: SQLite in the data folder)")
     audit.add_argument("--last", type=int, default=50, help="show: how many of the newest entries")
+    signals_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "signals":
+        return signals_cli.run(args)
     if args.command == "audit":
         return run_audit(args)
     if args.command in (None, "demo"):
