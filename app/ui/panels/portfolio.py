@@ -72,8 +72,10 @@ class PortfolioPanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tables)
         split.addWidget(self.curve_plot)
-        split.setStretchFactor(0, 3)
+        # The tables get the room their columns need (no sideways scrolling at 1280×720); the curve the rest.
+        split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 2)
+        split.setSizes([650, 260])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
