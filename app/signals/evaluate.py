@@ -171,7 +171,7 @@ def format_lines(results: dict[str, Evaluation], reliability: bool = True) -> li
         lines += [f"majority_accuracy: {_fmt(total.majority_accuracy)}", f"brier_base: {_fmt(total.brier_base)}",
                   f"exposure: {_fmt(total.exposure)}", f"trades: {total.trades}"]
         if reliability:
-            for r in total.reliability:
+            for r in (r for r in total.reliability if r.n):
                 lines.append(f"reliability.{r.lo:.1f}-{r.hi:.1f}: n={r.n} forecast={_fmt(r.mean_forecast)} "
                              f"observed={_fmt(r.observed)}")
     return lines

@@ -93,19 +93,20 @@ class ModelContract:
         return c
 
 
-def check_features(contract: ModelContract) -> None:
+def check_features(contract: ModelContract, model: str | None = None) -> None:
     """The app computes the model's features, in the model's order, over the model's window."""
+    label = model or contract.name
     known = FEATURE_SETS.get(contract.feature_set)
     if known is None:
-        raise _refuse(contract.name, "signals.model.unknown_features",
+        raise _refuse(label, "signals.model.unknown_features",
                       f"feature set {contract.feature_set!r} is not one this app computes")
     if contract.features != known:
         extra = [f for f in contract.features if f not in known]
         detail = (f"features {', '.join(extra)} are not computed by this app" if extra
                   else f"its features differ from {contract.feature_set} in number or order")
-        raise _refuse(contract.name, "signals.model.unknown_features", detail)
+        raise _refuse(label, "signals.model.unknown_features", detail)
     if contract.window != WINDOW:
-        raise _refuse(contract.name, "signals.model.unknown_features",
+        raise _refuse(label, "signals.model.unknown_features",
                       f"window {contract.window} bars, the features need {WINDOW}")
 
 
@@ -155,8 +156,8 @@ class OnnxSignalModel:
         if not isinstance(d, dict):
             raise _refuse(label, "signals.model.bad_contract", "its contract metadata is not an object")
         contract = ModelContract.from_dict(d, label)
-        check_features(contract)
-        cls._check_io(session, contract)
+        check_features(contract, label)
+        cls._check_io(session, contract, label)
         if card is not None:
             card_contract = ModelContract.from_dict(card.get("contract", {}), label)
             if card_contract != contract:
@@ -164,20 +165,20 @@ class OnnxSignalModel:
         return cls(session, contract, str(source) if isinstance(source, str | Path) else "")
 
     @staticmethod
-    def _check_io(session: ort.InferenceSession, c: ModelContract) -> None:
+    def _check_io(session: ort.InferenceSession, c: ModelContract, label: str) -> None:
         inputs = session.get_inputs()
         want = f"one input {c.input_name!r}: tensor(float) [N, {len(c.features)}]"
         if len(inputs) != 1:
-            raise _refuse(c.name, "signals.model.input_mismatch", f"it has {len(inputs)} inputs, the contract says {want}")
+            raise _refuse(label, "signals.model.input_mismatch", f"it has {len(inputs)} inputs, the contract says {want}")
         i = inputs[0]
         dims = _dims(list(i.shape))
         if i.name != c.input_name or i.type != "tensor(float)" or len(dims) != 2 or dims[1] != len(c.features):
-            raise _refuse(c.name, "signals.model.input_mismatch",
+            raise _refuse(label, "signals.model.input_mismatch",
                           f"its input is {i.name!r}: {i.type} {list(i.shape)}, the contract says {want}")
         outs = {o.name: o for o in session.get_outputs()}
         o = outs.get(c.output_name)
         if o is None or o.type != "tensor(float)" or len(o.shape) != 2 or _dims(list(o.shape))[1] != 2:
-            raise _refuse(c.name, "signals.model.output_mismatch",
+            raise _refuse(label, "signals.model.output_mismatch",
                           f"it has no output {c.output_name!r}: tensor(float) [N, 2]")
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
