@@ -36,6 +36,7 @@ def test_label_is_a_gain_after_two_fees_over_the_horizon():
 
 def test_a_label_never_spans_a_gap():
     y, valid = forward_labels(candles(np.linspace(100, 120, 10), gap_at=5), horizon=2)
+    assert np.isnan(y[~valid]).all()
     assert valid.tolist() == [True, True, True, False, False, True, True, True, False, False]
 
 
