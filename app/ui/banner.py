@@ -77,7 +77,9 @@ class StateBanner(QFrame):
         self.rearm_btn.setText(_("Re-arm trading"))
         self.rearm_btn.setVisible(self.state is not TradingState.ACTIVE)
         color = c.sell if self.state is TradingState.HALTED else c.warning
-        self.setStyleSheet(f"QFrame#banner {{ background: {color}; }} QFrame#banner QLabel {{ color: white; "
-                           f"font-weight: 700; }} QPushButton#banner_button {{ background: white; color: {color}; "
-                           f"border: none; font-weight: 700; padding: 4px 12px; }}")
+        sheet = (f"QFrame#banner {{ background: {color}; }} QFrame#banner QLabel {{ color: white; "
+                 f"font-weight: 700; }} QPushButton#banner_button {{ background: white; color: {color}; "
+                 f"border: none; font-weight: 700; padding: 4px 12px; }}")
+        if sheet != self.styleSheet():  # a new style sheet re-polishes the banner: only when it changes
+            self.setStyleSheet(sheet)
         self.setVisible(bool(self.text()))

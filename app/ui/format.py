@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_DOWN, Decimal
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from app import i18n
 from app.domain.instrument import Instrument
 from app.i18n import fmt_decimal
 
@@ -35,3 +38,20 @@ def fmt_amount(value: Decimal, places: int, *, down: bool = False) -> str:
 def fmt_money(value: Decimal, asset: str, places: int, *, down: bool = False) -> str:
     """An amount with its unit: "127,800.00 USDT"."""
     return f"{fmt_amount(value, places, down=down)} {asset}"
+
+
+_symbols: dict[str, dict[int, str] | None] = {}
+
+
+def fmt_fixed(value: Decimal, places: int) -> str:
+    """``fmt_decimal(value, places)`` for the many cells of the book and the trades: the same text
+    (exact, the locale's separators), through Python's own formatting instead of babel's, which is
+    some forty times slower."""
+    lang = i18n.language()
+    if lang not in _symbols:
+        loc = i18n.locale()
+        group, dec = get_group_symbol(loc), get_decimal_symbol(loc)
+        _symbols[lang] = None if (group, dec) == (",", ".") else {ord(","): group, ord("."): dec}
+    text = format(value, f",.{places}f")
+    table = _symbols[lang]
+    return text if table is None else text.translate(table)

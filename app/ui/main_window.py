@@ -552,7 +552,9 @@ class MainWindow(QMainWindow):
         c = theme.colors()
         self.conn_label.setText(("● " + _("{venue}: connected") if fresh else "● " + _("{venue}: waiting for data"))
                                 .format(venue=venue))
-        self.conn_label.setStyleSheet(f"color: {c.buy if fresh else c.warning};")
+        sheet = f"color: {c.buy if fresh else c.warning};"
+        if self.conn_label.styleSheet() != sheet:
+            self.conn_label.setStyleSheet(sheet)
         self.latency_label.setText(_("latency {ms} ms").format(ms=int(self._latency_ms))
                                    if self._latency_ms is not None and self.ctx.mode == "live" else "")
         self._update_state()
@@ -569,8 +571,9 @@ class MainWindow(QMainWindow):
         if words is not None:
             color = c.sell if risk.state is TradingState.HALTED else c.warning
             self.state_label.setText(f"  {words}  ")
-            self.state_label.setStyleSheet(f"background: {color}; color: white; font-weight: 800; "
-                                           "padding: 2px 8px; border-radius: 3px;")
+            sheet = f"background: {color}; color: white; font-weight: 800; padding: 2px 8px; border-radius: 3px;"
+            if self.state_label.styleSheet() != sheet:
+                self.state_label.setStyleSheet(sheet)
 
     @asyncSlot()
     async def ask_rearm(self) -> None:

@@ -14,6 +14,7 @@ from app.domain.market import BookSnapshot, Trade
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
+from ..format import fmt_fixed
 from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
@@ -94,12 +95,12 @@ class LadderModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if lvl is None:
                 if index.column() == 0 and self.spread is not None:
-                    return _("Spread {spread}").format(spread=fmt_decimal(self.spread, self.price_places))
+                    return _("Spread {spread}").format(spread=fmt_fixed(self.spread, self.price_places))
                 return ""
             price, qty, total = lvl
             if index.column() == 0:
-                return fmt_decimal(price, self.price_places)
-            return fmt_decimal(qty if index.column() == 1 else total, self.qty_places)
+                return fmt_fixed(price, self.price_places)
+            return fmt_fixed(qty if index.column() == 1 else total, self.qty_places)
         if role == Qt.ItemDataRole.ForegroundRole:
             if kind == "spread":
                 return QColor(c.muted)
@@ -271,9 +272,9 @@ class TradesPanel(QWidget):
 
         self.model = RowsModel([
             Column(lambda: _("Time"), lambda t: datetime.fromtimestamp(t.ts_ms / 1000).strftime("%H:%M:%S")),
-            Column(lambda: _("Price"), lambda t: fmt_decimal(t.price, places()[0]), True,
+            Column(lambda: _("Price"), lambda t: fmt_fixed(t.price, places()[0]), True,
                    lambda t: c().buy if t.taker_side.value == "buy" else c().sell),
-            Column(lambda: _("Amount"), lambda t: fmt_decimal(t.quantity, places()[1]), True),
+            Column(lambda: _("Amount"), lambda t: fmt_fixed(t.quantity, places()[1]), True),
         ], max_rows=60)
         self.view = make_table(self.model)
         self.view.clicked.connect(lambda i: ctx.selection.priceClicked.emit(self.model.rows[i.row()].price))
