@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .market import TIMEFRAME_MS
-from .money import require_decimal
+from .money import ONE, ZERO, require_decimal
 
 
 class SignalDirection(StrEnum):
@@ -35,9 +35,9 @@ class Signal:
     def __post_init__(self) -> None:
         require_decimal("probability", self.probability)
         require_decimal("threshold", self.threshold)
-        if not Decimal(0) <= self.probability <= Decimal(1):
+        if not ZERO <= self.probability <= ONE:
             raise ValueError(f"probability must be within [0, 1], got {self.probability}")
-        if not Decimal(0) < self.threshold < Decimal(1):
+        if not ZERO < self.threshold < ONE:
             raise ValueError(f"threshold must be within (0, 1), got {self.threshold}")
         if self.timeframe not in TIMEFRAME_MS:
             raise ValueError(f"unknown timeframe {self.timeframe!r}")

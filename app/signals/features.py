@@ -93,7 +93,7 @@ def _ratio_one(num: float, den: float, default: float) -> float:
     return num / den if den > 0 else default
 
 
-def _finish(out: np.ndarray, lc: Any, lh: Any, ll: Any, lv: Any, past_lc: Sequence[Any], sums: Sequence[Any],
+def _finish(out: Any, lc: Any, lh: Any, ll: Any, lv: Any, past_lc: Sequence[Any], sums: Sequence[Any],
             hi: Any, lo: Any, hour: Any, sqrt: Callable[[Any], Any], ratio: Callable[[Any, Any, float], Any],
             nonneg: Callable[[Any], Any]) -> None:
     """Fill ``out[..., j]`` with feature j. One formula for both paths: in batch every argument is an
@@ -177,9 +177,10 @@ class IncrementalFeatures:
         self._buf = np.zeros((_ROWS, 2 * WINDOW))
         self._pos = 0
         self._count = 0
-        self._prev_lc = np.full(1, np.nan)
+        self._prev_lc = math.nan
         self.last_open_ms: int | None = None
-        self._in = np.empty((4, 1))
+        self._hlc = np.empty(3)
+        self._vol = np.empty(1)
 
     def reset(self) -> None:
         self._count = 0
@@ -200,16 +201,22 @@ class IncrementalFeatures:
             return None
         if last is None or open_ms != last + self.tf_ms:
             self._count = 0  # a gap (or the first bar): never build a window across it
-            self._prev_lc[0] = np.nan
+            self._prev_lc = math.nan
         self.last_open_ms = open_ms
-        x = self._in
-        x[0, 0], x[1, 0], x[2, 0], x[3, 0] = high, low, close, volume
-        col = bar_values(x[0], x[1], x[2], x[3], self._prev_lc)[:, 0]
-        self._prev_lc[0] = col[_LC]
+        # The per-bar rows of ``bar_values`` for one bar: the logarithms by the same numpy calls
+        # (one array of three: each element is computed alone, as in a long array), the rest by
+        # the same IEEE operations on floats.
+        hlc = self._hlc
+        hlc[0], hlc[1], hlc[2] = high, low, close
+        lh, ll, lc = np.log(hlc).tolist()
+        self._vol[0] = volume
+        lv = float(np.log1p(self._vol)[0])
+        r = lc - self._prev_lc
+        self._prev_lc = lc
         p = (self._pos - 1) % WINDOW
         buf = self._buf
-        buf[:, p] = col
-        buf[:, p + WINDOW] = col
+        buf[:, p] = (lh, ll, lc, r * r, lh - ll, r if r > 0.0 else 0.0, abs(r), lv, lv * lv)
+        buf[:, p + WINDOW] = buf[:, p]
         self._pos = p
         self._count += 1
         if self._count < WINDOW:
@@ -218,8 +225,23 @@ class IncrementalFeatures:
         run = np.cumsum(w[_R2:], axis=1)  # newest-first running sums of the summed rows
         sums = run[_SUM_ROWS - _R2, _SUM_COLS].tolist()
         past = w[_LC, _LAG_COLS].tolist()
-        lh, ll, lc, lv = float(w[_LH, 0]), float(w[_LL, 0]), float(w[_LC, 0]), float(w[_LV, 0])
-        out = np.empty(len(FEATURES))
+        out = _Row()
         _finish(out, lc, lh, ll, lv, past, sums, float(w[_LH].max()), float(w[_LL].min()),
-                (open_ms // _HOUR_MS) % 24, math.sqrt, _ratio_one, lambda v: v if v > 0.0 else 0.0)
-        return out
+                (open_ms // _HOUR_MS) % 24, math.sqrt, _ratio_one, _nonneg)
+        return np.array(out.values)
+
+
+def _nonneg(v: float) -> float:
+    return v if v > 0.0 else 0.0
+
+
+class _Row:
+    """Collects ``out[..., j] = value`` of ``_finish`` as floats (cheaper than numpy item writes)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values = [0.0] * len(FEATURES)
+
+    def __setitem__(self, key: tuple[Any, int], value: float) -> None:
+        self.values[key[1]] = float(value)

@@ -23,8 +23,6 @@ from .features import IncrementalFeatures
 from .labels import round_trip_cost
 from .model import ModelContract
 
-_PLACES = Decimal("0.0001")
-
 
 class BarAggregator:
     """Closed bars of ``src_ms`` into complete bars of ``dst_ms`` (a multiple of it)."""
@@ -82,9 +80,10 @@ class SignalPipeline:
         self.tf_ms = TIMEFRAME_MS[contract.timeframe]
         self.features = IncrementalFeatures(self.tf_ms)
         self._aggregators: dict[int, BarAggregator] = {}
-        self._closes: deque[tuple[int, float]] = deque(maxlen=contract.horizon + 1)
-        self._pending: deque[Signal] = deque()
+        self._last_close = math.nan
+        self._pending: deque[tuple[Signal, float]] = deque()  # with the close of its bar
         self._cost = round_trip_cost(contract.fee)
+        self._threshold = Decimal(repr(contract.threshold))
         self.hits = HitCounter()
 
     def model_bar(self, bar: Bar) -> tuple[int, float, float, float, float, float] | None:
@@ -120,27 +119,24 @@ class SignalPipeline:
             self.on_bar(bar)
 
     def make_signal(self, bar_open_ms: int, probability: float | np.floating) -> Signal:
+        """The signal of the model bar opened at ``bar_open_ms`` (the last one this pipeline took)."""
         c = self.contract
-        p = Decimal(repr(min(max(float(probability), 0.0), 1.0))).quantize(_PLACES)
-        threshold = Decimal(repr(c.threshold))
-        direction = SignalDirection.UP if p > threshold else SignalDirection.DOWN
-        signal = Signal(c.name, c.version, self.venue, self.symbol, c.timeframe, bar_open_ms, p, threshold,
+        p = Decimal(round(min(max(float(probability), 0.0), 1.0) * 10_000)).scaleb(-4)  # four decimals, exactly
+        direction = SignalDirection.UP if p > self._threshold else SignalDirection.DOWN
+        signal = Signal(c.name, c.version, self.venue, self.symbol, c.timeframe, bar_open_ms, p, self._threshold,
                         direction, c.horizon)
-        self._pending.append(signal)
+        self._pending.append((signal, self._last_close))
         return signal
 
     def _score(self, open_ms: int, close: float) -> None:
         """Score the forecasts whose horizon ends with this bar (a forecast whose end bar is
         missing is dropped unscored)."""
-        self._closes.append((open_ms, close))
-        if not self._pending:
-            return
-        known = dict(self._closes)
+        self._last_close = close
         horizon_ms = self.contract.horizon * self.tf_ms
-        while self._pending and self._pending[0].bar_open_ms + horizon_ms <= open_ms:
-            s = self._pending.popleft()
-            start = known.get(s.bar_open_ms)
-            if s.bar_open_ms + horizon_ms != open_ms or start is None:
+        pending = self._pending
+        while pending and pending[0][0].bar_open_ms + horizon_ms <= open_ms:
+            s, start = pending.popleft()
+            if s.bar_open_ms + horizon_ms != open_ms:
                 continue
             gained = math.log(close / start) > self._cost
             self.hits.scored += 1

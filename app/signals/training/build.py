@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -172,10 +174,13 @@ def fold_bounds(cfg: TrainConfig) -> list[tuple[int, int]]:
 
 
 def export_onnx(model: HistGradientBoostingClassifier, contract: ModelContract) -> bytes:
-    onx = convert_sklearn(
-        model, name=contract.name, initial_types=[(contract.input_name, FloatTensorType([None, len(contract.features)]))],
-        options={id(model): {"zipmap": False}}, target_opset=ONNX_OPSET,
-    )
+    with warnings.catch_warnings():  # protobuf 6 warns of the bools skl2onnx writes (see the train extra)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        onx = convert_sklearn(
+            model, name=contract.name,
+            initial_types=[(contract.input_name, FloatTensorType([None, len(contract.features)]))],
+            options={id(model): {"zipmap": False}}, target_opset=ONNX_OPSET,
+        )
     onx.doc_string = f"AutoGrowth Trader signal model {contract.name} {contract.version}: P(label=1). {contract.label}"
     onx.model_version = int(contract.version.split(".")[0])
     del onx.metadata_props[:]
@@ -183,6 +188,17 @@ def export_onnx(model: HistGradientBoostingClassifier, contract: ModelContract) 
     entry.key, entry.value = CONTRACT_KEY, contract.to_json()
     onnx.checker.check_model(onx)
     return onx.SerializeToString(deterministic=True)
+
+
+def _clean(x: Any) -> Any:
+    """NaN (an empty bin, a single class) as null: the card stays strict JSON."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x
 
 
 def _figures(e: Evaluation) -> dict[str, Any]:
@@ -272,7 +288,7 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
                        f"and the first tune feature window",
             "overall": _figures(tune),
             "per_symbol": {s: _figures(e) for s, e in tune_per.items()},
-            "reliability": [asdict(r) for r in tune.reliability],
+            "reliability": [asdict(r) for r in tune.reliability if r.n],
             "max_abs_diff_sklearn_onnx_probability": float(f"{conversion_diff:.3g}"),
         },
         "trading_rule": (f"a forecast above {cfg.threshold} at a bar's close opens (or extends) a long held "
@@ -280,9 +296,10 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
         "rebuild": {"command": "python -m app signals train --data ../shared/data",
                     "onnx_sha256": hashlib.sha256(blob).hexdigest()},
     }
+    card = _clean(card)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{cfg.name}.onnx").write_bytes(blob)
-    (out_dir / f"{cfg.name}.json").write_text(json.dumps(card, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    (out_dir / f"{cfg.name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     (out_dir / f"{cfg.name}.md").write_text(card_markdown(card), encoding="utf-8")
     log(f"wrote {out_dir / (cfg.name + '.onnx')} ({len(blob)} bytes, sha256 {card['rebuild']['onnx_sha256'][:16]}…) "
         f"in {time.perf_counter() - t_start:.0f} s")
@@ -357,17 +374,22 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     lines += [f"| {r['lo']:.1f}-{r['hi']:.1f} | {r['n']} | {r['mean_forecast']:.4f} | {r['observed']:.4f} |"
               for r in t["reliability"] if r["n"]]
-    beats = o["auc"] > 0.5 and o["brier"] < o["brier_base"]
-    margin = "by a small margin" if beats and o["brier_base"] - o["brier"] < 0.0025 else ""
-    trade = "beats" if o["strategy_return"] > o["buy_hold_return"] else "does not beat"
+    if any(o.get(k) is None for k in ("auc", "brier", "brier_base", "strategy_return", "buy_hold_return")):
+        lines += ["", "The tune period has too few labelled bars (or one class only) for a verdict.", ""]
+    else:
+        beats = o["auc"] > 0.5 and o["brier"] < o["brier_base"]
+        margin = " by a small margin" if beats and o["brier_base"] - o["brier"] < 0.0025 else ""
+        trade = "beats" if o["strategy_return"] > o["buy_hold_return"] else "does not beat"
+        lines += [
+            "",
+            f"On the tune period the model {'beats the base rate' + margin if beats else 'does not beat the base rate'} "
+            f"(AUC {o['auc']:.4f} vs 0.5; Brier {o['brier']:.5f} vs {o['brier_base']:.5f} for always forecasting the "
+            f"period's own base rate; accuracy {o['accuracy']:.4f} vs {o['majority_accuracy']:.4f} for always "
+            f"guessing the majority class). Trading on it {trade} buy-and-hold: {o['strategy_return']:+.2%} vs "
+            f"{o['buy_hold_return']:+.2%} (mean over the symbols, fees paid, long {o['exposure']:.0%} of the time).",
+            "",
+        ]
     lines += [
-        "",
-        f"On the tune period the model {('beats the base rate ' + margin).strip() if beats else 'does not beat the base rate'} "
-        f"(AUC {o['auc']:.4f} vs 0.5; Brier {o['brier']:.5f} vs {o['brier_base']:.5f} for always forecasting the "
-        f"period's own base rate; accuracy {o['accuracy']:.4f} vs {o['majority_accuracy']:.4f} for always guessing "
-        f"the majority class). Trading on it {trade} buy-and-hold: {o['strategy_return']:+.2%} vs "
-        f"{o['buy_hold_return']:+.2%} (mean over the symbols, fees paid, long {o['exposure']:.0%} of the time).",
-        "",
         "## Rebuild",
         "",
         f"`{card['rebuild']['command']}` (with the `train` extra) writes this card and a model file whose sha256 is",
