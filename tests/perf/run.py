@@ -136,6 +136,20 @@ def ui_dialog_feed_gap() -> list[tuple[str, float, str]]:
     return ui_bench.dialog_feed_gap()
 
 
+@figure("onnx_infer_p50_us", "onnx_infer_p99_us", "onnx_floor_p50_us", "onnx_floor_p99_us", "onnx_infer_vs_floor")
+def onnx_infer() -> list[tuple[str, float, str]]:
+    import signal_bench
+
+    return signal_bench.onnx_figures()
+
+
+@figure("signal_per_bar_p50_us", "signal_per_bar_p99_us", "signal_features_p50_us")
+def signal_per_bar() -> list[tuple[str, float, str]]:
+    import signal_bench
+
+    return signal_bench.signal_figures()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]
