@@ -1,23 +1,11 @@
-"""Shared data for the signal tests: the real candles in ../shared/data (skipped when absent)."""
+"""Fixtures of the signal tests: real candles and the shipped model."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from signal_data import candles_or_skip
 
-from app.signals.candles import Candles, load_file
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
-CANDLES = DATA / "candles" / "binance"
-
-
-def candles_or_skip(symbol: str, timeframe: str = "1h") -> Candles:
-    path = CANDLES / timeframe / f"{symbol.replace('/', '_')}-{timeframe}.csv.gz"
-    if not path.exists():
-        pytest.skip(f"the shared candles are not here ({path.relative_to(ROOT.parent)})")
-    return load_file(path, gaps_from=CANDLES)
+from app.signals.candles import Candles
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import candles_or_skip
+from signal_data import candles_or_skip
 
 from app.signals.candles import Candles, make_candles
 from app.signals.features import FEATURES, LOOKBACK, WINDOW, IncrementalFeatures, batch_features
@@ -109,7 +109,7 @@ def test_gaps_come_from_the_timestamps_and_from_a_coverage_list():
 
 
 def test_every_gap_of_the_shared_coverage_file_starts_a_segment(btc_1h):
-    from conftest import CANDLES
+    from signal_data import CANDLES
 
     from app.signals.candles import coverage_gaps
 

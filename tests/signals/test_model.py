@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from signal_data import ROOT
 
 from app.signals.features import FEATURE_SET, FEATURES, WINDOW, batch_features
 from app.signals.model import CONTRACT_KEY, ModelContract, ModelContractError, OnnxSignalModel

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from conftest import DATA
+from signal_data import DATA
 
 from app.domain.market import Bar
 from app.domain.signal import Signal, SignalDirection

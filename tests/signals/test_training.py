@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import CANDLES, DATA, ROOT
+from signal_data import CANDLES, DATA, ROOT
 
 from app.signals.model import CONTRACT_KEY, OnnxSignalModel
 

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CANDLES, ROOT
+from signal_data import CANDLES, ROOT
 
 from app.cli import main
 
