@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from .errors import ValidationError
 from .money import ZERO, fmt, is_multiple, quantize_step, require_decimal
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class InstrumentId:
+class InstrumentId(NamedTuple):
     """One instrument at one venue: Binance's BTC/USDT and Kraken's BTC/USDT never share armed
-    orders, marks or books."""
+    orders, marks or books. (A named tuple: made on every trade, it must be cheap.)"""
 
     venue: str
     symbol: str

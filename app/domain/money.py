@@ -15,8 +15,11 @@ _WIDE = Context(prec=80)  # room for (value / step) with both at their limits
 
 def in_range(value: Decimal) -> bool:
     """True for a finite number within ``MAX_NUMBER`` and ``MAX_DECIMALS``."""
-    if not value.is_finite() or abs(value) >= MAX_NUMBER:
+    if not value.is_finite() or not -MAX_NUMBER < value < MAX_NUMBER:
         return False
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -MAX_DECIMALS:
+        return True  # the usual case; trailing zeros ("0.10000…") need the normalized form
     exponent = value.normalize(_WIDE).as_tuple().exponent
     return not isinstance(exponent, int) or exponent >= -MAX_DECIMALS
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -75,8 +75,12 @@ def require_type(name: str, value: object, kind: type | tuple[type, ...], *, all
 
 def require_fields(obj: Any, types: dict[str, type | tuple[type, ...]], optional: tuple[str, ...] = ()) -> None:
     for name, kind in types.items():
-        require_type(name, getattr(obj, name), kind, allow_none=name in optional)
-        if kind is str and isinstance(getattr(obj, name), str) and name in ("venue", "symbol") and not getattr(obj, name):
+        value = getattr(obj, name)
+        if value.__class__ is kind or (value is None and name in optional):
+            continue  # the usual case, checked cheaply
+        require_type(name, value, kind, allow_none=name in optional)
+    for name in ("venue", "symbol"):
+        if name in types and not getattr(obj, name):
             raise ValueError(f"{name} must not be empty")
 
 
@@ -151,7 +155,14 @@ class OrderRequest:
     origin: OrderOrigin = OrderOrigin.USER
 
     def __post_init__(self) -> None:
-        require_fields(self, _REQUEST_TYPES, ("trail_mode", "client_order_id", "list_id"))
+        if not (self.side.__class__ is Side and self.type.__class__ is OrderType and self.tif.__class__ is TimeInForce
+                and self.origin.__class__ is OrderOrigin and self.venue.__class__ is str and self.venue
+                and self.symbol.__class__ is str and self.symbol and self.tag.__class__ is str
+                and self.post_only.__class__ is bool and self.reduce_only.__class__ is bool
+                and (self.trail_mode is None or self.trail_mode.__class__ is TrailingMode)
+                and (self.client_order_id is None or self.client_order_id.__class__ is str)
+                and (self.list_id is None or self.list_id.__class__ is str)):
+            require_fields(self, _REQUEST_TYPES, ("trail_mode", "client_order_id", "list_id"))  # says what is wrong
         require_decimal("quantity", self.quantity)
         require_decimal("price", self.price, allow_none=True)
         require_decimal("stop_price", self.stop_price, allow_none=True)
@@ -162,8 +173,23 @@ class OrderRequest:
         return {"quantity": self.quantity, "price": self.price, "stop_price": self.stop_price,
                 "trail_value": self.trail_value, "activation_price": self.activation_price}
 
+    def numbers_in_range(self) -> bool:
+        return (in_range(self.quantity) and (self.price is None or in_range(self.price))
+                and (self.stop_price is None or in_range(self.stop_price))
+                and (self.trail_value is None or in_range(self.trail_value))
+                and (self.activation_price is None or in_range(self.activation_price)))
+
     def with_id(self, client_order_id: str, list_id: str | None = None) -> OrderRequest:
-        return replace(self, client_order_id=client_order_id, list_id=list_id or self.list_id)
+        """The same (already validated) request with its ids."""
+        require_type("client_order_id", client_order_id, str)
+        require_type("list_id", list_id, str, allow_none=True)
+        new = object.__new__(OrderRequest)
+        put = object.__setattr__
+        for name in _REQUEST_SLOTS:
+            put(new, name, getattr(self, name))
+        put(new, "client_order_id", client_order_id)
+        put(new, "list_id", list_id or self.list_id)
+        return new
 
     def reference_price(self, last: Decimal | None) -> Decimal | None:
         """The price used for notional and balance checks."""
@@ -172,6 +198,9 @@ class OrderRequest:
         if self.stop_price is not None:
             return self.stop_price
         return last
+
+
+_REQUEST_SLOTS = tuple(f.name for f in fields(OrderRequest))
 
 
 def trigger_problems(req: OrderRequest, last: Decimal | None) -> list[Problem]:
@@ -203,9 +232,9 @@ def trigger_problems(req: OrderRequest, last: Decimal | None) -> list[Problem]:
 
 def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
     """Every rule the exchange would apply, explained; an empty list means the order may go."""
-    problems = number_problems(req.numbers())
-    if problems:
-        return problems
+    if not req.numbers_in_range():
+        return number_problems(req.numbers())
+    problems: list[Problem] = []
     t = req.type
     if t.has_limit_price:
         if req.price is None:
@@ -337,11 +366,17 @@ class Order:
     trade_ids: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_request(cls, req: OrderRequest, ts_ms: int) -> Order:
-        if req.client_order_id is None:
+    def from_request(cls, req: OrderRequest, ts_ms: int, client_order_id: str | None = None,
+                     list_id: str | None = None) -> Order:
+        """The order of a validated request; ``client_order_id`` / ``list_id`` given here take the
+        place of the request's."""
+        cid = client_order_id or req.client_order_id
+        if cid is None:
             raise ValueError("an order needs a client order id")
+        require_type("client_order_id", cid, str)
+        require_type("list_id", list_id, str, allow_none=True)
         return cls(
-            client_order_id=req.client_order_id,
+            client_order_id=cid,
             venue=req.venue,
             symbol=req.symbol,
             side=req.side,
@@ -354,7 +389,7 @@ class Order:
             reduce_only=req.reduce_only,
             trail_mode=req.trail_mode,
             trail_value=req.trail_value,
-            list_id=req.list_id,
+            list_id=list_id or req.list_id,
             tag=req.tag,
             created_ms=ts_ms,
             updated_ms=ts_ms,

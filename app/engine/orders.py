@@ -218,7 +218,7 @@ class OrderManager:
             return existing
         if self._admit(req, [req], lambda _i: []) is None:
             return None
-        order = Order.from_request(req.with_id(req.client_order_id or self.new_client_id()), self.clock.now_ms())
+        order = Order.from_request(req, self.clock.now_ms(), req.client_order_id or self.new_client_id())
         if self._emulates(order, False):
             order.emulation = Emulation.EMULATED
         with self.store.transaction():
@@ -257,7 +257,7 @@ class OrderManager:
         now = self.clock.now_ms()
         ol = OrderList(self.new_client_id(), OrderListKind.BRACKET, req.venue, req.symbol, take_profit=req.take_profit,
                        stop_loss=req.stop_loss, stop_loss_limit=req.stop_loss_limit, created_ms=now)
-        entry = Order.from_request(entry_req.with_id(self.new_client_id(), ol.list_id), now)
+        entry = Order.from_request(entry_req, now, self.new_client_id(), ol.list_id)
         ol.entry_id = entry.client_order_id
         ol.leg_ids.append(entry.client_order_id)
         with self.store.transaction():

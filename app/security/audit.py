@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
@@ -29,6 +28,8 @@ class AuditSink(Protocol):
 
 def jsonable(value: Any) -> Any:
     """Details as plain JSON: decimals as their exact text, enums as their codes."""
+    if value is None or type(value) in (str, int, bool, float):
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
@@ -42,9 +43,31 @@ def jsonable(value: Any) -> Any:
 
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 over the previous hash and every field of the entry but its number."""
-    body = [entry.prev_hash, entry.ts_ms, entry.venue, entry.mode, entry.action, entry.details]
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _hash(entry.prev_hash, entry.ts_ms, entry.venue, entry.mode, entry.action, entry.details_json)
+
+
+def _hash(prev: str, ts_ms: int, venue: str, mode: str, action: str, details_json: str) -> str:
+    # Unit separators between the fields: JSON escapes control characters, and the other fields
+    # are the app's own codes and names.
+    text = "\x1f".join((prev, str(ts_ms), venue, mode, action, details_json))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot write by itself: decimals as their exact text, other enums by code."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} in an audit entry")
+
+
+def canonical(details: dict[str, Any]) -> str:
+    """The details as compact JSON, in the order given (the stored text is what is hashed; string
+    enums are written as their codes)."""
+    return json.dumps(details, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_plain)
 
 
 class AuditLog:
@@ -58,8 +81,8 @@ class AuditLog:
         self._last_hash = last.hash if last is not None else GENESIS
 
     def record(self, action: str, venue: str = "", **details: Any) -> AuditEntry:
-        entry = AuditEntry(self.now_ms(), venue, self.mode, action, jsonable(details), self._last_hash)
-        entry = replace(entry, hash=entry_hash(entry))
+        ts, text, prev = self.now_ms(), canonical(details), self._last_hash
+        entry = AuditEntry(ts, venue, self.mode, action, text, prev, _hash(prev, ts, venue, self.mode, action, text))
         self.sink.append_audit(entry)
         self._last_hash = entry.hash
         return entry

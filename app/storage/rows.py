@@ -208,10 +208,10 @@ def bar_from_row(r: Any) -> Bar:
 
 
 def audit_params(e: AuditEntry) -> dict[str, Any]:
-    return {"ts_ms": e.ts_ms, "venue": e.venue, "mode": e.mode, "action": e.action, "details": e.details,
+    return {"ts_ms": e.ts_ms, "venue": e.venue, "mode": e.mode, "action": e.action, "details": e.details_json,
             "prev_hash": e.prev_hash, "hash": e.hash}
 
 
 def audit_from_row(r: Any) -> AuditEntry:
-    return AuditEntry(ts_ms=r.ts_ms, venue=r.venue, mode=r.mode, action=r.action, details=r.details,
+    return AuditEntry(ts_ms=r.ts_ms, venue=r.venue, mode=r.mode, action=r.action, details_json=r.details,
                       prev_hash=r.prev_hash, hash=r.hash, seq=r.seq)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -86,6 +86,8 @@ audit = _table(AuditRow)
 # An order never changes these; leaving them out of the upsert's UPDATE spares rewriting the
 # indexes on venue and created_ms at every status change.
 ORDER_IDENTITY = ("venue", "symbol", "side", "type", "created_ms")
+# What an acknowledgement, a cancel or a trigger changes: written alone, a third of a full save.
+ORDER_STATE = ("status", "is_open", "venue_order_id", "updated_ms", "reason", "triggered", "emulation")
 BULK_CHUNK = 5_000
 IN_CHUNK = 900  # ids per IN (...) list, well under every database's parameter limit
 
@@ -115,6 +117,9 @@ class Store:
             return w.prepare(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed), table.columns.keys())
 
         self._upsert_order = upsert(orders, ["client_order_id"], ORDER_IDENTITY)
+        self._update_order_state = w.prepare(
+            update(orders).where(orders.c.client_order_id == bindparam("order_key")), [*ORDER_STATE, "order_key"]
+        )
         self._upsert_order_list = upsert(order_lists, ["list_id"])
         self._upsert_candle = upsert(candles, ["venue", "symbol", "timeframe", "open_ms"])
         self._upsert_equity = upsert(equity, ["venue", "ts_ms"])
@@ -239,6 +244,15 @@ class Store:
         """Insert or update the order by its client order id (every field but its identity:
         venue, symbol, side, type and created_ms are written once)."""
         self._writer.execute(self._upsert_order, order_params(order))
+
+    def save_order_state(self, order: Order) -> None:
+        """Write what a status change changes (the order must be stored; if not, it is saved whole)."""
+        params = {"status": order.status.value, "is_open": not order.status.is_final,
+                  "venue_order_id": order.venue_order_id, "updated_ms": order.updated_ms, "reason": order.reason,
+                  "triggered": order.triggered, "emulation": order.emulation.value,
+                  "order_key": order.client_order_id}
+        if not self._writer.execute(self._update_order_state, params):
+            self.save_order(order)
 
     def get_order(self, client_order_id: str) -> Order | None:
         row = self._conn.execute(select(orders).where(orders.c.client_order_id == client_order_id)).first()
@@ -448,9 +462,16 @@ class Store:
         return [audit_from_row(r) for r in self._conn.execute(stmt).all()]
 
     def count_audit(self, since_ms: int) -> dict[str, int]:
-        """How many entries of each action were written since ``since_ms``."""
-        stmt = select(audit.c.action, func.count()).where(audit.c.ts_ms >= since_ms).group_by(audit.c.action)
-        return {action: int(n) for action, n in self._conn.execute(stmt).all()}
+        """How many entries of each action were written since ``since_ms`` (read newest first, by
+        sequence, until an older entry: only that day's rows are read)."""
+        counts: dict[str, int] = {}
+        rows = self._conn.execute(select(audit.c.action, audit.c.ts_ms).order_by(audit.c.seq.desc()))
+        for action, ts in rows:
+            if ts < since_ms:
+                break
+            counts[action] = counts.get(action, 0) + 1
+        rows.close()
+        return counts
 
     # -- settings ---------------------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:

@@ -42,11 +42,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if not isinstance(value, Decimal):
-            raise TypeError(f"a money column takes a Decimal, not {type(value).__name__}")
-        if not value.is_finite():
-            raise ValueError(f"cannot store the non-finite number {value}")
-        return value if dialect.name == "postgresql" else str(value)
+        checked = _money(value)
+        return value if dialect.name == "postgresql" else checked
+
+    @staticmethod
+    def sqlite_bind(value: Any) -> str | None:
+        """What the store's SQLite writer binds (the same as ``process_bind_param``, in one call)."""
+        if value.__class__ is Decimal and value.is_finite():
+            return str(value)
+        return None if value is None else _money(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None or type(value) is Decimal:
@@ -58,6 +62,14 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if isinstance(value, int):
             return Decimal(value)
         raise TypeError(f"stored money is a {type(value).__name__}, expected text")
+
+
+def _money(value: Any) -> str:
+    if value.__class__ is not Decimal and not isinstance(value, Decimal):
+        raise TypeError(f"a money column takes a Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"cannot store the non-finite number {value}")
+    return str(value)
 
 
 def dumps_json(value: Any) -> str:
@@ -77,6 +89,10 @@ class JsonText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str:
+        return dumps_json(value)
+
+    @staticmethod
+    def sqlite_bind(value: Any) -> str:
         return dumps_json(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:

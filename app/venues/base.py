@@ -53,7 +53,11 @@ class Venue(MarketData, Protocol):
     later changes (fills, cancels, expiries) arrive through the report handler."""
 
     capabilities: Capabilities
-    data_venue: str  # the venue name its market data arrives under (a paper account: its source's)
+
+    @property
+    def data_venue(self) -> str:
+        """The venue name its market data arrives under (a paper account: its source's)."""
+        ...
 
     def set_report_handler(self, handler: ReportHandler) -> None: ...
 

@@ -35,9 +35,13 @@ class ExecutionEngine:
         self.policy = policy
 
     # -- persistence ------------------------------------------------------------------------------
-    def persist(self, o: Order, *, publish: bool = True) -> None:
-        """Save the order, then bring memory in line and tell subscribers."""
-        self.core.store.save_order(o)
+    def persist(self, o: Order, *, publish: bool = True, state_only: bool = False) -> None:
+        """Save the order (``state_only``: just what a status change changes), then bring memory
+        in line and tell subscribers."""
+        if state_only:
+            self.core.store.save_order_state(o)
+        else:
+            self.core.store.save_order(o)
         self.track(o, publish=publish)
 
     def track(self, o: Order, *, publish: bool = True) -> None:
@@ -50,7 +54,7 @@ class ExecutionEngine:
 
     def event(self, o: Order, event: OrderEvent, reason: str = "") -> None:
         o.apply(event, self.core.clock.now_ms(), reason)
-        self.persist(o)
+        self.persist(o, state_only=event is not OrderEvent.AMENDED)
         say = self.core.activity
         if event is OrderEvent.REJECTED:
             say.warning(N_("Rejected: {order} — {reason}"), order=order_words(o), reason=o.reason)
@@ -159,14 +163,14 @@ class ExecutionEngine:
             o.venue_order_id = report.venue_order_id
         if o.status.is_final:
             if learned_id:
-                self.persist(o, publish=False)
+                self.persist(o, publish=False, state_only=True)
             return  # a late acknowledgement of an order that is done already
         ev = report.event
         if ev is OrderEvent.ACCEPTED:
             if o.status is OrderStatus.PENDING_NEW:
                 self.event(o, ev)
             elif learned_id:
-                self.persist(o, publish=False)
+                self.persist(o, publish=False, state_only=True)
         elif ev is OrderEvent.CANCEL_REJECTED:
             if o.status is OrderStatus.PENDING_CANCEL:
                 self.event(o, ev, report.reason)

@@ -98,8 +98,8 @@ class ListManager:
         account's coins are committed once, as with an exchange OCO."""
         c = self.core
         now = c.clock.now_ms()
-        limit = Order.from_request(limit_req.with_id(self.new_id(), ol.list_id), now)
-        stop = Order.from_request(stop_req.with_id(self.new_id(), ol.list_id), now)
+        limit = Order.from_request(limit_req, now, self.new_id(), ol.list_id)
+        stop = Order.from_request(stop_req, now, self.new_id(), ol.list_id)
         ol.limit_id, ol.stop_id = limit.client_order_id, stop.client_order_id
         ol.leg_ids += [limit.client_order_id, stop.client_order_id]
         for o, is_stop in ((limit, False), (stop, True)):
@@ -167,7 +167,7 @@ class ListManager:
         before the old one is cancelled (the rules never see a leg that ended unfilled); if the
         old one filled meanwhile, it keeps its place and the new one never goes out."""
         c = self.core
-        new = Order.from_request(req.with_id(self.new_id(), ol.list_id), c.clock.now_ms())
+        new = Order.from_request(req, c.clock.now_ms(), self.new_id(), ol.list_id)
         slot = ol.leg_ids.index(old.client_order_id)
         self._swap(ol, slot, old.client_order_id, new.client_order_id)
         with c.store.transaction():

@@ -25,18 +25,24 @@ class Reservations:
         self._of: dict[str, tuple[Key, Decimal]] = {}
         self._buys: dict[Key, Decimal] = {}  # venue, base -> quantity open buys would add
         self._buy_of: dict[str, tuple[Key, Decimal]] = {}
+        self._left: dict[str, tuple[Decimal, Decimal | None, Decimal | None]] = {}  # what each was made for
 
     def update(self, o: Order, *, shares_funds: bool = False) -> None:
         """Bring ``o``'s reservation up to date (nothing once it is final). ``shares_funds``: an
         OCO's stop leg, whose funds the limit leg already holds."""
         cid = o.client_order_id
+        live = not (o.status.is_final or o.remaining <= 0 or shares_funds)
+        memo = (o.remaining, o.price, o.stop_price)
+        if live and self._left.get(cid) == memo:
+            return  # a status change that moves no funds (acknowledged, triggered)
+        self._left.pop(cid, None)
         old = self._of.pop(cid, None)
         if old is not None:
             self._total[old[0]] = self._total.get(old[0], ZERO) - old[1]
         old = self._buy_of.pop(cid, None)
         if old is not None:
             self._buys[old[0]] = self._buys.get(old[0], ZERO) - old[1]
-        if o.status.is_final or o.remaining <= 0 or shares_funds:
+        if not live:
             return
         inst = self._instrument(o.venue, o.symbol)
         if inst is None:
@@ -50,6 +56,7 @@ class Reservations:
             self._buy_of[cid] = (buy_key, o.remaining)
             self._buys[buy_key] = self._buys.get(buy_key, ZERO) + o.remaining
         self._of[cid] = (key, amount)
+        self._left[cid] = memo
         self._total[key] = self._total.get(key, ZERO) + amount
 
     def rebuild(self, orders: Iterable[tuple[Order, bool]]) -> None:
@@ -57,6 +64,7 @@ class Reservations:
         self._of.clear()
         self._buys.clear()
         self._buy_of.clear()
+        self._left.clear()
         for o, shares in orders:
             self.update(o, shares_funds=shares)
 

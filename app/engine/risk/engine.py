@@ -80,7 +80,7 @@ class RiskEngine:
     def check(self, req: OrderRequest, ctx: OrderContext, now: float, *, count: bool = True) -> Denial | None:
         """The first rule the order breaks, or ``None``; ``count`` records it for the throttles."""
         lim = self.limits
-        d = state_rule(self.state, self.state_reason)(req, ctx, lim)
+        d = state_rule(self.state, self.state_reason, req, ctx)
         if d is not None:
             return d
         if req.origin in SIZED:  # new decisions and moves are throttled; a stop on its way never is

@@ -39,18 +39,17 @@ def _money(value: Decimal, ctx: OrderContext) -> str:
     return f"{fmt(value.quantize(CENT))} {ctx.valuation_currency}"
 
 
-def state_rule(state: TradingState, reason: str) -> Rule:
-    def rule(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
-        if state is TradingState.HALTED and req.origin is not OrderOrigin.FLATTEN:
-            return Denial("risk.halted",
-                          "Trading is halted (kill switch). Re-arm trading in the risk panel to place orders", {})
-        if state is TradingState.REDUCING and not reduces(req, ctx.position_qty):
-            why = "the daily loss limit was reached" if reason == "daily_loss" else "trading is reducing-only"
-            return Denial("risk.reducing_only",
-                          "Only orders that sell coins you hold are allowed: {why}", {"why": why})
+def state_rule(state: TradingState, reason: str, req: OrderRequest, ctx: OrderContext) -> Denial | None:
+    """HALTED lets only the kill switch's own sales through; REDUCING only sales of coins held."""
+    if state is TradingState.ACTIVE:
         return None
-
-    return rule
+    if state is TradingState.HALTED and req.origin is not OrderOrigin.FLATTEN:
+        return Denial("risk.halted",
+                      "Trading is halted (kill switch). Re-arm trading in the risk panel to place orders", {})
+    if state is TradingState.REDUCING and not reduces(req, ctx.position_qty):
+        why = "the daily loss limit was reached" if reason == "daily_loss" else "trading is reducing-only"
+        return Denial("risk.reducing_only", "Only orders that sell coins you hold are allowed: {why}", {"why": why})
+    return None
 
 
 def valuation(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
@@ -79,6 +78,8 @@ def max_order_qty(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Deni
 
 
 def price_band(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
+    if lim.price_band_pct is None:
+        return None
     return band({"price": req.price, "stop_price": req.stop_price, "activation_price": req.activation_price},
                 ctx.last, lim)
 

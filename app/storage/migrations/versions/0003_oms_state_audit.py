@@ -122,7 +122,6 @@ def upgrade() -> None:
         text("hash"),
         sa.PrimaryKeyConstraint("seq", name="pk_audit"),
     )
-    op.create_index("ix_audit_ts_ms", "audit", ["ts_ms"])
 
 
 def create_orders() -> None:
