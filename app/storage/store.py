@@ -144,10 +144,11 @@ class Store:
 
     # -- opening and closing ------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str | None = None, *, synchronous: str = "NORMAL") -> Store:
+    def open(cls, url: str | None = None, *, synchronous: str = "NORMAL", fresh_from_models: bool = True) -> Store:
         """Open (creating it if needed) the database at ``url`` — by default a SQLite file in the
         user's data folder — and migrate its schema to the newest revision.
 
+        ``fresh_from_models=False`` builds a new database through every migration (tests).
         ``synchronous`` (SQLite): ``NORMAL`` survives an app crash without losing a commit;
         ``FULL`` also survives a power cut, at the cost of a disk sync per commit."""
         engine = create_store_engine(url or default_database_url(), synchronous)
@@ -158,7 +159,7 @@ class Store:
             raise
         try:
             with store.transaction():
-                migrate.upgrade(store._conn, store.url)
+                migrate.upgrade(store._conn, store.url, fresh_from_models=fresh_from_models)
         except BaseException:
             store.close()
             raise

@@ -14,7 +14,7 @@ from app.storage import Store
 PG_URL = os.environ.get("AUTOGROWTH_TEST_PG_URL", "")
 
 
-def fresh_postgres() -> Store:
+def fresh_postgres(*, fresh_from_models: bool = True) -> Store:
     from sqlalchemy import create_engine, text
 
     try:
@@ -25,7 +25,7 @@ def fresh_postgres() -> Store:
         engine.dispose()
     except Exception as exc:
         pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
-    return Store.open(PG_URL)
+    return Store.open(PG_URL, fresh_from_models=fresh_from_models)
 
 
 @pytest.fixture
@@ -48,5 +48,18 @@ def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
 @pytest.fixture
 def sqlite_store(db_url: str) -> Iterator[Store]:
     s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
+    """A new database built through every migration (a new database normally comes from the models)."""
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip("set AUTOGROWTH_TEST_PG_URL to run the storage tests on PostgreSQL")
+        s = fresh_postgres(fresh_from_models=False)
+    else:
+        s = Store.open(db_url, fresh_from_models=False)
     yield s
     s.close()

@@ -153,12 +153,12 @@ def test_an_in_memory_database_is_migrated_on_the_live_connection() -> None:
         s.close()
 
 
-def test_the_migrated_schema_matches_the_models(store: Store) -> None:
-    assert compare_metadata(MigrationContext.configure(store.connection), Base.metadata) == []
-    assert migrate.current_revision(store.connection) == migrate.head_revision()
+def test_the_migrated_schema_matches_the_models(migrated_store: Store) -> None:
+    assert compare_metadata(MigrationContext.configure(migrated_store.connection), Base.metadata) == []
+    assert migrate.current_revision(migrated_store.connection) == migrate.head_revision()
 
 
-def test_the_migrated_sqlite_schema_is_the_ddl_of_the_models(sqlite_store: Store, tmp_path: Path) -> None:
+def test_the_migrated_sqlite_schema_is_the_ddl_of_the_models(db_url: str, tmp_path: Path) -> None:
     """Stricter than compare_metadata: names, NOT NULL, WITHOUT ROWID, index columns."""
     engine = create_engine(f"sqlite:///{tmp_path.as_posix()}/models.sqlite3")
     Base.metadata.create_all(engine)
@@ -166,8 +166,18 @@ def test_the_migrated_sqlite_schema_is_the_ddl_of_the_models(sqlite_store: Store
     with engine.connect() as conn:
         from_models = set(conn.execute(text(query)).all())
     engine.dispose()
-    migrated = set(sqlite_store.connection.execute(text(query)).all())
+    migrated_store = Store.open(db_url, fresh_from_models=False)
+    try:
+        migrated = set(migrated_store.connection.execute(text(query)).all())
+    finally:
+        migrated_store.close()
     assert migrated == from_models
+    fresh = Store.open(f"sqlite:///{tmp_path.as_posix()}/fresh.sqlite3")  # the fast path for new databases
+    try:
+        assert set(fresh.connection.execute(text(query)).all()) == from_models
+        assert migrate.current_revision(fresh.connection) == migrate.head_revision()
+    finally:
+        fresh.close()
 
 
 def test_a_failed_migration_leaves_the_database_untouched(
@@ -181,7 +191,7 @@ def test_a_failed_migration_leaves_the_database_untouched(
 
     monkeypatch.setattr(migrate.command, "upgrade", upgrade_then_fail)
     with pytest.raises(OSError):
-        Store.open(db_url)
+        Store.open(db_url, fresh_from_models=False)
     conn = sqlite3.connect(tmp_path / "store.sqlite3")
     try:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
