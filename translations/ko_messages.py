@@ -382,6 +382,22 @@ KO = {
     "Show the book as a depth chart": "호가를 깊이 차트로 보기",
     "e.g. 100": "예: 100",
     "quote currency": "견적 통화",
+    "bought {qty} {symbol} at {price} (fee {fee} {asset})": "{symbol} {qty} 매수 · 가격 {price} (수수료 {fee} {asset})",
+    "sold {qty} {symbol} at {price} (fee {fee} {asset})": "{symbol} {qty} 매도 · 가격 {price} (수수료 {fee} {asset})",
+    "buy": "매수",
+    "sell": "매도",
+    "market": "시장가",
+    "limit": "지정가",
+    "stop market": "스톱 시장가",
+    "stop limit": "스톱 지정가",
+    "take-profit market": "익절 시장가",
+    "take-profit limit": "익절 지정가",
+    "trailing stop": "트레일링 스톱",
+    "{side} {qty} {symbol} {type}": "{symbol} {type} {side} {qty}",
+    "{order} @ {price}": "{order} @ {price}",
+    "{order}, trigger {trigger}": "{order}, 트리거 {trigger}",
+    "{order}, trailing {distance}": "{order}, 트레일링 {distance}",
+    "{order}, from {activation}": "{order}, 활성화 가격 {activation}",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -59,14 +59,15 @@ class PortfolioChanged:
 
 @dataclass(frozen=True, slots=True)
 class Msg:
-    """A sentence for the user: an English template with ``{placeholders}`` and its values.
-    ``str()`` gives the English text; the UI translates the template first."""
+    """A sentence for the user: an English template with ``{placeholders}`` and its values. A value
+    may be a ``Msg`` itself (an order in words: "buy 0.1 BTC/USDT limit @ 60000"), translated the
+    same way. ``str()`` gives the English text; the UI translates each template first."""
 
     template: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | Msg] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.template.format(**self.params) if self.params else self.template
+        return self.template.format(**{k: str(v) for k, v in self.params.items()}) if self.params else self.template
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +85,19 @@ class ActivityLogged:
     message: str  # in English
     ts_ms: int
     template: str = ""  # for translation: _(template).format(**params)
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | Msg] = field(default_factory=dict)
 
     def text(self, translate: Callable[[str], str]) -> str:
         return translated(self.message, self.template, self.params, translate)
 
 
-def translated(message: str, template: str, params: dict[str, str], translate: Callable[[str], str]) -> str:
+def translated(message: str, template: str, params: Mapping[str, str | Msg], translate: Callable[[str], str]) -> str:
     """The user's-language text of an engine message (the English ``message`` if it has no template)."""
     if not template:
         return message
-    return translate(template).format(**params) if params else translate(template)
+    values = {k: translated(str(v), v.template, v.params, translate) if isinstance(v, Msg) else v
+              for k, v in params.items()}
+    return translate(template).format(**values) if values else translate(template)
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,7 +237,9 @@ def test_engine_messages_reach_the_activity_panel_in_the_users_language(gui, qtb
         fill_ticket(gui, "market", Side.BUY, amount="0.1")
         submit(gui, qtbot)
         lines = gui.window.activity.lines()
-        assert any("체결: bought 0.1 BTC/USDT" in ln for ln in lines), lines
+        # The order and the fill in words are Korean too, not only the sentence around them.
+        assert any("체결: BTC/USDT 0.1 매수 · 가격 60,000.5" in ln for ln in lines), lines
+        assert not any("bought" in ln or " buy " in ln for ln in lines), lines
     finally:
         gui.window.set_language("en")
 
