@@ -385,6 +385,8 @@ KO = {
     "bought {qty} {symbol} at {price} (fee {fee} {asset})": "{symbol} {qty} 매수 · 가격 {price} (수수료 {fee} {asset})",
     "sold {qty} {symbol} at {price} (fee {fee} {asset})": "{symbol} {qty} 매도 · 가격 {price} (수수료 {fee} {asset})",
     "buy": "매수",
+    "The limit leg of a sell OCO must stay above the last price {last}": "매도 OCO의 지정가 주문은 최근 가격 {last}보다 높아야 합니다",
+    "The limit leg of a buy OCO must stay below the last price {last}": "매수 OCO의 지정가 주문은 최근 가격 {last}보다 낮아야 합니다",
     "sell": "매도",
     "market": "시장가",
     "limit": "지정가",

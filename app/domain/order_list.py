@@ -73,6 +73,18 @@ def oco_price_problems(side: Side, limit_price: Decimal, stop_price: Decimal, la
     return []
 
 
+def leg_problems(side: Side, limit_price: Decimal, last: Decimal | None) -> list[Problem]:
+    """An OCO's limit leg, moved: it stays on its side of the market (a sell above the last price,
+    a buy below), as the exchange requires."""
+    if last is None or (limit_price > last if side is Side.SELL else limit_price < last):
+        return []
+    if side is Side.SELL:
+        return [Problem("price", "oco.leg_limit_above", "The limit leg of a sell OCO must stay above the last price "
+                        "{last}", {"last": fmt(last)})]
+    return [Problem("price", "oco.leg_limit_below", "The limit leg of a buy OCO must stay below the last price {last}",
+                    {"last": fmt(last)})]
+
+
 def validate_oco(req: OcoRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
     problems = number_problems({"quantity": req.quantity, "limit_price": req.limit_price,
                                 "stop_price": req.stop_price, "stop_limit_price": req.stop_limit_price})

@@ -33,7 +33,14 @@ from app.domain.enums import (
 from app.domain.instrument import Instrument, InstrumentId, Problem
 from app.domain.market import Trade
 from app.domain.order import IdRules, Order, OrderRequest
-from app.domain.order_list import BracketRequest, OcoRequest, OrderList, validate_bracket, validate_oco
+from app.domain.order_list import (
+    BracketRequest,
+    OcoRequest,
+    OrderList,
+    leg_problems,
+    validate_bracket,
+    validate_oco,
+)
 from app.i18n import N_
 from app.security.audit import AuditLog
 from app.storage import Store
@@ -331,6 +338,8 @@ class OrderManager:
                       price=price if price is not None else o.price,
                       stop_price=stop_price if stop_price is not None else o.stop_price)
         inst, problems = self.admission.problems(req)
+        if ol is not None and req.price is not None and req.type is OrderType.LIMIT:
+            problems += leg_problems(req.side, req.price, self.last_price(o.venue, o.symbol))
         if inst is None or problems:
             self.admission.deny(req, problems[0])
             return None

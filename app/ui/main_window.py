@@ -390,14 +390,15 @@ class MainWindow(QMainWindow):
     def refresh_order_lines(self) -> None:
         """Each working order as a line: at its limit price, and a dotted trigger line for a
         stop-limit or take-profit-limit; a trailing stop at its current trigger (it moves with the
-        market, so it is not dragged); OCO and bracket legs locked (they move with their group)."""
+        market, so it is not dragged). OCO legs and a bracket's exits move within their group; a
+        bracket's entry is locked (cancel the bracket and place it again)."""
         inst = self.ctx.instrument()
         lines = []
         for o in self.ctx.orders.open_orders(self.ctx.venue, self.ctx.selection.symbol):
             base = f"{side_text(o.side)} {order_type_text(o.type)} {fmt_decimal(o.remaining)}"
             group = self.ctx.orders.order_list(o.list_id) if o.list_id else None
-            locked = group is not None
-            if locked:
+            locked = group is not None and o.client_order_id not in {x for pair in group.pairs() for x in pair}
+            if group is not None:
                 base += " · " + (_("OCO") if group.kind.value == "oco" else _("Bracket"))
             if o.type.value == "trailing_stop":
                 px = o.trailing_trigger()

@@ -227,3 +227,28 @@ async def test_an_unknown_venue_is_not_called_an_unknown_symbol(tmp_path, venue,
     assert await rig.om.submit(OrderRequest(venue, symbol, Side.BUY, OrderType.LIMIT, D("1"), price=D("1"))) is None
     assert denied[-1].message == expected
     rig.close()
+
+
+# -- moving the legs of a group ---------------------------------------------------------------------------------------
+async def test_oco_legs_move_within_their_group_and_keep_the_rules(tmp_path):
+    from app.engine.events import OrderDenied
+
+    rig = Rig(tmp_path)
+    await started(rig)
+    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.5"), D("60500"), D("59500")))
+    first_limit = ol.limit_id
+    stop = await rig.om.modify(ol.stop_id, stop_price=D("59600"))  # watched here: the trigger just moves
+    assert stop is not None and stop.client_order_id == ol.stop_id and stop.stop_price == D("59600")
+    limit = await rig.om.modify(first_limit, price=D("60400"))  # at the venue: replaced inside the group
+    group = rig.om.order_list(ol.list_id)
+    assert limit is not None and group.pairs() == [(limit.client_order_id, ol.stop_id)]
+    assert rig.om.get(first_limit).status is OrderStatus.CANCELLED and limit.is_open
+    assert rig.om.get(first_limit).reason == "moved to a new price"
+    denied = rig.capture(OrderDenied)
+    assert await rig.om.modify(limit.client_order_id, price=D("59900")) is None  # below the market
+    assert denied[-1].key == "oco.leg_limit_above" and limit.is_open
+    rig.trade("60450", "1", Side.BUY)  # the moved limit leg fills: the stop goes with it
+    await rig.settle()
+    assert limit.status is OrderStatus.FILLED and rig.om.get(ol.stop_id).status is OrderStatus.CANCELLED
+    assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
+    rig.close()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.domain.enums import OrderType, Side, TrailingMode
 from app.domain.order import OrderRequest
-from app.domain.order_list import OcoRequest
+from app.domain.order_list import BracketRequest, OcoRequest
 from app.engine.alerts import AlertKind
 
 D = Decimal
@@ -64,16 +64,36 @@ def test_a_trailing_stop_lists_its_trigger_price_and_its_distance_apart(gui):
     assert cell(model, 0, "Trigger") in ("59,900.00", "59,800.00")  # a price under the market, not "200"
 
 
-def test_oco_legs_are_drawn_locked_with_their_group_named(gui):
-    gui.run(gui.session.orders.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.1"), D("60500"), D("59500"))))
+def test_oco_legs_are_dragged_within_their_group_and_a_bracket_entry_is_locked(gui):
+    from test_dialogs import answer, questions
+
+    orders = gui.session.orders
+    ol = gui.run(orders.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.1"), D("60500"), D("59500"))))
+    bracket = gui.run(orders.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.1"), OrderType.LIMIT,
+                                                           D("59000"), take_profit=D("60800"),
+                                                           stop_loss=D("58000"))))
     gui.pump(0.1)
     chart = gui.window.chart
-    legs = gui.session.orders.open_orders()
-    assert len(legs) == 2
-    for leg in legs:
-        key = leg.client_order_id
-        assert not chart.order_line(key).movable
-        assert chart.labels.labels[f"order:{key}"].locked and "OCO" in chart.labels.labels[f"order:{key}"].text
+    for key in (ol.limit_id, ol.stop_id):
+        assert chart.order_line(key).movable and "OCO" in chart.labels.labels[f"order:{key}"].text
+    entry = bracket.entry_id
+    assert not chart.order_line(entry).movable and chart.labels.labels[f"order:{entry}"].locked
+    chart.orderLineMoved.emit(ol.stop_id, 59400.0)  # drag the stop leg
+    gui.pump(0.1)
+    (box,) = questions()
+    answer(box, yes=True)
+    gui.pump(0.2)
+    group = orders.order_list(ol.list_id)
+    stop = orders.get(group.stop_id)
+    assert stop.stop_price == D("59400") and stop.is_open and orders.get(group.limit_id).is_open
+    chart.orderLineMoved.emit(group.limit_id, 60600.0)  # and the limit leg: replaced within the group
+    gui.pump(0.1)
+    (box,) = questions()
+    answer(box, yes=True)
+    gui.pump(0.2)
+    group = orders.order_list(ol.list_id)
+    assert orders.get(group.limit_id).price == D("60600") and len(group.pairs()) == 1
+    assert len([o for o in orders.open_orders() if o.list_id == ol.list_id]) == 2
 
 
 def test_the_cross_on_the_chart_and_the_cancel_cell_cancel_an_order(gui, qtbot):
