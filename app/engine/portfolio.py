@@ -215,8 +215,9 @@ class Portfolio:
         return sorted(a for a, amt in self.balances.get(venue, {}).items() if amt and self.price_of(a, venue) is None)
 
     def equity_known(self, venue: str) -> bool:
-        """True once every asset held has a price: before that, equity is understated."""
-        return not self.unpriced_assets(venue)
+        """True once the venue's balances are known and every asset held has a price: before
+        that, equity is understated (an equity curve must not start at zero)."""
+        return bool(self.balances.get(venue)) and not self.unpriced_assets(venue)
 
     def realized_pnl(self, venue: str | None = None) -> Decimal:
         return sum((b.realized for k, b in self._books.items() if venue is None or k.venue == venue), ZERO)

@@ -177,3 +177,10 @@ def test_euro_and_won_are_valued_through_real_prices_not_one_to_one():
     assert p.price_of("KRW", "sim") == 1 / D("1400")
     assert p.equity("sim") == D("108") + D("1000")
     assert p.unpriced_assets("sim") == ["XRP"]
+
+
+def test_equity_is_not_known_before_the_balances_are():
+    p = pf()
+    assert not p.equity_known("sim")  # an equity curve must not start with a 0
+    p.set_balances("sim", {"USDT": Balance("USDT", D("100"))})
+    assert p.equity_known("sim") and p.equity("sim") == D("100")
