@@ -115,7 +115,8 @@ class TimeAxis(Axis):
         max_ticks = max(2, int(size / TICK_PX))
         bar = s.bar_ms()
         step: int | tuple[str, int] = ("year", 10)
-        for cand in [*FIXED_STEPS, *CALENDAR_STEPS]:
+        candidates: list[int | tuple[str, int]] = [*FIXED_STEPS, *CALENDAR_STEPS]
+        for cand in candidates:
             length = cand if isinstance(cand, int) else {"day": DAY, "month": 30 * DAY, "year": 365 * DAY}[cand[0]] * cand[1]
             if length >= bar and (t1 - t0) / length <= max_ticks:
                 step = cand

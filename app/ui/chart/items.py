@@ -219,6 +219,7 @@ def decimate(y: np.ndarray, n: int, i0: int, i1: int, bpp: float) -> tuple[str, 
     if i1 < i0:
         e = np.empty(0)
         return "raw", e, e, e
+    x: np.ndarray  # bar indices, or block centres (float) for an envelope
     if bpp <= 1.0:
         x = np.arange(i0, i1 + 1)
         return "raw", x, y[i0 : i1 + 1], y[i0 : i1 + 1]

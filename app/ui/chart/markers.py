@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
 from .items import ViewItem
 from .painting import safe_paint
@@ -140,7 +140,7 @@ class MarkerItem(ViewItem):
         p.restore()
 
 
-def _glyphs(x: np.ndarray, y: np.ndarray, kind: str):
+def _glyphs(x: np.ndarray, y: np.ndarray, kind: str) -> QPainterPath:
     """Closed triangles (or diamonds for "flat") in device pixels, as one path."""
     s = SIZE
     if kind in ("buy", "long"):  # ▲ under the price, tip on it

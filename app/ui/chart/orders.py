@@ -67,7 +67,7 @@ class OrderLines:
             item = self.items.get(ln.key)
             if item is None:
                 item = pg.InfiniteLine(angle=0, movable=ln.draggable)
-                item.client_order_id = ln.key  # type: ignore[attr-defined]
+                item.client_order_id = ln.key
                 item.setZValue(50)
                 item.sigDragged.connect(self._dragging)
                 item.sigPositionChangeFinished.connect(self._released)
@@ -128,11 +128,11 @@ class OrderLines:
         return [it.value() for it in self.items.values()]
 
     def _dragging(self, item: pg.InfiniteLine) -> None:
-        cid = item.client_order_id  # type: ignore[attr-defined]
+        cid = item.client_order_id
         self._show(self.specs[cid], self.round_price(item.value()))
 
     def _released(self, item: pg.InfiniteLine) -> None:
-        cid = item.client_order_id  # type: ignore[attr-defined]
+        cid = item.client_order_id
         spec = self.specs.get(cid)
         if spec is None:
             return

@@ -174,10 +174,10 @@ class Rsi(Study):
             d = np.diff(s.c[: n + 1])
             gain[i], loss[i] = float(np.maximum(d, 0).mean()), float(np.maximum(-d, 0).mean())
         else:
-            d = float(s.c[i] - s.c[i - 1])
-            gain[i] = gain[i - 1] + (max(d, 0.0) - gain[i - 1]) / n
-            loss[i] = loss[i - 1] + (max(-d, 0.0) - loss[i - 1]) / n
-        out[i] = float(ind.rsi_from_averages(np.float64(gain[i]), np.float64(loss[i])))
+            change = float(s.c[i] - s.c[i - 1])
+            gain[i] = gain[i - 1] + (max(change, 0.0) - gain[i - 1]) / n
+            loss[i] = loss[i - 1] + (max(-change, 0.0) - loss[i - 1]) / n
+        out[i] = float(ind.rsi_from_averages(np.asarray(gain[i], dtype=np.float64), np.asarray(loss[i], dtype=np.float64)))
 
 
 class Macd(Study):

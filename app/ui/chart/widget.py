@@ -231,9 +231,9 @@ class ChartWidget(QWidget):
         """History from domain bars; Decimals become floats here, for drawing only."""
         n = len(bars)
         t = np.fromiter((b.open_ms for b in bars), np.int64, n)
-        cols = [np.fromiter((float(getattr(b, f)) for b in bars), float, n)
-                for f in ("open", "high", "low", "close", "volume")]
-        self.set_history(t, *cols, tick=tick)
+        op, hi, lo, cl, vol = (np.fromiter((float(getattr(b, f)) for b in bars), float, n)
+                               for f in ("open", "high", "low", "close", "volume"))
+        self.set_history(t, op, hi, lo, cl, vol, tick=tick)
 
     def update_bar(self, t_ms: int, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
         """A live bar: the same open time as the last bar replaces it (the forming candle), a
@@ -520,9 +520,10 @@ class ChartWidget(QWidget):
     # -- clicks -----------------------------------------------------------------------------------
     def _mouse_clicked(self, ev: object) -> None:
         pos = ev.scenePos()  # type: ignore[attr-defined]
-        if ev.isAccepted() or self._plot_at(pos) is not self.price_plot:  # type: ignore[attr-defined]
+        plot = self._plot_at(pos)
+        if ev.isAccepted() or plot is not self.price_plot:  # type: ignore[attr-defined]
             return
-        price = self.round_price(self.price_plot.getViewBox().mapSceneToView(pos).y())
+        price = self.round_price(plot.getViewBox().mapSceneToView(pos).y())
         if ev.button() == Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
             self.priceClicked.emit(price)
         elif ev.button() == Qt.MouseButton.RightButton:  # type: ignore[attr-defined]
@@ -584,7 +585,7 @@ class ChartWidget(QWidget):
             for level in (30, 70):
                 ln = pg.InfiniteLine(level, angle=0, movable=False,
                                      pen=pg.mkPen(qcolor(pal.muted), style=Qt.PenStyle.DashLine))
-                ln.is_rsi_level = True  # type: ignore[attr-defined]
+                ln.is_rsi_level = True
                 plot.addItem(ln, ignoreBounds=True)
         else:
             outs = [(name, LineItem(qcolor(getattr(pal, name))))]
