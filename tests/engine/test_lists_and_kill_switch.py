@@ -252,3 +252,23 @@ async def test_oco_legs_move_within_their_group_and_keep_the_rules(tmp_path):
     assert limit.status is OrderStatus.FILLED and rig.om.get(ol.stop_id).status is OrderStatus.CANCELLED
     assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
     rig.close()
+
+
+async def test_a_fee_taken_in_the_coin_bought_is_left_out_of_what_the_exits_sell(tmp_path):
+    from app.domain.enums import LiquiditySide, OrderEvent
+    from app.domain.execution import ExecutionReport
+    from app.domain.order import Fill
+
+    rig = Rig(tmp_path, balances={"USDT": "100000", "BTC": "0"})
+    await started(rig)
+    ol = await rig.om.submit_bracket(bracket("0.5", OrderType.LIMIT, "59990"))
+    entry = rig.om.get(ol.entry_id)
+    # The exchange fills the entry and takes its 0.1% fee in BTC (Binance without BNB).
+    fill = Fill("b-1", entry.client_order_id, "v1", "sim", "BTC/USDT", Side.BUY, D("0.5"), D("59990"), D("0.0005"),
+                "BTC", LiquiditySide.MAKER, 1_722_000_100_000)
+    rig.om.on_report(ExecutionReport("sim", entry.client_order_id, OrderEvent.FILL, fill.ts_ms, fill=fill))
+    await rig.settle()
+    ol = rig.om.order_list(ol.list_id)
+    tp, sl = rig.om.get(ol.limit_id), rig.om.get(ol.stop_id)
+    assert tp.quantity == sl.quantity == D("0.4995")  # what the account holds, not the 0.5 filled
+    rig.close()

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.enums import Emulation, OrderListKind, OrderListStatus, OrderStatus
+from app.domain.enums import Emulation, OrderListKind, OrderListStatus, OrderStatus, Side
 from app.domain.instrument import Instrument
 from app.domain.money import ZERO
 from app.domain.order import Order
@@ -98,6 +98,14 @@ def cover(limit: Order, stop: Order) -> Decimal:
     return ZERO
 
 
+def bought(entry: Order, inst: Instrument) -> Decimal:
+    """What a bracket's entry put in the account: an exchange that takes a buy's fee in the coin
+    bought (Binance without BNB) leaves less than the filled quantity for the exits to sell."""
+    if entry.side is Side.BUY and entry.fee_asset == inst.base:
+        return entry.filled_qty - entry.fee
+    return entry.filled_qty
+
+
 def tradable(qty: Decimal, inst: Instrument, price: Decimal | None) -> bool:
     return qty > 0 and qty >= inst.min_qty and (price is None or qty * price >= inst.min_notional)
 
@@ -138,7 +146,7 @@ def _bracket(ol: OrderList, orders: Mapping[str, Order], pairs: list[tuple[Order
         return []
     known = [(a, b) for a, b in pairs if a is not None and b is not None]
     sold = sum((x.filled_qty for pair in known for x in pair), ZERO)
-    held = entry.filled_qty - sold
+    held = bought(entry, inst) - sold
     covered = sum((cover(a, b) for a, b in known), ZERO)
     failed = [(a, b) for a, b in known
               if a.status.is_final and b.status.is_final and a.filled_qty == 0 and b.filled_qty == 0]
