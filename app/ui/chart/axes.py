@@ -38,7 +38,8 @@ def _boundaries(t0: int, t1: int, step: int | tuple[str, int]) -> list[int]:
     """Round local times (ms) in [t0, t1] on the given step."""
     start = local_dt(t0)
     if isinstance(step, int):
-        offset = int(start.astimezone().utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+        utc_offset = start.astimezone().utcoffset()  # never None: astimezone() gives an aware time
+        offset = int(utc_offset.total_seconds() * 1000) if utc_offset is not None else 0
         first = -(-(t0 + offset) // step) * step - offset
         return list(range(first, t1 + 1, step))
     unit, every = step

@@ -36,8 +36,8 @@ class MarkerItem(ViewItem):
         self.label_fill = QColor(20, 23, 28, 200)
         self.font = QFont()
         self.font.setPointSizeF(8.0)
-        self._arrays: tuple | None = None
-        self._arrays_key: tuple | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._arrays_key: tuple[int, int, int] | None = None
 
     def __len__(self) -> int:
         return len(self._t)
@@ -87,15 +87,16 @@ class MarkerItem(ViewItem):
         """(bar index, price, kind code, order added) of the markers within the history, by bar."""
         s = self.series
         key = (len(self._t), s.n, s.closed_version)
-        if key != self._arrays_key:
+        arrays = self._arrays
+        if arrays is None or key != self._arrays_key:
             t = np.asarray(self._t, dtype=np.int64)
             idx = s.index_of(t) if s.n else np.full(len(t), -1)
             keep = np.flatnonzero(idx >= 0)
             order = keep[np.argsort(idx[keep], kind="stable")]
-            self._arrays = (idx[order], np.asarray(self._price)[order], np.asarray(self._kind, dtype=np.int8)[order],
-                            order)
+            arrays = self._arrays = (idx[order], np.asarray(self._price)[order],
+                                     np.asarray(self._kind, dtype=np.int8)[order], order)
             self._arrays_key = key
-        return self._arrays  # type: ignore[return-value]
+        return arrays
 
     @safe_paint
     def paint(self, p: QPainter, *args: object) -> None:

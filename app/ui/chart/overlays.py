@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
@@ -162,14 +163,14 @@ class PriceLabels(pg.GraphicsObject):
                 return lab.close_key
         return ""
 
-    def mouseClickEvent(self, ev: object) -> None:  # pyqtgraph's click (press and release in place)
-        key = self.close_at(ev.pos())  # type: ignore[attr-defined]
-        if key and ev.button() == Qt.MouseButton.LeftButton and self.on_close is not None:  # type: ignore[attr-defined]
-            ev.accept()  # type: ignore[attr-defined]
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:  # pyqtgraph's click (press and release in place)
+        key = self.close_at(ev.pos())
+        if key and ev.button() == Qt.MouseButton.LeftButton and self.on_close is not None:
+            ev.accept()
             self.on_close(key)
 
-    def hoverEvent(self, ev: object) -> None:
-        over = not ev.isExit() and bool(self.close_at(ev.pos()))  # type: ignore[attr-defined]
+    def hoverEvent(self, ev: HoverEvent) -> None:
+        over = not ev.isExit() and bool(self.close_at(ev.pos()))
         if over:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
         else:

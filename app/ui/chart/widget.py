@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QKeyEvent
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QMenu, QVBoxLayout, QWidget
@@ -316,7 +317,10 @@ class ChartWidget(QWidget):
         vb = self.price_plot.getViewBox()
         (x0, x1), _yr = vb.viewRange()
         bpp = (x1 - x0) / max(1.0, vb.width())
-        lo, hi = s.range_minmax(i0, i1)  # type: ignore[misc]
+        extent = s.range_minmax(i0, i1)
+        if extent is None:  # not while visible_bars() is clamped to the history (checked above)
+            return
+        lo, hi = extent
         for name in OVERLAYS:
             for item in self.curves.get(name, []):
                 ext = item.visible_extent() if isinstance(item, LineItem) else None
@@ -518,15 +522,15 @@ class ChartWidget(QWidget):
         return "—" if not math.isfinite(value) else format_price(value, decimals)
 
     # -- clicks -----------------------------------------------------------------------------------
-    def _mouse_clicked(self, ev: object) -> None:
-        pos = ev.scenePos()  # type: ignore[attr-defined]
+    def _mouse_clicked(self, ev: MouseClickEvent) -> None:
+        pos = ev.scenePos()
         plot = self._plot_at(pos)
-        if ev.isAccepted() or plot is not self.price_plot:  # type: ignore[attr-defined]
+        if ev.isAccepted() or plot is not self.price_plot:
             return
         price = self.round_price(plot.getViewBox().mapSceneToView(pos).y())
-        if ev.button() == Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+        if ev.button() == Qt.MouseButton.LeftButton:
             self.priceClicked.emit(price)
-        elif ev.button() == Qt.MouseButton.RightButton:  # type: ignore[attr-defined]
+        elif ev.button() == Qt.MouseButton.RightButton:
             self.price_menu(price).popup(QCursor.pos())
 
     def price_menu(self, price: float) -> QMenu:
