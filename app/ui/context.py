@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.domain.instrument import Instrument
 from app.engine.alerts import AlertService
+from app.engine.orders import OrderManager
 from app.engine.session import TradingSession
 
 from .bridge import EngineBridge
@@ -56,7 +57,7 @@ class UiContext:
         return self.session.venue.name
 
     @property
-    def orders(self):  # the OrderManager
+    def orders(self) -> OrderManager:
         return self.session.orders
 
     def instrument(self, symbol: str | None = None) -> Instrument | None:

@@ -45,6 +45,10 @@ def alert_text(a: Alert) -> str:
 
 
 class AlertsPanel(QWidget):
+    # The minutes of a % move. The name hides QWidget.window(), which nothing calls on the panel;
+    # tests/gui read ``panel.window``, so it keeps the name.
+    window: QLineEdit  # type: ignore[assignment]
+
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -97,7 +101,7 @@ class AlertsPanel(QWidget):
         self.window.textChanged.connect(self._edited)
         self.value.returnPressed.connect(self.add_from_form)
         ctx.selection.symbolChanged.connect(lambda _s: self.validate())
-        ctx.bridge.alertsChanged.connect(lambda _e: (self.reload(), self.validate()))
+        ctx.bridge.alertsChanged.connect(self._alerts_changed)
         ctx.bridge.notification.connect(self.on_notification)
         ctx.selection.priceClicked.connect(lambda p: self.value.setText(str(p)) if self.kind.currentData() != "pct_move" else None)
         self.retranslate()
@@ -127,6 +131,10 @@ class AlertsPanel(QWidget):
         self.value.setPlaceholderText(_("percent, e.g. 1.5") if pct else _("Price"))
         self.window.setVisible(pct)
         self.window_label.setVisible(pct)
+        self.validate()
+
+    def _alerts_changed(self, _event: object) -> None:
+        self.reload()
         self.validate()
 
     def reload(self) -> None:
@@ -189,7 +197,7 @@ class AlertsPanel(QWidget):
     def validate(self) -> bool:
         req = self.request()
         ok = not isinstance(req, str)
-        self.message.setText("" if ok else req)
+        self.message.setText(req if isinstance(req, str) else "")
         self.add_btn.setEnabled(ok)
         return ok
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
-from app.domain.market import BookSnapshot, Trade
+from app.domain.market import BookLevel, BookSnapshot, Trade
 from app.i18n import _, fmt_decimal
 
 from ..context import UiContext
@@ -22,7 +24,7 @@ LEVELS = 10
 MAX_LEVELS = 20
 
 
-def grouped(levels, step: Decimal | None, rounding: str) -> list[tuple[Decimal, Decimal]]:
+def grouped(levels: Iterable[BookLevel], step: Decimal | None, rounding: str) -> list[tuple[Decimal, Decimal]]:
     """(price, quantity) levels, summed into buckets of ``step`` (None: as they are)."""
     if step is None:
         return [(lvl.price, lvl.quantity) for lvl in levels]
@@ -54,11 +56,14 @@ class LadderModel(QAbstractTableModel):
         of that size: bids round down, asks round up, so a bucket never looks better than it is."""
         self.beginResetModel()
         if group is not None:
-            price_places = max(0, -group.normalize().as_tuple().exponent)  # type: ignore[operator]
+            exponent = group.normalize().as_tuple().exponent
+            if isinstance(exponent, int):  # always: a step is finite (not "n"/"F")
+                price_places = max(0, -exponent)
         self.price_places, self.qty_places = price_places, qty_places
 
-        def cum(levels) -> list[tuple[Decimal, Decimal, Decimal]]:
-            out, total = [], Decimal(0)
+        def cum(levels: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal, Decimal]]:
+            out: list[tuple[Decimal, Decimal, Decimal]] = []
+            total = Decimal(0)
             for price, qty in levels[: self.levels]:
                 total += qty
                 out.append((price, qty, total))
@@ -87,7 +92,7 @@ class LadderModel(QAbstractTableModel):
         _kind, lvl = self.row(r)
         return lvl[0] if lvl else None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         kind, lvl = self.row(index.row())
@@ -114,7 +119,7 @@ class LadderModel(QAbstractTableModel):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return [_("Price"), _("Amount"), _("Total")][section]
         return None
@@ -164,6 +169,9 @@ class BookPanel(QWidget):
     larger steps, and a depth chart shows the same book as cumulative curves."""
 
     GROUP_STEPS = (1, 10, 100, 1000)  # multiples of the tick
+    # The depth chart. The name hides QPaintDevice.depth(), which nothing calls on the panel;
+    # tests/gui read ``book.depth``, so it keeps the name.
+    depth: DepthChart
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.domain.instrument import Instrument
 from app.domain.order import Fill, Order
 from app.i18n import _, fmt_decimal
 
@@ -51,7 +53,7 @@ def _trail(o: Order, quote: str) -> str:
 
 
 def order_columns(ctx: UiContext, *, cancel: bool = False) -> list[Column]:
-    def inst(o: Order):
+    def inst(o: Order) -> Instrument | None:
         return ctx.orders.instruments.get((o.venue, o.symbol))
 
     def px(o: Order, v: Decimal | None) -> str:
@@ -61,6 +63,10 @@ def order_columns(ctx: UiContext, *, cancel: bool = False) -> list[Column]:
     def qty(o: Order, v: Decimal) -> str:
         i = inst(o)
         return _num(v, i.qty_decimals if i else None)
+
+    def trail(o: Order) -> str:
+        i = inst(o)
+        return _trail(o, i.quote if i else "")
 
     def group(o: Order) -> str:
         if not o.list_id:
@@ -80,7 +86,7 @@ def order_columns(ctx: UiContext, *, cancel: bool = False) -> list[Column]:
         Column(lambda: _("Type"), lambda o: order_type_text(o.type)),
         Column(lambda: _("Price"), lambda o: px(o, o.price), True),
         Column(lambda: _("Trigger"), lambda o: px(o, _trigger(o)), True),
-        Column(lambda: _("Trail"), lambda o: _trail(o, inst(o).quote if inst(o) else ""), True),
+        Column(lambda: _("Trail"), trail, True),
         Column(lambda: _("Amount"), lambda o: qty(o, o.quantity), True),
         Column(lambda: _("Filled"), lambda o: qty(o, o.filled_qty), True),
         Column(lambda: _("Status"), lambda o: status_text(o.status)),
@@ -160,7 +166,7 @@ class OrdersPanel(QWidget):
         rows = {i.row() for i in self.open_view.selectionModel().selectedRows()}
         return [self.open_model.rows[r] for r in sorted(rows) if r < len(self.open_model.rows)]
 
-    def _clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _clicked(self, index: QModelIndex) -> None:
         if index.column() == self.cancel_column and index.row() < len(self.open_model.rows):
             self.cancel_order(self.open_model.rows[index.row()].client_order_id)
 
@@ -168,7 +174,7 @@ class OrdersPanel(QWidget):
     async def cancel_order(self, client_order_id: str) -> None:
         await self.ctx.orders.cancel(client_order_id)
 
-    def _double_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _double_clicked(self, index: QModelIndex) -> None:
         if index.column() != self.cancel_column and index.row() < len(self.open_model.rows):
             self.confirm_cancel(self.open_model.rows[index.row()].client_order_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from qasync import asyncSlot
 
@@ -114,7 +114,7 @@ class PortfolioPanel(QWidget):
                 self._equity.append((now, float(equity)))  # a point to draw before the first minute's sample
         self._draw()
 
-    def _position_clicked(self, index) -> None:  # type: ignore[no-untyped-def]
+    def _position_clicked(self, index: QModelIndex) -> None:
         if index.column() == self.close_column and index.row() < len(self.positions.rows):
             self.close_position(self.positions.rows[index.row()].symbol)
 

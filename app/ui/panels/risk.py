@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -28,7 +30,7 @@ from ..context import UiContext
 from ..theme import colors
 
 # (field, label, kind): kind "money" | "int" | "pct"
-LIMITS = [
+LIMITS: list[tuple[str, Callable[[], str], str]] = [
     ("max_order_notional", lambda: _("Max order value"), "money"),
     ("max_position_notional", lambda: _("Max position per asset"), "money"),
     ("max_open_orders", lambda: _("Max open orders"), "int"),
@@ -85,10 +87,10 @@ class RiskPanel(QWidget):
         lay.addWidget(self.effect)
         lay.addWidget(self.state)
         lay.addLayout(self.grid)
-        row = QHBoxLayout()
-        row.addWidget(self.message, 1)
-        row.addWidget(self.apply_btn)
-        lay.addLayout(row)
+        footer = QHBoxLayout()
+        footer.addWidget(self.message, 1)
+        footer.addWidget(self.apply_btn)
+        lay.addLayout(footer)
         lay.addStretch(1)
         self.load_limits()
         ctx.bridge.riskStateChanged.connect(lambda _e: self.refresh())
@@ -148,7 +150,7 @@ class RiskPanel(QWidget):
 
     def apply(self) -> None:
         lim = self.ctx.orders.risk.limits
-        values = {}
+        values: dict[str, Any] = {}  # RiskLimits field -> int | Decimal | None, by LIMITS' kind
         for name, label, kind in LIMITS:
             text = self.edits[name].text().strip().replace(",", "")
             if not text:

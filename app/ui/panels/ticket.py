@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.domain.enums import OrderType, Side, TimeInForce, TrailingMode
-from app.domain.instrument import Problem
+from app.domain.instrument import Instrument, Problem
 from app.domain.money import fmt
-from app.domain.order import OrderRequest
-from app.domain.order_list import BracketRequest, OcoRequest, validate_bracket, validate_oco
+from app.domain.order import Order, OrderRequest
+from app.domain.order_list import BracketRequest, OcoRequest, OrderList, validate_bracket, validate_oco
 from app.engine.events import OrderDenied
 from app.engine.risk import Denial
 from app.i18n import _, fmt_decimal
@@ -94,7 +94,8 @@ class DecimalEdit(QLineEdit):
             return
         nxt = (cur / self.step).to_integral_value() * self.step + n * self.step
         if nxt > 0:
-            self.set_value(nxt.quantize(self.step) if self.step.as_tuple().exponent < 0 else nxt)  # type: ignore[operator]
+            exponent = self.step.as_tuple().exponent  # an int: a step is finite (not "n"/"F")
+            self.set_value(nxt.quantize(self.step) if isinstance(exponent, int) and exponent < 0 else nxt)
             self.stepped.emit()
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
@@ -120,6 +121,9 @@ class OrderTicket(QWidget):
 
     submitted = Signal(object)  # what was sent (Order or OrderList), for tests and the status bar
     heightWanted = Signal(int)  # the form grew or shrank (OCO and bracket have more fields)
+    # The form's scroll area. The name hides QWidget.scroll(dx, dy), which nothing calls on the
+    # ticket; tests/gui read ``ticket.scroll``, so it keeps the name.
+    scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -228,7 +232,7 @@ class OrderTicket(QWidget):
         sides.addWidget(self.buy_btn)
         sides.addWidget(self.sell_btn)
         self.body = QWidget()
-        body = QVBoxLayout(self.body)
+        body = self._body_layout = QVBoxLayout(self.body)
         body.setContentsMargins(8, 6, 8, 2)
         body.setSpacing(5)
         body.addLayout(sides)
@@ -274,7 +278,7 @@ class OrderTicket(QWidget):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.validate)
         self._timer.start()
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
         self.retranslate()
 
     # -- texts ------------------------------------------------------------------------------------
@@ -428,7 +432,7 @@ class OrderTicket(QWidget):
             self.amount.step = inst.lot_step if unit == "base" else Decimal(1)
         self.post_only.setEnabled(self.tif.currentData() == "gtc")
         self.validate()
-        self.body.layout().activate()
+        self._body_layout.activate()
         # The form scrolls only when the dock is too short for it; error and submit stay below it.
         self.scroll.setMaximumHeight(self.body.sizeHint().height() + 2)
         want = self.sizeHint().height()
@@ -493,7 +497,7 @@ class OrderTicket(QWidget):
         self.pct_label.setText("" if pct is None else f"{pct} %")
 
     # -- building requests ------------------------------------------------------------------------
-    def _qty(self, inst, ref: Decimal | None) -> Decimal | None:
+    def _qty(self, inst: Instrument, ref: Decimal | None) -> Decimal | None:
         amount = self.amount.value()
         if amount is None:
             return None
@@ -518,33 +522,36 @@ class OrderTicket(QWidget):
         kind = self.current_kind()
         v, sym = self.ctx.venue, inst.symbol
 
-        def read(field: str, edit: DecimalEdit, required: bool = True) -> Decimal | None:
+        def read(field: str, edit: DecimalEdit) -> Decimal | None:
             try:
-                val = edit.value()
+                return edit.value()
             except ValueError as exc:
                 raise ValueError(field) from exc
-            if val is None and required:
+
+        def need(field: str, edit: DecimalEdit) -> Decimal:
+            val = read(field, edit)
+            if val is None:
                 raise LookupError(field)
             return val
 
         last = self.ctx.last_price()
         if kind == "oco":
-            limit_px, stop_px = read("price", self.price), read("stop_price", self.trigger)
-            sl = read("stop_limit_price", self.stop_limit, required=False)
+            limit_px, stop_px = need("price", self.price), need("stop_price", self.trigger)
+            sl = read("stop_limit_price", self.stop_limit)
             qty = self._read_qty(inst, limit_px)
-            return OcoRequest(v, sym, self.side, qty, limit_px, stop_px, sl, tag="ticket")  # type: ignore[arg-type]
+            return OcoRequest(v, sym, self.side, qty, limit_px, stop_px, sl, tag="ticket")
         if kind == "bracket":
             entry_type = OrderType.LIMIT if self.entry_kind.currentData() == "limit" else OrderType.MARKET
-            entry_px = read("price", self.price) if entry_type is OrderType.LIMIT else None
-            tp, sl = read("take_profit", self.take_profit), read("stop_price", self.trigger)
+            entry_px = need("price", self.price) if entry_type is OrderType.LIMIT else None
+            tp, sl = need("take_profit", self.take_profit), need("stop_price", self.trigger)
             qty = self._read_qty(inst, entry_px or last)
-            return BracketRequest(v, sym, self.side, qty, entry_type, entry_px, tp, sl, tag="ticket")  # type: ignore[arg-type]
+            return BracketRequest(v, sym, self.side, qty, entry_type, entry_px, tp, sl, tag="ticket")
         otype = OrderType(kind)
-        price = read("price", self.price) if otype.has_limit_price else None
-        stop = read("stop_price", self.trigger) if otype.has_trigger and otype is not OrderType.TRAILING_STOP else None
+        price = need("price", self.price) if otype.has_limit_price else None
+        stop = need("stop_price", self.trigger) if otype.has_trigger and otype is not OrderType.TRAILING_STOP else None
         trail_mode = trail = None
         if otype is OrderType.TRAILING_STOP:
-            trail = read("trail_value", self.trail)
+            trail = need("trail_value", self.trail)
             trail_mode = TrailingMode(self.trail_mode.currentData() or "amount")
         ref = price or stop or last
         qty = self._read_qty(inst, ref)
@@ -553,7 +560,7 @@ class OrderTicket(QWidget):
                             post_only=otype is OrderType.LIMIT and self.post_only.isChecked() and tif is TimeInForce.GTC,
                             trail_mode=trail_mode, trail_value=trail, tag="ticket")
 
-    def _read_qty(self, inst, ref: Decimal | None) -> Decimal:
+    def _read_qty(self, inst: Instrument, ref: Decimal | None) -> Decimal:
         try:
             qty = self._qty(inst, ref)
         except (ValueError, ArithmeticError) as exc:
@@ -574,13 +581,14 @@ class OrderTicket(QWidget):
             return [Problem(field, "ticket.not_a_number", "{what} is not a number", {"what": self._field_name(field)})]
         om = self.ctx.orders
         inst = self.ctx.instrument()
+        assert inst is not None  # build() raised ValueError("symbol") without one
         last = self.ctx.last_price()
         if isinstance(req, OrderRequest):
             return om.precheck(req)
         if isinstance(req, OcoRequest):
-            probs: list[Problem | Denial] = list(validate_oco(req, inst, last))  # type: ignore[arg-type]
+            probs: list[Problem | Denial] = list(validate_oco(req, inst, last))
             return probs or om.precheck(req.legs()[0])
-        probs = list(validate_bracket(req, inst, last))  # type: ignore[arg-type]
+        probs = list(validate_bracket(req, inst, last))
         return probs or om.precheck(req.entry())
 
     def _field_name(self, field: str) -> str:
@@ -690,6 +698,7 @@ class OrderTicket(QWidget):
         req = self.build()
         om = self.ctx.orders
         self.status.setText(_("Sending…"))
+        result: Order | OrderList | None
         if isinstance(req, OcoRequest):
             result = await om.submit_oco(req)
         elif isinstance(req, BracketRequest):
