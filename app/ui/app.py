@@ -12,7 +12,8 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt, QTimer
@@ -70,10 +71,10 @@ def _exit_watchdog(seconds: float) -> threading.Timer:
     return timer
 
 
-def _close_on_signals(close: Callable[[], None]) -> Callable[[], None]:
+def _close_on_signals(close: Callable[[], object]) -> Callable[[], None]:
     """SIGINT/SIGTERM (Ctrl+C, logout, a service manager) close the window as its ✕ does. Python
     runs the handler at its next bytecode: the bridge's frame timer makes that within ~33 ms."""
-    old: dict[int, object] = {}
+    old: dict[int, Callable[[int, FrameType | None], Any] | int | signal.Handlers | None] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             old[sig] = signal.signal(sig, lambda *_a: QTimer.singleShot(0, close))
@@ -83,7 +84,7 @@ def _close_on_signals(close: Callable[[], None]) -> Callable[[], None]:
     def restore() -> None:
         for sig, handler in old.items():
             with contextlib.suppress(ValueError, OSError, TypeError):
-                signal.signal(sig, handler)  # type: ignore[arg-type]
+                signal.signal(sig, handler)
 
     return restore
 
@@ -149,13 +150,13 @@ async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_
     return 0
 
 
-def run(session_factory, *, mode: str, data_dir: Path, log_path: Path) -> int:
+def run(session_factory: Callable[[], TradingSession], *, mode: str, data_dir: Path, log_path: Path) -> int:
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("AutoGrowth Trader")
     app.setOrganizationName("AutoGrowth")
     # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
-    app.setQuitOnLastWindowClosed(False)
+    QApplication.setQuitOnLastWindowClosed(False)  # static: ``instance()`` is typed as QCoreApplication
     session = session_factory()
     rc = qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path))
     log.info("exiting with %s", rc)

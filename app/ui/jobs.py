@@ -50,9 +50,10 @@ class JobBar(QWidget):
         self.cancel_btn.setVisible(cancellable)
         self.progress(0, 0)
         self.setVisible(True)
-        self._task = asyncio.ensure_future(job)
+        task = asyncio.ensure_future(job)
+        self._task = task
         try:
-            return await self._task
+            return await task
         except asyncio.CancelledError:
             return None
         finally:

@@ -10,7 +10,16 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -324,8 +333,8 @@ class MainWindow(QMainWindow):
         b.alertsChanged.connect(lambda _e: self.refresh_alert_lines())
         sel.symbolChanged.connect(lambda _s: self.refresh_alert_lines())
         self.chart.priceAction.connect(self.on_price_action)
-        QShortcut(QKeySequence("Alt+B"), self, activated=lambda: sel.sideRequested.emit("buy"))
-        QShortcut(QKeySequence("Alt+S"), self, activated=lambda: sel.sideRequested.emit("sell"))
+        QShortcut(QKeySequence("Alt+B"), self, lambda: sel.sideRequested.emit("buy"))
+        QShortcut(QKeySequence("Alt+S"), self, lambda: sel.sideRequested.emit("sell"))
         self.toasts = Toasts(self, bottom_margin=40, area=self._toast_area)
         self.hotkeys: dict[str, QShortcut] = {}
         saved = self.ctx.session.store.get_setting(HOTKEYS_SETTING) or {}
@@ -503,7 +512,7 @@ class MainWindow(QMainWindow):
                     "market_buy": lambda: self.hotkey_market(Side.BUY), "market_sell": lambda: self.hotkey_market(Side.SELL)}
         for action, seq in self.hotkey_keys.items():
             if seq:
-                self.hotkeys[action] = QShortcut(QKeySequence(seq), self, activated=handlers[action])
+                self.hotkeys[action] = QShortcut(QKeySequence(seq), self, handlers[action])
         if save:
             self.ctx.session.store.set_setting(HOTKEYS_SETTING, {"keys": self.hotkey_keys, "value": value})
 
@@ -636,9 +645,10 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         """Settings open beside the live window (``open()``, never ``exec()``); OK applies them."""
+        inst = self.ctx.instrument()
         dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds,
                              hotkeys=self.hotkey_keys, hotkey_value=self.hotkey_value,
-                             quote=self.ctx.instrument().quote if self.ctx.instrument() else "")
+                             quote=inst.quote if inst else "")
 
         def accepted() -> None:
             self.apply_theme(dlg.theme.currentData())
@@ -704,11 +714,11 @@ class MainWindow(QMainWindow):
         axis = self.chart.price_plot.getAxis("right").width()
         return QRect(top_left, QSize(max(320, c.width() - int(axis)), c.height()))
 
-    def resizeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def resizeEvent(self, e: QResizeEvent) -> None:
         super().resizeEvent(e)
         self.toasts.place()
 
-    def showEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def showEvent(self, e: QShowEvent) -> None:
         super().showEvent(e)
         if not self._laid_out:
             self._laid_out = True

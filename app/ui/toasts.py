@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from .theme import colors
@@ -46,7 +47,7 @@ class Toast(QFrame):
         self.title.setText(title)
         self.text.setText(text)
 
-    def mousePressEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def mousePressEvent(self, e: QMouseEvent) -> None:
         self.close()
         self.deleteLater()
         parent = self.parentWidget()
