@@ -15,6 +15,26 @@ ReportHandler = Callable[[ExecutionReport], None]
 
 
 @dataclass(frozen=True, slots=True)
+class StreamConnected:
+    """A venue's account stream is subscribed (again): what changed while it was away is found by
+    reconciling. ``reconnect``: it had been connected before."""
+
+    venue: str
+    reconnect: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BalancesChanged:
+    """The account's balances after a change the exchange pushed (every asset, not only the changed)."""
+
+    venue: str
+    balances: dict[str, Balance]
+
+
+AccountEvent = StreamConnected | BalancesChanged
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What the venue does natively; the order manager emulates the rest locally."""
 
@@ -72,3 +92,24 @@ class Venue(MarketData, Protocol):
     async def fetch_my_trades(self, symbol: str | None, since_ms: int | None) -> list[Fill]: ...
 
     async def fetch_balances(self) -> dict[str, Balance]: ...
+
+
+@runtime_checkable
+class AccountStream(Protocol):
+    """A venue whose own orders, fills and balances arrive on a stream (an exchange's user-data
+    stream). Iterating ``watch_account`` keeps it subscribed: acknowledgements, fills and cancels
+    go to the report handler as they come; the iterator yields when it (re)subscribes and when
+    balances change, and raises ``TemporaryVenueError`` when the stream drops or stalls (the caller
+    backs off, iterates again, and reconciles)."""
+
+    name: str
+
+    def watch_account(self) -> AsyncIterator[AccountEvent]: ...
+
+
+@runtime_checkable
+class NativeOco(Protocol):
+    """A venue that holds an OCO itself (``capabilities.native_oco``): both legs in one request,
+    one leg's fill or trigger ending the other at the exchange."""
+
+    async def place_oco(self, limit: Order, stop: Order) -> tuple[ExecutionReport, ExecutionReport]: ...

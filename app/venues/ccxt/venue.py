@@ -1,0 +1,379 @@
+"""Trading on a ccxt exchange: the ``Venue`` protocol over ccxt's async REST client, native OCO
+where the exchange has it, and the account stream (ccxt.pro ``watch_orders`` / ``watch_balance``)
+turned into execution reports and balances.
+
+- ``place`` answers ACCEPTED (or the order's end when it ended at once unfilled); fills and later
+  changes come on the account stream, each trade once. A send the exchange answers with "duplicate
+  client order id" had landed before: it is looked up and acknowledged, never sent again.
+- ``fetch_order`` finds an order by its client order id (what a timed-out send is resolved by).
+- ``cancel`` of an order that is no longer open says how it ended: a filled one is CANCEL_REJECTED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from app.domain.enums import OrderEvent, OrderStatus, Side
+from app.domain.errors import InsufficientBalance, OrderNotFound, OrderRejected, VenueError
+from app.domain.execution import Balance, ExecutionReport, VenueOrderState
+from app.domain.money import ZERO, fmt
+from app.domain.order import Fill, Order
+
+from ..base import AccountEvent, BalancesChanged, Capabilities, ReportHandler, StreamConnected
+from . import convert
+from .client import make_exchange
+from .errors import BadAnswer, DuplicateClientOrderId
+from .market_data import CcxtMarketData
+from .profile import ExchangeProfile
+
+SEEN_TRADES = 50_000
+_FINAL_EVENTS = {
+    "canceled": OrderEvent.CANCELLED,
+    "cancelled": OrderEvent.CANCELLED,
+    "expired": OrderEvent.EXPIRED,
+    "rejected": OrderEvent.REJECTED,
+}
+_STATE_EVENT = {
+    OrderStatus.CANCELLED: OrderEvent.CANCELLED,
+    OrderStatus.EXPIRED: OrderEvent.EXPIRED,
+    OrderStatus.REJECTED: OrderEvent.REJECTED,
+}
+
+
+class CcxtVenue(CcxtMarketData):
+    """A ``Venue`` (and ``AccountStream``, ``NativeOco`` where the profile says so) on one
+    exchange account. ``symbols``: markets the account trades, asked for fills after a restart on
+    exchanges whose trade history needs a symbol (each market traded here is added as it goes)."""
+
+    def __init__(self, profile: ExchangeProfile, *, api_key: str | None = None, secret: str | None = None,
+                 exchange: Any = None, base_url: str | None = None, name: str | None = None,
+                 symbols: tuple[str, ...] | list[str] = (), config: dict[str, Any] | None = None) -> None:
+        if exchange is None:
+            exchange = make_exchange(profile, api_key=api_key, secret=secret, base_url=base_url, config=config)
+        super().__init__(profile, exchange=exchange, name=name)
+        self.capabilities: Capabilities = profile.capabilities
+        self._handler: ReportHandler | None = None
+        self._symbols: set[str] = set(symbols)
+        self._client_ids: dict[tuple[str, str], str] = {}  # (symbol, venue order id) -> client order id
+        self._seen_trades: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._acked: set[str] = set()
+        self._ended: set[str] = set()
+        self._balances: dict[str, Balance] | None = None
+        self._subscribed_once = False
+
+    @property
+    def data_venue(self) -> str:
+        return self.name
+
+    def set_report_handler(self, handler: ReportHandler) -> None:
+        self._handler = handler
+
+    def _emit(self, report: ExecutionReport) -> None:
+        if self._handler is not None:
+            self._handler(report)
+
+    def _now(self) -> int:
+        return int(time.time() * 1000)
+
+    def _report(self, order: Order, event: OrderEvent, venue_order_id: str | None = None,
+                reason: str = "") -> ExecutionReport:
+        return ExecutionReport(self.name, order.client_order_id, event, self._now(),
+                               venue_order_id=venue_order_id, reason=reason)
+
+    def _learn(self, symbol: str, venue_order_id: str | None, client_order_id: str | None) -> None:
+        self._symbols.add(symbol)
+        if venue_order_id and client_order_id:
+            self._client_ids[(symbol, str(venue_order_id))] = client_order_id
+
+    # -- orders --------------------------------------------------------------------------------------
+    async def place(self, order: Order) -> ExecutionReport:
+        ex = self.exchange
+        try:
+            args = self.profile.order_args(order)
+        except OrderRejected as exc:
+            return self._report(order, OrderEvent.REJECTED, reason=exc.message)
+        self._symbols.add(order.symbol)
+        try:
+            o = await self.client.call(
+                lambda: ex.create_order(order.symbol, args.type, args.side, args.amount, args.price, dict(args.params)))
+        except DuplicateClientOrderId:
+            return await self._landed(order)
+        except (OrderRejected, InsufficientBalance) as exc:
+            return self._report(order, OrderEvent.REJECTED, reason=exc.message)
+        if not isinstance(o, dict) or not o.get("id"):
+            raise BadAnswer(detail="the order's answer has no order id")
+        vid = str(o["id"])
+        self._learn(order.symbol, vid, order.client_order_id)
+        status = o.get("status")
+        if status in _FINAL_EVENTS and not convert.dec(o.get("filled") or 0):
+            self._ended.add(order.client_order_id)
+            return self._report(order, _FINAL_EVENTS[status], vid, _reason(o))
+        self._acked.add(order.client_order_id)
+        return self._report(order, OrderEvent.ACCEPTED, vid)
+
+    async def _landed(self, order: Order) -> ExecutionReport:
+        st = await self.fetch_order(order)
+        if st is None:
+            raise VenueError(detail=f"the exchange calls {order.client_order_id} a duplicate but does not show it")
+        self._acked.add(order.client_order_id)
+        return self._report(order, OrderEvent.ACCEPTED, st.venue_order_id,
+                            "duplicate client order id: the first send had landed")
+
+    async def place_oco(self, limit: Order, stop: Order) -> tuple[ExecutionReport, ExecutionReport]:
+        """Both legs as one exchange order list; each leg's later changes come on the account stream."""
+        if not self.capabilities.native_oco:
+            raise OrderRejected(detail=f"{self.name} has no native OCO")
+        ex, symbol = self.exchange, limit.symbol
+        await self._ensure_markets()
+        market = ex.market(symbol)
+        method, params = self.profile.oco_call(
+            limit, stop, market,
+            fmt_price=lambda d: ex.price_to_precision(symbol, fmt(d)),
+            fmt_amount=lambda d: ex.amount_to_precision(symbol, fmt(d)))
+        self._symbols.add(symbol)
+        try:
+            response = await self.client.call(lambda: getattr(ex, method)(params))
+        except DuplicateClientOrderId:
+            return await self._landed(limit), await self._landed(stop)
+        except (OrderRejected, InsufficientBalance) as exc:
+            return (self._report(limit, OrderEvent.REJECTED, reason=exc.message),
+                    self._report(stop, OrderEvent.REJECTED, reason=exc.message))
+        legs = self.profile.oco_reports(response)
+        out = []
+        for leg in (limit, stop):
+            found = legs.get(leg.client_order_id)
+            if found is None:
+                raise BadAnswer(detail=f"the OCO answer does not list leg {leg.client_order_id}")
+            self._learn(symbol, found[0], leg.client_order_id)
+            self._acked.add(leg.client_order_id)
+            out.append(self._report(leg, OrderEvent.ACCEPTED, found[0]))
+        return out[0], out[1]
+
+    async def cancel(self, order: Order) -> ExecutionReport:
+        ex = self.exchange
+        params = {self._id_query: order.client_order_id}
+        try:
+            o = await self.client.call(lambda: ex.cancel_order(order.venue_order_id or "", order.symbol, dict(params)))
+        except OrderNotFound:
+            return await self._cancel_refused(order)
+        vid = str(o.get("id") or order.venue_order_id or "") or None
+        status = o.get("status") if isinstance(o, dict) else None
+        if status in ("open", "closed"):  # the exchange kept it (filled meanwhile, or cancel not possible)
+            return self._report(order, OrderEvent.CANCEL_REJECTED, vid, f"order is {status} at the exchange")
+        self._ended.add(order.client_order_id)
+        return self._report(order, OrderEvent.CANCELLED, vid, "cancelled")
+
+    async def _cancel_refused(self, order: Order) -> ExecutionReport:
+        """The exchange knows no open order to cancel: say how it ended."""
+        st = await self.fetch_order(order)
+        if st is None:
+            raise OrderNotFound(order_id=order.client_order_id)
+        if st.status in _STATE_EVENT:
+            return self._report(order, _STATE_EVENT[st.status], st.venue_order_id, "already ended at the exchange")
+        return self._report(order, OrderEvent.CANCEL_REJECTED, st.venue_order_id, f"order is already {st.status.value}")
+
+    async def cancel_all(self, symbol: str) -> list[ExecutionReport]:
+        """Every open order of ``symbol`` in one request (each one's end also comes on the stream)."""
+        ex = self.exchange
+        orders = await self.client.call(lambda: ex.cancel_all_orders(symbol))
+        out = []
+        for o in orders or []:
+            cid = o.get("clientOrderId") if isinstance(o, dict) else None
+            if cid:
+                out.append(ExecutionReport(self.name, str(cid), OrderEvent.CANCELLED, self._now(),
+                                           venue_order_id=str(o.get("id") or "") or None, reason="cancel all"))
+        return out
+
+    async def fetch_order(self, order: Order) -> VenueOrderState | None:
+        ex = self.exchange
+        params = {self._id_query: order.client_order_id}
+        try:
+            o = await self.client.call(lambda: ex.fetch_order(order.venue_order_id or "", order.symbol, dict(params)))
+        except OrderNotFound:
+            return None
+        st = convert.order_state(o, order.symbol)
+        if not st.client_order_id:
+            st = VenueOrderState(order.client_order_id, st.venue_order_id, st.symbol, st.status, st.filled_qty)
+        self._learn(order.symbol, st.venue_order_id, st.client_order_id)
+        return st
+
+    @property
+    def _id_query(self) -> str:
+        return "origClientOrderId" if self.profile.client_id_param == "newClientOrderId" else "clientOrderId"
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrderState]:
+        ex = self.exchange
+        orders = await self.client.call(lambda: ex.fetch_open_orders(symbol))
+        out = []
+        for o in orders:
+            st = convert.order_state(o)
+            self._learn(st.symbol, st.venue_order_id, st.client_order_id)
+            out.append(st)
+        return out
+
+    async def fetch_my_trades(self, symbol: str | None, since_ms: int | None) -> list[Fill]:
+        ex = self.exchange
+        symbols: list[str | None]
+        if symbol is not None:
+            symbols = [symbol]
+        elif self.profile.trades_need_symbol:
+            symbols = [*sorted(self._symbols)]
+        else:
+            symbols = [None]
+        fills: list[Fill] = []
+        for sym in symbols:
+            trades = await self.client.call(lambda s=sym: ex.fetch_my_trades(s, since_ms))  # type: ignore[misc]
+            for t in trades:
+                f = await self._fill_of(t)
+                if f is not None:
+                    fills.append(f)
+        fills.sort(key=lambda f: f.ts_ms)
+        return fills
+
+    async def _fill_of(self, t: dict[str, Any]) -> Fill | None:
+        symbol, vid = str(t.get("symbol")), str(t.get("order") or "")
+        cid = self._client_ids.get((symbol, vid))
+        if cid is None and vid:
+            ex = self.exchange
+            try:
+                o = await self.client.call(lambda: ex.fetch_order(vid, symbol))
+                cid = str(o.get("clientOrderId") or "") or None
+            except OrderNotFound:
+                cid = None
+            self._learn(symbol, vid, cid)
+        if not cid:
+            return None
+        side = Side.SELL if t.get("side") == "sell" else Side.BUY
+        return self._make_fill(t, symbol, side, cid, vid)
+
+    def _make_fill(self, t: dict[str, Any], symbol: str, side: Side, cid: str, vid: str) -> Fill:
+        exact = self.profile.fill_numbers(t)
+        if exact is not None:
+            tid, q, p, fee, asset, maker, ts = exact
+            return convert.fill(self.name, symbol, side, cid, vid, tid, convert.dec(q), convert.dec(p),
+                                convert.dec(fee), asset, maker, ts or self._now())
+        tid, qd, pd, feed, asset, maker, ts = convert.unified_fill_numbers(t)
+        return convert.fill(self.name, symbol, side, cid, vid, tid, qd, pd, feed, asset, maker, ts or self._now())
+
+    async def fetch_balances(self) -> dict[str, Balance]:
+        ex = self.exchange
+        b = await self.client.call(lambda: ex.fetch_balance())
+        exact = self.profile.balance_numbers(b.get("info"))
+        if exact is not None:
+            out = {a: Balance(a, convert.dec(f), convert.dec(lk)) for a, (f, lk) in exact.items()}
+        else:
+            out = convert.balances(b)
+        self._balances = {a: x for a, x in out.items() if x.total != ZERO}
+        return dict(self._balances)
+
+    async def _ensure_markets(self) -> None:
+        if not self.exchange.markets:
+            await self.client.call(lambda: self.exchange.load_markets())
+
+    # -- the account stream ------------------------------------------------------------------------------
+    async def watch_account(self) -> AsyncIterator[AccountEvent]:
+        """Subscribe to the account's stream, then deliver its order updates to the report handler
+        (fills first, each trade once) and yield balance changes, until it fails."""
+        ex = self.exchange
+        await self._ensure_markets()
+        if hasattr(ex, "authenticate"):
+            await self.client.stream(lambda: ex.authenticate())
+        reconnect, self._subscribed_once = self._subscribed_once, True
+        if self._balances is None:
+            await self.fetch_balances()
+        queue: asyncio.Queue[AccountEvent | BaseException] = asyncio.Queue()
+        tasks = [asyncio.ensure_future(self._pump_orders(queue))]
+        if ex.has.get("watchBalance"):
+            tasks.append(asyncio.ensure_future(self._pump_balance(queue)))
+        try:
+            yield StreamConnected(self.name, reconnect)
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+
+    async def _pump_orders(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
+        ex = self.exchange
+        try:
+            while True:
+                orders = await self.client.stream(lambda: ex.watch_orders())
+                for o in list(orders):
+                    self.on_order_update(o)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            queue.put_nowait(exc)
+
+    async def _pump_balance(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
+        ex = self.exchange
+        try:
+            while True:
+                b = await self.client.stream(lambda: ex.watch_balance())
+                queue.put_nowait(BalancesChanged(self.name, self._merge_balances(b)))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            queue.put_nowait(exc)
+
+    def _merge_balances(self, b: dict[str, Any]) -> dict[str, Balance]:
+        current = dict(self._balances or {})
+        current.update(convert.balances(b))
+        exact = self.profile.balance_numbers(b.get("info"))
+        for asset, (f, lk) in (exact or {}).items():
+            current[asset] = Balance(asset, convert.dec(f), convert.dec(lk))
+        self._balances = {a: x for a, x in current.items() if x.total != ZERO}
+        return dict(self._balances)
+
+    def on_order_update(self, o: dict[str, Any]) -> None:
+        """One order as the stream shows it now → its new fills (each trade once), then its new state."""
+        cid = str(o.get("clientOrderId") or "")
+        symbol, vid = str(o.get("symbol")), str(o.get("id") or "")
+        if not cid:
+            cid = self._client_ids.get((symbol, vid), "")
+        if not cid:
+            return
+        self._learn(symbol, vid, cid)
+        side = Side.SELL if o.get("side") == "sell" else Side.BUY
+        status = o.get("status")
+        fills: list[Fill] = []
+        for t in self.profile.stream_trades(o):
+            f = self._make_fill({**t, "symbol": symbol}, symbol, side, cid, vid)
+            key = (symbol, f.trade_id)
+            if key in self._seen_trades:
+                continue
+            self._seen_trades[key] = None
+            if len(self._seen_trades) > SEEN_TRADES:
+                self._seen_trades.popitem(last=False)
+            fills.append(f)
+        for i, f in enumerate(fills):
+            last = i == len(fills) - 1 and status == "closed"
+            self._emit(ExecutionReport(self.name, cid, OrderEvent.FILL if last else OrderEvent.PARTIAL_FILL,
+                                       f.ts_ms, venue_order_id=vid, fill=f))
+        if status in _FINAL_EVENTS and cid not in self._ended:
+            self._ended.add(cid)
+            self._emit(ExecutionReport(self.name, cid, _FINAL_EVENTS[status], self._now(), venue_order_id=vid,
+                                       reason=_reason(o)))
+        elif status == "open" and cid not in self._acked:
+            self._acked.add(cid)
+            self._emit(ExecutionReport(self.name, cid, OrderEvent.ACCEPTED, self._now(), venue_order_id=vid))
+
+
+def _reason(o: dict[str, Any]) -> str:
+    info = o.get("info") or {}
+    for key in ("eR", "r"):
+        value = info.get(key) if isinstance(info, dict) else None
+        if value and value != "NONE":
+            return str(value)
+    return str(o.get("status") or "")
