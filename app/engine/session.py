@@ -1,23 +1,34 @@
-"""A trading session: the order manager over one or several venues, their market feeds, and the
-periodic work (daily loss, equity curve, balances from the venues). The window, the CLI and the
-tests build the same session."""
+"""A trading session: the order manager over one or several venues, their market feeds, their
+account streams, and the periodic work (daily loss, equity curve, balances from the venues). The
+window, the CLI and the tests build the same session.
+
+A venue with an account stream (``AccountStream``: an exchange's user-data stream) is kept
+subscribed here with the one retry policy; every time it (re)subscribes, that venue's orders are
+reconciled, since what happened while it was away is known only to the exchange."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Sequence
 
+from app.domain.errors import TemporaryVenueError
+from app.domain.execution import Balance
+from app.i18n import N_
 from app.storage import Store
-from app.venues.base import Venue
+from app.venues.base import AccountStream, BalancesChanged, StreamConnected, Venue
 
 from .bus import EventBus
 from .clock import Clock
-from .events import EquityPoint, ReconciliationDone
+from .events import EquityPoint, PortfolioChanged, ReconciliationDone
 from .feed import MarketFeed
 from .orders import OrderManager
 from .portfolio import Portfolio
+from .retry import STREAMS, RetryPolicy
 from .risk import RiskEngine
+
+log = logging.getLogger(__name__)
 
 EQUITY_EVERY_S = 60.0
 
@@ -25,7 +36,7 @@ EQUITY_EVERY_S = 60.0
 class TradingSession:
     def __init__(self, store: Store, venue: Venue | Sequence[Venue], symbols: Sequence[str], *,
                  timeframe: str = "1m", clock: Clock | None = None, bus: EventBus | None = None,
-                 mode: str = "demo", valuation_currency: str = "USDT") -> None:
+                 mode: str = "demo", valuation_currency: str = "USDT", stream_policy: RetryPolicy = STREAMS) -> None:
         self.store = store
         self.venues: list[Venue] = list(venue) if isinstance(venue, Sequence) else [venue]
         self.venue = self.venues[0]  # the one the window shows first
@@ -38,6 +49,8 @@ class TradingSession:
                                    valuation_currency=valuation_currency)
         self.feed = MarketFeed(self.bus, on_reconnect=self._reconnected)
         self._ticker: asyncio.Task[None] | None = None
+        self._accounts: dict[str, asyncio.Task[None]] = {}
+        self.stream_policy = stream_policy
         self.reconciliation: ReconciliationDone | None = None
 
     @property
@@ -52,6 +65,9 @@ class TradingSession:
         """Reconcile every venue (the first one's report is returned), then stream market data."""
         first: ReconciliationDone | None = None
         for v in self.venues:
+            # Subscribed before the reconciliation: nothing falls between the two.
+            if isinstance(v, AccountStream) and v.name not in self._accounts:
+                self._accounts[v.name] = asyncio.ensure_future(self._pump_account(v))
             done = await self.orders.add_venue(v)
             first = first or done
             listed = {s for (venue, s) in self.orders.instruments if venue == v.name}
@@ -68,6 +84,37 @@ class TradingSession:
         v = self.orders.venues.get(venue_name)
         if v is not None and venue_name in self.orders.ready:
             self.orders.core.tasks.spawn(self.orders.reconcile(v))
+
+    async def _pump_account(self, venue: AccountStream) -> None:
+        """Keep ``venue``'s account stream subscribed: back off and subscribe again when it fails;
+        reconcile each time it is subscribed."""
+        delays = self.stream_policy.delays()
+        while True:
+            try:
+                async for ev in venue.watch_account():
+                    if isinstance(ev, StreamConnected):
+                        delays = self.stream_policy.delays()
+                        self._reconnected(venue.name)
+                    elif isinstance(ev, BalancesChanged):
+                        self._balances(venue.name, ev.balances)
+                return
+            except asyncio.CancelledError:
+                raise
+            except TemporaryVenueError as exc:
+                log.warning("%s account stream: %s; subscribing again", venue.name, exc.message)
+            except Exception as exc:
+                log.exception("%s account stream failed; subscribing again", venue.name)
+                if venue.name in self.orders.ready:
+                    self.orders.activity.warning(N_("{venue}: the account stream failed ({error}); reconnecting"),
+                                                 venue=venue.name, error=str(exc) or type(exc).__name__)
+            await asyncio.sleep(next(delays, self.stream_policy.max_s))
+
+    def _balances(self, venue: str, balances: dict[str, Balance]) -> None:
+        if venue not in self.orders.ready:
+            return  # adding the venue fetches them
+        self.portfolio.set_balances(venue, balances)
+        self.store.save_balances(venue, balances)
+        self.bus.publish(PortfolioChanged(venue))
 
     async def _tick(self) -> None:
         last_equity = 0.0
@@ -92,6 +139,12 @@ class TradingSession:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        accounts = list(self._accounts.values())
+        self._accounts.clear()
+        for t in accounts:
+            t.cancel()
+        if accounts:
+            await asyncio.wait(accounts, timeout=5.0)
         await self.feed.close()
         await self.orders.close()
         for v in self.venues:

@@ -5,6 +5,10 @@ cancels its limit leg before it goes out).
 A list being cancelled wins over everything in flight: exits being placed check the list after
 every wait and cancel what they created, and a watched order on its way re-checks that it is
 still open right before it is sent.
+
+At a venue that holds OCOs itself (``capabilities.native_oco`` and ``NativeOco.place_oco``) a
+pair goes out as one exchange order list, the exchange ends one leg when the other fills or
+triggers (the rules here cancel nothing of such a pair), and moving a leg replaces the pair.
 """
 
 from __future__ import annotations
@@ -15,18 +19,22 @@ from dataclasses import replace
 from decimal import Decimal
 
 from app.domain.enums import Emulation, OrderEvent, OrderListStatus, OrderOrigin, OrderStatus, OrderType
+from app.domain.errors import VenueError
+from app.domain.execution import ExecutionReport
 from app.domain.money import fmt
 from app.domain.order import Order, OrderRequest
 from app.domain.order_list import BracketRequest, OrderList
 from app.i18n import N_
+from app.venues.base import NativeOco
 
 from ..activity import order_words
 from ..events import OrderListUpdated, OrderUpdated
+from ..retry import GaveUp, retrying
 from ..risk import Denial
 from .contingency import Cancel, Close, Failures, PlaceExits, Resize, list_actions
 from .core import Core
 from .emulator import OrderEmulator
-from .engine import ExecutionEngine
+from .engine import LANDED, ExecutionEngine
 
 Check = Callable[[OrderRequest], Denial | None]
 
@@ -53,6 +61,11 @@ class ListManager:
             return
         inst = self.core.cache.instrument(ol.venue, ol.symbol)
         actions = list_actions(ol, self.orders_of(ol), inst, placing=ol.list_id in self.placing)
+        if ol.status is OrderListStatus.ACTIVE and self.native(ol):
+            # The exchange ends one leg of its OCO when the other fills or triggers: cancelling it
+            # here too would race the exchange (and cancel a stop that just triggered).
+            legs = {x for pair in ol.pairs() for x in pair}
+            actions = [a for a in actions if not (isinstance(a, Cancel) and a.client_order_id in legs)]
         for a in actions:
             if isinstance(a, Cancel):
                 o = self.core.order(a.client_order_id)
@@ -89,6 +102,11 @@ class ListManager:
                                           "exits"), list=ol.list_id)
 
     # -- placing ----------------------------------------------------------------------------------
+    def native(self, ol: OrderList) -> bool:
+        """Are ``ol``'s pairs held by the venue as exchange OCOs?"""
+        venue = self.core.venues.get(ol.venue)
+        return venue is not None and venue.capabilities.native_oco and isinstance(venue, NativeOco)
+
     def register(self, ol: OrderList) -> None:
         self.core.cache.lists[ol.list_id] = ol
 
@@ -119,6 +137,14 @@ class ListManager:
         c.bus.publish(OrderUpdated(stop))
         c.activity.info(N_("{kind} {list}: {limit} / {stop}"), kind=ol.kind.value.upper(), list=ol.list_id,
                         limit=order_words(limit), stop=order_words(stop))
+        if self.native(ol) and limit.emulation is Emulation.NONE and stop.emulation is Emulation.NONE:
+            if ol.status is OrderListStatus.ACTIVE:
+                await self.send_pair(limit, stop)
+            else:  # cancelled meanwhile: the pair never goes out
+                for o in (limit, stop):
+                    if o.is_open:
+                        self.execution.event(o, OrderEvent.CANCELLED, ol.note or "list cancelled")
+            return limit, stop
         for o in (stop, limit):  # the watched leg first: the limit leg may fill at once
             if ol.status is not OrderListStatus.ACTIVE:  # cancelled meanwhile: this leg never goes out
                 if o.is_open and o.emulation is not Emulation.RELEASED:
@@ -128,6 +154,45 @@ class ListManager:
             elif o.is_open:
                 await self.execution.send(o)
         return limit, stop
+
+    async def send_pair(self, limit: Order, stop: Order) -> None:
+        """Both legs as one exchange OCO. A send with no answer is retried only after asking the
+        venue whether the first one landed (by the legs' client order ids), as for one order."""
+        venue = self.core.venues[limit.venue]
+        assert isinstance(venue, NativeOco)
+        ex, activity = self.execution, self.core.activity
+
+        async def landed(exc: BaseException) -> tuple[ExecutionReport, ExecutionReport] | None:
+            detail = exc.message if isinstance(exc, VenueError) else "no answer in time"
+            activity.warning(N_("Sending {order}: {detail}; checking before retrying"), order=limit.list_id or "",
+                             detail=detail)
+            try:
+                found = [await self.core.venues[o.venue].fetch_order(o) for o in (limit, stop)]
+            except VenueError:
+                return None
+            if any(st is None for st in found):
+                return None
+            now = self.core.clock.now_ms()
+            acks = []
+            for o, st in zip((limit, stop), found, strict=True):
+                assert st is not None
+                ex.sync_state(o, st)
+                acks.append(ExecutionReport(o.venue, o.client_order_id, OrderEvent.ACCEPTED, now,
+                                            venue_order_id=st.venue_order_id, reason=LANDED))
+            return acks[0], acks[1]
+
+        try:
+            reports = await retrying(lambda: venue.place_oco(limit, stop), ex.policy, before_retry=landed)
+        except GaveUp:
+            activity.error(N_("Order {order}: the exchange did not answer; its state will be checked again at the "
+                              "next reconciliation"), order=limit.list_id or limit.client_order_id)
+            return
+        except VenueError as exc:
+            now = self.core.clock.now_ms()
+            reports = tuple(ExecutionReport(o.venue, o.client_order_id, OrderEvent.REJECTED, now, reason=exc.message)
+                            for o in (limit, stop))  # type: ignore[assignment]
+        for r in reports:
+            ex.on_report(r)
 
     def accept_locally(self, o: Order) -> None:
         if o.status is OrderStatus.PENDING_NEW:
@@ -166,6 +231,8 @@ class ListManager:
         """Move a leg that works at the venue: the new leg takes the old one's place in its pair
         before the old one is cancelled (the rules never see a leg that ended unfilled); if the
         old one filled meanwhile, it keeps its place and the new one never goes out."""
+        if self.native(ol) and old.emulation is Emulation.NONE:
+            return await self._replace_pair(ol, old, req)
         c = self.core
         new = Order.from_request(req, c.clock.now_ms(), self.new_id(), ol.list_id)
         slot = ol.leg_ids.index(old.client_order_id)
@@ -186,6 +253,51 @@ class ListManager:
             self.execution.event(new, OrderEvent.CANCELLED, ol.note or "list cancelled")
             return None
         await self.execution.send(new)
+        return new
+
+    async def _replace_pair(self, ol: OrderList, old: Order, req: OrderRequest) -> Order | None:
+        """Move one leg of an exchange OCO: the exchange cancels a list whole, so the pair is
+        cancelled and placed again with the moved leg (the other leg unchanged). The new pair takes
+        the old one's place in the list first; if either old leg filled meanwhile, the old pair
+        keeps its place and the new one never goes out."""
+        c = self.core
+        pair = next(p for p in ol.pairs() if old.client_order_id in p)
+        partner = c.order(pair[1] if pair[0] == old.client_order_id else pair[0])
+        if partner is None or not partner.is_open:
+            return None
+        now = c.clock.now_ms()
+        new = Order.from_request(req, now, self.new_id(), ol.list_id)
+        twin = Order.from_request(replace(partner.to_request(), client_order_id=None, quantity=new.quantity,
+                                          origin=OrderOrigin.REPLACE), now, self.new_id(), ol.list_id)
+        olds, news = (old, partner), (new, twin)
+        slots = [ol.leg_ids.index(o.client_order_id) for o in olds]
+        for slot, o, n in zip(slots, olds, news, strict=True):
+            self._swap(ol, slot, o.client_order_id, n.client_order_id)
+        limit, stop = (new, twin) if pair[0] == old.client_order_id else (twin, new)
+        with c.store.transaction():
+            c.store.save_order_list(ol)
+            for n in news:
+                c.store.save_order(n)
+                c.audit.record("order.submit", n.venue, **_audit_fields(n))
+        for n in news:
+            c.reservations.update(n, shares_funds=n is stop)
+            c.cache.track(n)
+            c.bus.publish(OrderUpdated(n))
+        c.bus.publish(OrderListUpdated(ol))
+        for o in olds:  # the exchange ends the whole list with the first cancel
+            if o.is_open:
+                await self.execution.cancel(o, "moved to a new price")
+        if any(o.is_open or o.filled_qty > 0 for o in olds) or ol.status is not OrderListStatus.ACTIVE:
+            for slot, o, n in zip(slots, olds, news, strict=True):
+                self._swap(ol, slot, n.client_order_id, o.client_order_id)
+            self.save(ol)
+            why = ("the order it replaced filled or still works" if ol.status is OrderListStatus.ACTIVE
+                   else ol.note or "list cancelled")
+            for n in news:
+                self.execution.event(n, OrderEvent.CANCELLED, why)
+            self.evaluate(ol)
+            return None
+        await self.send_pair(limit, stop)
         return new
 
     @staticmethod

@@ -22,7 +22,7 @@ import ccxt.pro
 
 from app.domain.errors import TemporaryVenueError, VenueError
 
-from .errors import IpBanned, RateLimited, translate
+from .errors import IpBanned, RateLimited, RequestTimedOut, StreamStalled, translate
 from .profile import ExchangeProfile
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,19 @@ T = TypeVar("T")
 MAX_PAUSE_WAIT_S = 5.0  # a call waits out a Retry-After this short; a longer one fails at once
 DEFAULT_BAN_S = 120.0  # when a 418 says nothing about its length
 _STATUS = re.compile(r"^\S+ (\d{3}) ")
+
+
+def _check_shape(result: Any) -> None:
+    """ccxt hands back the raw text of an answer it could not parse as JSON (and builds empty
+    structures around it): such an answer says nothing, and must not read as "no balances"."""
+    from .errors import BadAnswer
+
+    if isinstance(result, str | bytes):
+        raise BadAnswer(detail=f"not JSON: {str(result)[:80]!r}")
+    items = result if isinstance(result, list) else [result]
+    for item in items[:1]:
+        if isinstance(item, dict) and isinstance(item.get("info"), str | bytes):
+            raise BadAnswer(detail=f"not JSON: {str(item['info'])[:80]!r}")
 
 
 class SocketStalled(ccxt.NetworkError):
@@ -94,6 +107,7 @@ class CcxtClient:
                 return await self.call(fn, clock_retry=False)
             raise err from exc
         self.last_latency_ms = (time.perf_counter() - started) * 1000
+        _check_shape(result)
         return result
 
     def _check_ban(self) -> None:
@@ -125,8 +139,6 @@ class CcxtClient:
                 self.rate_limited += 1
                 self.paused_until = time.monotonic() + (retry_after if retry_after is not None else 1.0)
         if isinstance(exc, SocketStalled):
-            from .errors import StreamStalled
-
             return StreamStalled(detail=str(exc))
         err = translate(exc, duplicate_markers=self.profile.duplicate_markers, retry_after_s=retry_after,
                         ban_until_ms=ban_until, now_ms=now, host=self.host)
@@ -172,7 +184,11 @@ class CcxtClient:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise self._translate(exc) from exc
+            err = self._translate(exc)
+            if isinstance(err, RequestTimedOut) and "keepalive" in str(exc):  # ccxt's own pong check
+                self.stalls += 1
+                err = StreamStalled(detail=err.params.get("detail", ""))
+            raise err from exc
 
     def start_watchdog(self) -> None:
         if self._watchdog is None or self._watchdog.done():

@@ -105,6 +105,7 @@ class NoNetwork(TemporaryVenueError):
 
 
 _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
+_QUERY = re.compile(r"(\w+://[^\s?]+)\?\S*")  # a request's query (timestamp, signature) says nothing to a user
 _MSG = re.compile(r'"msg"\s*:\s*"([^"]*)"')
 
 
@@ -129,7 +130,7 @@ def _detail(exc: BaseException) -> str:
     code, msg = exchange_code(exc)
     if msg:
         return f"{msg} ({code})" if code is not None else msg
-    text = str(exc).strip() or type(exc).__name__
+    text = _QUERY.sub(r"\1", str(exc).strip()) or type(exc).__name__
     return text[:300]
 
 

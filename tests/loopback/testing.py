@@ -1,0 +1,82 @@
+"""Helpers for tests against loopback exchanges: a server per test module (on its own thread),
+venues pointed at it with short timings, and waiting for conditions without timing asserts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing, profile_for
+
+from .binance import API_KEY, SECRET, BinanceLoopback
+from .thread import LoopbackThread
+
+# Short enough for tests to see a reconnect or a stall within a second or two; the machine's
+# speed only matters to how long a test waits, never to whether it passes.
+FAST = Timing(keepalive_ms=250, stall_after_s=1.5, poll_s=0.1, watchdog_every_s=0.1)
+
+
+@contextmanager
+def binance_thread(**kw: Any) -> Iterator[LoopbackThread[BinanceLoopback]]:
+    lb = LoopbackThread(lambda: BinanceLoopback(**kw))
+    lb.start()
+    try:
+        yield lb
+    finally:
+        lb.stop()
+
+
+def binance_venue(base_url: str, *, secret: str = SECRET, api_key: str = API_KEY, timing: Timing = FAST,
+                  symbols: tuple[str, ...] = ("BTC/USDT",), timeout_ms: int = 5000, name: str | None = None,
+                  **config: Any) -> CcxtVenue:
+    profile = profile_for("binance", timing=timing, **({"name": name} if name else {}))
+    return CcxtVenue(profile, api_key=api_key, secret=secret, base_url=base_url, symbols=symbols,
+                     config={"timeout": timeout_ms, **config})
+
+
+def binance_data(base_url: str, *, timing: Timing = FAST, **config: Any) -> CcxtMarketData:
+    return CcxtMarketData(profile_for("binance", timing=timing), base_url=base_url, config=config)
+
+
+async def until(cond: Callable[[], Any], timeout: float = 15.0, every: float = 0.02, what: str = "") -> Any:
+    """Wait for ``cond()`` to be truthy (generous timeout: slow machines wait longer, nothing fails sooner)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await asyncio.sleep(every)
+
+
+class Pump:
+    """Drives an async iterator in the background, keeping what it yields (and its error)."""
+
+    def __init__(self, it: Any) -> None:
+        self.items: list[Any] = []
+        self.error: BaseException | None = None
+        self._task = asyncio.ensure_future(self._run(it))
+
+    async def _run(self, it: Any) -> None:
+        try:
+            async for x in it:
+                self.items.append(x)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self.error = exc
+
+    @property
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except (asyncio.CancelledError, Exception):
+            pass
