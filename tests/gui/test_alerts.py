@@ -17,7 +17,7 @@ def add(gui, qtbot, kind: AlertKind, value: str, minutes: str = "5") -> None:
     panel = gui.window.alerts
     panel.kind.setCurrentIndex(panel.kind.findData(kind.value))
     panel.value.setText(value)
-    panel.window.setText(minutes)
+    panel.minutes.setText(minutes)
     qtbot.mouseClick(panel.add_btn, Qt.MouseButton.LeftButton)
     gui.pump(0.05)
 

@@ -38,8 +38,8 @@ def test_the_ticket_is_usable_at_1280x720_for_every_order_type(small, kind):
     dock = small.window.docks["ticket"]
     for w in (t.submit_btn, t.error, t.amount):
         assert fully_visible(w, dock), (kind, w)
-    assert t.error.text() and not t.scroll.horizontalScrollBar().isVisible()
-    assert not t.scroll.verticalScrollBar().isVisible(), kind  # the ticket took the height its form needs
+    assert t.error.text() and not t.form_scroll.horizontalScrollBar().isVisible()
+    assert not t.form_scroll.verticalScrollBar().isVisible(), kind  # the ticket took the height its form needs
 
 
 def test_the_book_shows_the_spread_and_both_sides_at_1280x720(small):

@@ -143,5 +143,5 @@ def test_the_submit_button_stays_in_view_in_a_short_dock(gui):
         t = gui.window.ticket
         pos = t.submit_btn.mapTo(t, t.submit_btn.rect().bottomLeft())
         assert t.submit_btn.isVisible() and pos.y() <= t.height(), (kind, pos.y(), t.height())
-        assert not t.scroll.horizontalScrollBar().isVisible()
+        assert not t.form_scroll.horizontalScrollBar().isVisible()
     dock.setFloating(False)

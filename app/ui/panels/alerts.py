@@ -45,17 +45,13 @@ def alert_text(a: Alert) -> str:
 
 
 class AlertsPanel(QWidget):
-    # The minutes of a % move. The name hides QWidget.window(), which nothing calls on the panel;
-    # tests/gui read ``panel.window``, so it keeps the name.
-    window: QLineEdit  # type: ignore[assignment]
-
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.kind = QComboBox()
         self.value = QLineEdit()
-        self.window = QLineEdit("5")
-        self.window.setMaximumWidth(50)
+        self.minutes = QLineEdit("5")
+        self.minutes.setMaximumWidth(50)
         self.add_btn = QPushButton()
         self.remove_btn = QPushButton()
         self.message = QLabel()
@@ -84,9 +80,9 @@ class AlertsPanel(QWidget):
         form = QHBoxLayout()
         form.addWidget(self.kind)
         form.addWidget(self.value, 1)
-        self.window_label = QLabel()
-        form.addWidget(self.window_label)
-        form.addWidget(self.window)
+        self.minutes_label = QLabel()
+        form.addWidget(self.minutes_label)
+        form.addWidget(self.minutes)
         form.addWidget(self.add_btn)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -98,7 +94,7 @@ class AlertsPanel(QWidget):
         self.remove_btn.clicked.connect(self.remove_selected)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.value.textChanged.connect(self._edited)
-        self.window.textChanged.connect(self._edited)
+        self.minutes.textChanged.connect(self._edited)
         self.value.returnPressed.connect(self.add_from_form)
         ctx.selection.symbolChanged.connect(lambda _s: self.validate())
         ctx.bridge.alertsChanged.connect(self._alerts_changed)
@@ -118,7 +114,7 @@ class AlertsPanel(QWidget):
         self.kind.blockSignals(False)
         self.add_btn.setText(_("Add alert"))
         self.remove_btn.setText(_("Remove selected alert"))
-        self.window_label.setText(_("min"))
+        self.minutes_label.setText(_("min"))
         self._kind_changed()
         self.model.refresh()
         self.notes.refresh()
@@ -129,8 +125,8 @@ class AlertsPanel(QWidget):
             self.value.clear()  # a price is never a percentage, nor the other way round
         self._pct_form = pct
         self.value.setPlaceholderText(_("percent, e.g. 1.5") if pct else _("Price"))
-        self.window.setVisible(pct)
-        self.window_label.setVisible(pct)
+        self.minutes.setVisible(pct)
+        self.minutes_label.setVisible(pct)
         self.validate()
 
     def _alerts_changed(self, _event: object) -> None:
@@ -159,7 +155,7 @@ class AlertsPanel(QWidget):
                 return _("A move of {pct} % is not plausible: enter {lo} to {hi} %").format(
                     pct=fmt_decimal(value), lo=fmt_decimal(MIN_PCT), hi=fmt_decimal(MAX_PCT))
             try:
-                minutes = int(self.window.text().strip())
+                minutes = int(self.minutes.text().strip())
             except ValueError:
                 minutes = 0
             if not 1 <= minutes <= 1440:

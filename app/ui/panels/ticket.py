@@ -121,9 +121,6 @@ class OrderTicket(QWidget):
 
     submitted = Signal(object)  # what was sent (Order or OrderList), for tests and the status bar
     heightWanted = Signal(int)  # the form grew or shrank (OCO and bracket have more fields)
-    # The form's scroll area. The name hides QWidget.scroll(dx, dy), which nothing calls on the
-    # ticket; tests/gui read ``ticket.scroll``, so it keeps the name.
-    scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -240,12 +237,12 @@ class OrderTicket(QWidget):
         body.addWidget(self.available)
         body.addLayout(pct_row)
         body.addWidget(self.estimate)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.body)
-        self.scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(self.body)
+        self.form_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         pinned = QVBoxLayout()
         pinned.setContentsMargins(8, 0, 8, 6)
         pinned.setSpacing(4)
@@ -255,7 +252,7 @@ class OrderTicket(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.form_scroll, 1)
         lay.addLayout(pinned)
         lay.addStretch(0)
 
@@ -434,7 +431,7 @@ class OrderTicket(QWidget):
         self.validate()
         self._body_layout.activate()
         # The form scrolls only when the dock is too short for it; error and submit stay below it.
-        self.scroll.setMaximumHeight(self.body.sizeHint().height() + 2)
+        self.form_scroll.setMaximumHeight(self.body.sizeHint().height() + 2)
         want = self.sizeHint().height()
         if want != self._wanted:
             self._wanted = want
