@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QCheckBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QDialog, QInputDialog, QMessageBox, QWidget
 
 from app.i18n import _
 
-_OPEN: list[QMessageBox] = []  # dialogs on screen, newest last (strong references: Qt must not lose them)
+_OPEN: list[QDialog] = []  # dialogs on screen, newest last (strong references: Qt must not lose them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +33,14 @@ class Answer:
 
 def open_dialogs() -> list[QMessageBox]:
     """The questions and messages on screen now (for tests and for closing them on exit)."""
-    return [b for b in _OPEN if _alive(b) and b.isVisible()]
+    return [b for b in _OPEN if isinstance(b, QMessageBox) and _alive(b) and b.isVisible()]
 
 
-def _alive(box: QMessageBox) -> bool:
+def open_inputs() -> list[QInputDialog]:
+    return [b for b in _OPEN if isinstance(b, QInputDialog) and _alive(b) and b.isVisible()]
+
+
+def _alive(box: QDialog) -> bool:
     try:
         box.objectName()
     except RuntimeError:  # the C++ object is gone
@@ -102,6 +107,43 @@ async def _show(box: QMessageBox, yes_btn: QAbstractButton | None, check: QCheck
         if _alive(box):
             box.hide()
             box.deleteLater()
+
+
+async def ask_number(parent: QWidget | None, title: str, label: str, value: str = "") -> Decimal | None:
+    """Ask for a number above zero without blocking; ``None`` when the user cancels or types
+    something that is not one (the caller says so)."""
+    box = QInputDialog(parent)
+    box.setWindowTitle(title)
+    box.setLabelText(label)
+    box.setTextValue(value)
+    box.setOkButtonText(_("OK"))
+    box.setCancelButtonText(_("Cancel"))
+    box.setWindowModality(Qt.WindowModality.WindowModal if parent is not None else Qt.WindowModality.ApplicationModal)
+    fut: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+    def finished(code: int) -> None:
+        if not fut.done():
+            fut.set_result(box.textValue() if code == QDialog.DialogCode.Accepted else None)
+
+    box.finished.connect(finished)
+    box.destroyed.connect(lambda *_a: None if fut.done() else fut.set_result(None))
+    _OPEN.append(box)
+    box.open()
+    try:
+        text = await fut
+    finally:
+        if box in _OPEN:
+            _OPEN.remove(box)
+        if _alive(box):
+            box.hide()
+            box.deleteLater()
+    if text is None:
+        return None
+    try:
+        number = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and number > 0 else None
 
 
 def inform(parent: QWidget | None, title: str, text: str, *, error: bool = False) -> QMessageBox:

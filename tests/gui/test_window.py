@@ -261,3 +261,24 @@ def test_chart_menu_prepares_an_order_or_sets_an_alert_at_the_price(gui):
     chart.price_menu(60_500.0).actions()[2].trigger()  # alert
     alerts = list(gui.ctx.alerts.alerts.values())
     assert len(alerts) == 1 and alerts[0].price == D("60500") and alerts[0].kind.value == "cross_above"
+
+
+def test_coins_held_before_the_first_trade_show_an_estimated_cost_the_user_can_replace(gui):
+    from app.ui import dialogs
+
+    gui.session.orders.check_daily_loss()  # the engine's timer: the first price seen becomes the estimate
+    panel = gui.window.portfolio
+    panel.refresh()
+    (row,) = [p for p in panel.positions.rows if p.symbol == "BTC/USDT"]
+    assert row.estimated and row.quantity == D("2")
+    index = panel.positions.index(0, panel.cost_column)
+    assert "(estimated" in panel.positions.data(index)
+    panel._position_clicked(index)
+    gui.pump(0.1)
+    (box,) = dialogs.open_inputs()
+    box.setTextValue("30,000")
+    box.accept()
+    gui.pump(0.1)
+    pos = gui.session.portfolio.position("sim", "BTC/USDT")
+    assert pos.avg_cost == D("30000") and not pos.estimated
+    assert panel.positions.data(panel.positions.index(0, panel.cost_column)) == "30,000.00"

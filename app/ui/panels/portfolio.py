@@ -24,6 +24,11 @@ from ..theme import colors
 ZERO = Decimal(0)
 
 
+def _avg_cost(p: Position) -> str:
+    text = fmt_decimal(p.avg_cost, 2)
+    return _("{cost} (estimated, click to edit)").format(cost=text) if p.estimated else text
+
+
 def _pnl_color(v: Decimal) -> str | None:
     return colors().buy if v > 0 else colors().sell if v < 0 else None
 
@@ -46,7 +51,7 @@ class PortfolioPanel(QWidget):
         self.positions = RowsModel([
             Column(lambda: _("Symbol"), lambda p: p.symbol),
             Column(lambda: _("Position"), lambda p: fmt_decimal(p.quantity), True),
-            Column(lambda: _("Avg cost"), lambda p: fmt_decimal(p.avg_cost, 2), True),
+            Column(lambda: _("Avg cost"), _avg_cost, True, lambda p: colors().muted if p.estimated else None),
             Column(lambda: _("Mark"), lambda p: fmt_decimal(p.mark, 2) if p.mark is not None else "—", True),
             Column(lambda: _("Unrealized P&L"), lambda p: fmt_decimal(p.unrealized_pnl, 2), True,
                    lambda p: _pnl_color(p.unrealized_pnl)),
@@ -56,6 +61,7 @@ class PortfolioPanel(QWidget):
             Column(lambda: "", lambda p: _("Close") if p.quantity else "", color=lambda p: colors().warning),
         ], key=lambda p: p.symbol)
         self.close_column = len(self.positions.columns) - 1
+        self.cost_column = 2
         self.curve_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.curve_plot.setMinimumHeight(120)
         self.curve_plot.showGrid(x=False, y=False)
@@ -115,8 +121,30 @@ class PortfolioPanel(QWidget):
         self._draw()
 
     def _position_clicked(self, index: QModelIndex) -> None:
-        if index.column() == self.close_column and index.row() < len(self.positions.rows):
+        if index.row() >= len(self.positions.rows):
+            return
+        if index.column() == self.close_column:
             self.close_position(self.positions.rows[index.row()].symbol)
+        elif index.column() == self.cost_column and self.positions.rows[index.row()].estimated:
+            self.edit_cost(self.positions.rows[index.row()].symbol)
+
+    @asyncSlot(str)
+    async def edit_cost(self, symbol: str) -> None:
+        """Coins held before the app saw them bought carry an estimated cost: the user's own one
+        replaces it (for P&L and the tax report)."""
+        inst = self.ctx.orders.instruments.get((self.ctx.venue, symbol))
+        if inst is None:
+            return
+        pos = self.pf.position(self.ctx.venue, symbol)
+        cost = await dialogs.ask_number(
+            self, _("Cost of coins held before"),
+            _("What did one {base} cost you, in {quote}? (The estimate is the first price the app saw.)").format(
+                base=inst.base, quote=inst.quote), fmt_decimal(pos.avg_cost, inst.price_decimals))
+        if cost is None:
+            self.summary.setText(_("The cost was not changed: enter a price above zero"))
+            return
+        self.ctx.orders.set_cost_basis(self.ctx.venue, inst.base, cost)
+        self.refresh()
 
     def close_request(self, symbol: str) -> OrderRequest | None:
         """A market order that closes the position in ``symbol``: sells what is held (never more
