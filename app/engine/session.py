@@ -50,6 +50,8 @@ class TradingSession:
         self.feed = MarketFeed(self.bus, on_reconnect=self._reconnected)
         self._ticker: asyncio.Task[None] | None = None
         self._accounts: dict[str, asyncio.Task[None]] = {}
+        self._reconciling: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
         self.stream_policy = stream_policy
         self.reconciliation: ReconciliationDone | None = None
 
@@ -80,10 +82,32 @@ class TradingSession:
         return first
 
     def _reconnected(self, venue_name: str) -> None:
-        """After a stream came back, orders may have changed while it was away: check them again."""
+        """After a stream came back, orders may have changed while it was away: check them again.
+        The reconciliation runs as the session's own task: it waits for the order manager's tasks
+        to finish, so it must not be one of them (it would wait for itself). One at a time per
+        venue; a reconnect during one runs it once more after."""
         v = self.orders.venues.get(venue_name)
-        if v is not None and venue_name in self.orders.ready:
-            self.orders.core.tasks.spawn(self.orders.reconcile(v))
+        if v is None or venue_name not in self.orders.ready:
+            return
+        running = self._reconciling.get(venue_name)
+        if running is not None and not running.done():
+            self._again.add(venue_name)
+            return
+        self._reconciling[venue_name] = asyncio.ensure_future(self._reconcile(v))
+
+    async def _reconcile(self, venue: Venue) -> None:
+        while True:
+            try:
+                await self.orders.reconcile(venue)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("reconciling %s after a reconnect", venue.name)
+                self.orders.activity.error(N_("Could not check order {order}: {why}"), order=venue.name,
+                                           why=str(exc) or type(exc).__name__)
+            if venue.name not in self._again:
+                return
+            self._again.discard(venue.name)
 
     async def _pump_account(self, venue: AccountStream) -> None:
         """Keep ``venue``'s account stream subscribed: back off and subscribe again when it fails;
@@ -139,12 +163,13 @@ class TradingSession:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        accounts = list(self._accounts.values())
+        background = [*self._accounts.values(), *self._reconciling.values()]
         self._accounts.clear()
-        for t in accounts:
+        self._reconciling.clear()
+        for t in background:
             t.cancel()
-        if accounts:
-            await asyncio.wait(accounts, timeout=5.0)
+        if background:
+            await asyncio.wait(background, timeout=5.0)
         await self.feed.close()
         await self.orders.close()
         for v in self.venues:

@@ -50,3 +50,4 @@ class Faults:
         self.http.clear()
         self.clock_drift_ms = 0
         self.book_gap = 0
+        self.requests.clear()
