@@ -77,8 +77,8 @@ class LoopOrder:
             "executedQty": s8(po.filled), "cummulativeQuoteQty": s8(self.quote_filled), "status": self.status,
             "timeInForce": self.tif, "type": self.kind, "side": po.side.value.upper(),
         }
-        if po.stop_price is not None:
-            out["stopPrice"] = s8(po.stop_price)
+        if po.stop_price is not None or full:  # queries always show it, new-order answers for stops only
+            out["stopPrice"] = s8(po.stop_price or Decimal(0))
         if full:
             out.update({"icebergQty": "0.00000000", "time": self.created, "updateTime": self.updated or self.created,
                         "isWorking": self.working, "workingTime": self.created if self.working else -1,
