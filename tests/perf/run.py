@@ -150,6 +150,20 @@ def signal_per_bar() -> list[tuple[str, float, str]]:
     return signal_bench.signal_figures()
 
 
+@figure("ws_book_deltas_per_s", "ws_book_snapshots_per_s")
+def ws_book_deltas() -> list[tuple[str, float, str]]:
+    import venue_bench
+
+    return venue_bench.ws_book_figures()
+
+
+@figure("loopback_ack_p50_ms", "loopback_ack_p99_ms")
+def loopback_ack() -> list[tuple[str, float, str]]:
+    import venue_bench
+
+    return venue_bench.ack_figures()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]
