@@ -213,6 +213,15 @@ async def test_a_send_that_timed_out_but_landed_is_adopted_not_sent_again(lb, tm
         await live.status(o.client_order_id, OrderStatus.NEW)
         assert o.venue_order_id is not None
         assert live.lb.call(lambda: live.server.placed) == placed + 1
+        # The same for a native OCO: both legs are looked up by their client ids.
+        live.lb.call(live.server.faults.add, "timeout", "/api/v3/orderList/oco", method="POST", delay=2.0)
+        ol = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("60500"),
+                                                 D("59500")))
+        assert ol is not None
+        await live.status(ol.limit_id, OrderStatus.NEW)
+        await live.status(ol.stop_id, OrderStatus.NEW)
+        assert live.lb.call(lambda: len(live.server.lists)) == 1
+        assert live.lb.call(lambda: live.server.placed) == placed + 3
     finally:
         await live.stop()
 

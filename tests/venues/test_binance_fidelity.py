@@ -200,7 +200,7 @@ def our_events():
     return {
         "depthUpdate": depth, "bookTicker": m.book_ticker(), "trade": trade,
         "aggTrade": {**trade, "e": "aggTrade", "a": 1, "f": 1, "l": 1}, "kline": m.kline_event("1m", 2),
-        "24hrTicker": m.ticker_event(2), "executionReport": lo.execution_report("TRADE", 2, fill=fill),
+        "24hrTicker": m.ticker_event(2), "24hrMiniTicker": m.mini_ticker_event(2), "executionReport": lo.execution_report("TRADE", 2, fill=fill),
         "listStatus": OrderList(1, "L1", "BTCUSDT", [lo], 1).event(2),
         "outboundAccountPosition": {"e": "outboundAccountPosition", "E": 1, "u": 1,
                                     "B": [{"a": "BTC", "f": "1.00000000", "l": "0.00000000"}]},
@@ -217,6 +217,7 @@ def test_market_stream_messages_have_every_field_of_the_recorded_session(our_eve
     ("trade", ("web-socket-streams", "Trade Streams")),
     ("kline", ("web-socket-streams", "Kline/Candlestick Streams for UTC")),
     ("24hrTicker", ("web-socket-streams", "Individual Symbol Ticker Streams")),
+    ("24hrMiniTicker", ("web-socket-streams", "Individual Symbol Mini Ticker Stream")),
     ("bookTicker", ("web-socket-streams", "Individual Symbol Book Ticker Streams")),
     ("depthUpdate", ("web-socket-streams", "Diff. Depth Stream")),
     ("executionReport", ("user-data-stream", "Order Update")),

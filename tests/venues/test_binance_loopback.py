@@ -264,3 +264,73 @@ async def test_the_account_stream_reports_and_resubscribes_after_a_drop(server):
         await again.stop()
     finally:
         await v.close()
+
+
+async def test_tickers_best_prices_and_candles_arrive_by_websocket(server):
+    v = binance_data(server.server.base_url)
+    try:
+        await v.load_markets()
+        tickers, best = Pump(v.watch_ticker("BTC/USDT")), Pump(v.watch_best("BTC/USDT"))
+        bars = Pump(v.watch_bars("BTC/USDT", "1m"))
+        await until(lambda: server.call(server.server.subscribed, "btcusdt@kline_1m")
+                    and server.call(server.server.subscribed, "btcusdt@miniTicker")
+                    and server.call(server.server.subscribed, "btcusdt@bookTicker"), what="subscriptions")
+        server.call(server.server.trade, "BTC/USDT", "60005", "0.2")
+        server.call(server.server.book_around, "BTC/USDT", "60006", spread="1", levels=5, qty="1")
+        await until(lambda: tickers.items and best.items and bars.items, what="ticker, book ticker, candle")
+        assert tickers.items[-1].last == D("60005")
+        assert (best.items[-1].bid, best.items[-1].ask) == (D("60005.5"), D("60006.5"))
+        assert bars.items[-1].close == D("60005") and bars.items[-1].closed is False
+        # The next minute's first trade closes the candle before it.
+        server.call(setattr, server.server.faults, "clock_drift_ms", 60_000)
+        server.call(server.server.trade, "BTC/USDT", "60100", "0.1")
+        await until(lambda: bars.items[-1].close == D("60100"), what="the next candle")
+        closed = [b for b in bars.items if b.closed]
+        assert closed and closed[-1].close == D("60005") and closed[-1].open_ms + 60_000 == bars.items[-1].open_ms
+        for p in (tickers, best, bars):
+            await p.stop()
+    finally:
+        await v.close()
+
+
+async def test_without_a_websocket_for_a_stream_the_venue_polls_rest(server):
+    v = binance_data(server.server.base_url)
+    try:
+        await v.load_markets()
+        v.exchange.has["watchTrades"] = False
+        v.exchange.has["watchOrderBook"] = False
+        trades, books = Pump(v.watch_trades("BTC/USDT")), Pump(v.watch_book("BTC/USDT"))
+        await until(lambda: trades.items and books.items, what="polled trades and book")
+        seen = len(trades.items)
+        server.call(server.server.trade, "BTC/USDT", "60003", "0.3")
+        await until(lambda: len(trades.items) > seen, what="a new polled trade")
+        assert trades.items[-1].price == D("60003")
+        assert len({t.trade_id for t in trades.items}) == len(trades.items)  # each trade once
+        assert books.items[-1].best_bid == D("59999.5")
+        for p in (trades, books):
+            await p.stop()
+    finally:
+        await v.close()
+
+
+async def test_the_listen_key_stream_carries_the_same_execution_reports(server):
+    import json
+
+    import aiohttp
+
+    v = binance_venue(server.server.base_url)
+    try:
+        await v.load_markets()
+        key = (await v.exchange.publicPostUserDataStream())["listenKey"]
+        async with aiohttp.ClientSession() as http, http.ws_connect(f"{server.server.base_url}/ws/{key}") as ws:
+            await until(lambda: server.call(server.server.user_subscribed), what="the listen-key stream")
+            await v.place(order("lk1", OrderType.MARKET))
+            events = []
+            while not any(e.get("e") == "outboundAccountPosition" for e in events):
+                msg = await asyncio.wait_for(ws.receive(), 10)
+                events.append(json.loads(msg.data))
+        kinds = [(e["e"], e.get("x")) for e in events]
+        assert kinds[:2] == [("executionReport", "NEW"), ("executionReport", "TRADE")]
+        assert events[1]["c"] == "lk1" and events[1]["N"] == "BTC"
+    finally:
+        await v.close()

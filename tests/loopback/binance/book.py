@@ -153,3 +153,8 @@ class SymbolMarket:
                 "b": t["bidPrice"], "B": t["bidQty"], "a": t["askPrice"], "A": t["askQty"], "o": t["openPrice"],
                 "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"], "O": t["openTime"],
                 "C": t["closeTime"], "F": t["firstId"], "L": t["lastId"], "n": t["count"]}
+
+    def mini_ticker_event(self, ts: int) -> dict[str, Any]:
+        t = self.ticker_24h(ts)
+        return {"e": "24hrMiniTicker", "E": ts, "s": self.symbol, "c": t["lastPrice"], "o": t["openPrice"],
+                "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"]}

@@ -899,6 +899,7 @@ class BinanceLoopback:
             if ev is not None:
                 self._market_event(sym, f"kline_{interval}", ev)
         self._market_event(sym, "ticker", m.ticker_event(now))
+        self._market_event(sym, "miniTicker", m.mini_ticker_event(now))
         self._absorb(sym, self.cores[sym].on_trade(domain_trade), now)
         self._balances_changed(now)
 
