@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from app.backtest import cli as backtest_cli
 from app.domain.enums import OrderType, Side, TimeInForce, TrailingMode
 from app.domain.instrument import InstrumentId
 from app.domain.market import Bar, BookSnapshot, Trade
@@ -287,9 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--db", default=None, help="database URL (default: SQLite in the data folder)")
     audit.add_argument("--last", type=int, default=50, help="show: how many of the newest entries")
     signals_cli.add_parser(sub)
+    backtest_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "signals":
         return signals_cli.run(args)
+    if args.command == "backtest":
+        return backtest_cli.run(args)
     if args.command == "audit":
         return run_audit(args)
     if args.command in (None, "demo"):
