@@ -267,3 +267,35 @@ async def test_a_restart_reconciles_what_happened_while_the_app_was_closed(lb, t
         assert len(again.store.load_fills(venue="binance")) == 1
     finally:
         await again.stop()
+
+
+async def test_paper_trading_on_binances_live_data_uses_its_filters_and_prices(lb, tmp_path):
+    from loopback.testing import binance_data
+
+    from app.venues.paper import PaperVenue
+
+    lb.call(lb.server.reset)
+    lb.call(lb.server.book_around, "BTC/USDT", "60000", spread="1", levels=10, qty="1")
+    source = binance_data(lb.server.base_url)  # no API key
+    paper = PaperVenue(source, name="paper-binance", initial_balances={"USDT": D("10000")})
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    session = TradingSession(store, paper, ["BTC/USDT"], mode="paper")
+    try:
+        await session.start()
+        inst = session.orders.instruments[("paper-binance", "BTC/USDT")]
+        assert (inst.tick_size, inst.lot_step, inst.min_notional) == (D("0.01"), D("0.00001"), D("10"))
+        await until(lambda: lb.call(lb.server.subscribed, "btcusdt@trade")
+                    and lb.call(lb.server.subscribed, "btcusdt@depth"), what="the streams")
+        await lb.acall(lb.server.book_around, "BTC/USDT", "60000", spread="1", levels=10, qty="1")
+        await lb.acall(lb.server.trade, "BTC/USDT", "60000", "0.1")
+        await until(lambda: session.orders.last_price("paper-binance", "BTC/USDT") == D("60000"), what="a price")
+        o = await session.orders.submit(OrderRequest("paper-binance", "BTC/USDT", Side.BUY, OrderType.LIMIT,
+                                                     D("0.01"), price=D("59990")))
+        assert o is not None and o.status is OrderStatus.NEW
+        assert lb.call(lambda: len(lb.server.orders)) == 0  # nothing reaches the exchange
+        await lb.acall(lb.server.trade, "BTC/USDT", "59980", "0.5", "sell")
+        await until(lambda: o.status is OrderStatus.FILLED, what="the paper fill on the exchange's trade")
+        assert o.avg_price == D("59990")
+    finally:
+        await session.stop()
+        store.close()

@@ -32,6 +32,7 @@ from .market_data import CcxtMarketData
 from .profile import ExchangeProfile
 
 SEEN_TRADES = 50_000
+TRADES_PAGE = 500  # Binance's default and ccxt's: more than this since a time comes in further pages
 _FINAL_EVENTS = {
     "canceled": OrderEvent.CANCELLED,
     "cancelled": OrderEvent.CANCELLED,
@@ -225,15 +226,23 @@ class CcxtVenue(CcxtMarketData):
             symbols = [*sorted(self._symbols)]
         else:
             symbols = [None]
-        fills: list[Fill] = []
+        fills: dict[tuple[str, str], Fill] = {}
         for sym in symbols:
-            trades = await self.client.call(lambda s=sym: ex.fetch_my_trades(s, since_ms))  # type: ignore[misc]
-            for t in trades:
-                f = await self._fill_of(t)
-                if f is not None:
-                    fills.append(f)
-        fills.sort(key=lambda f: f.ts_ms)
-        return fills
+            since = since_ms
+            while True:  # page on by time: an answer holds at most TRADES_PAGE trades
+                trades = await self.client.call(
+                    lambda s=sym, t=since: ex.fetch_my_trades(s, t, TRADES_PAGE))  # type: ignore[misc]
+                for t in trades:
+                    f = await self._fill_of(t)
+                    if f is not None:
+                        fills[(f.symbol, f.trade_id)] = f
+                if len(trades) < TRADES_PAGE or since_ms is None:
+                    break
+                last = max(int(t.get("timestamp") or 0) for t in trades)
+                if since is not None and last <= since:
+                    break
+                since = last
+        return sorted(fills.values(), key=lambda f: f.ts_ms)
 
     async def _fill_of(self, t: dict[str, Any]) -> Fill | None:
         symbol, vid = str(t.get("symbol")), str(t.get("order") or "")
