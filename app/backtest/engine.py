@@ -355,8 +355,8 @@ class Backtester:
         prev = o
         for k, px in enumerate(path):
             half = self._half(px)
-            core.on_book(BookSnapshot(venue, symbol, (BookLevel(px - half, qty),), (BookLevel(px + half, qty),),
-                                      ms + k))  # a book alone fills nothing a trade at its price would not
+            self._take(core.on_book(BookSnapshot(venue, symbol, (BookLevel(px - half, qty),),
+                                                 (BookLevel(px + half, qty),), ms + k)))
             if k == 0 and self.pending:
                 self._send_pending(px, half)
             side = Side.BUY if px >= prev else Side.SELL
