@@ -191,8 +191,7 @@ def sweep_table(result: SweepResult, metric: str) -> list[str]:
     cols = [*names, "total_return", "sharpe", "max_drawdown", "trades", "final_equity"]
     if metric not in cols:
         cols.insert(len(names), metric)
-    rows = [[_num(r.get(c)) if c != "final_equity" else str(r.get(c, r.get("error", ""))) for c in cols]
-            for r in result.rows]
+    rows = [[_num(r.get(c)) if c != "final_equity" else str(r.get(c, "invalid")) for c in cols] for r in result.rows]
     widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
     lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
