@@ -4,6 +4,7 @@ one small interface the backtester reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from app.domain.enums import OrderType, Side
@@ -40,10 +41,13 @@ class SpotAccount:
     def position(self) -> Decimal:
         return self._total(self.inst.base)
 
-    def fund(self, o: PaperOrder, market_price: Decimal | None) -> str | None:
-        """Lock what ``o`` needs; the reason when it cannot be paid for."""
+    def fund(self, o: PaperOrder, market_price: Callable[[], Decimal | None],
+             best_price: Callable[[], Decimal | None]) -> str | None:
+        """Lock what ``o`` needs; the reason when it cannot be paid for. ``market_price``: what a
+        market order would pay on average, walking the book now."""
         try:
-            asset, need = reservation(o, self.inst, self.fees, market_price)
+            mp = market_price() if o.side is Side.BUY and o.type is OrderType.MARKET else None
+            asset, need = reservation(o, self.inst, self.fees, mp)
         except ValueError as exc:
             return str(exc)
         if not self.ledger.reserve(o, asset, need):
@@ -80,13 +84,14 @@ class MarginAccount:
     def release(self, order: PaperOrder) -> None:
         order.reserved = ZERO
 
-    def fund(self, o: PaperOrder, market_price: Decimal | None) -> str | None:
-        px = o.price if o.type.has_limit_price else (market_price if o.type is OrderType.MARKET else o.stop_price)
-        if px is None:
-            return f"no price to check {o.type.value} order {o.client_order_id} against"
+    def fund(self, o: PaperOrder, market_price: Callable[[], Decimal | None],
+             best_price: Callable[[], Decimal | None]) -> str | None:
         after = self.position + (o.quantity if o.side is Side.BUY else -o.quantity)
         if abs(after) <= abs(self.position):
             return None  # reduces (or closes) the position
+        px = o.price if o.type.has_limit_price else (best_price() if o.type is OrderType.MARKET else o.stop_price)
+        if px is None:
+            return f"no price to check {o.type.value} order {o.client_order_id} against"
         equity = self.cash + self.position * px
         if abs(after) * px > equity:
             return f"insufficient margin: {abs(after) * px} needed, equity {equity}"

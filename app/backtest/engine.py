@@ -344,28 +344,32 @@ class Backtester:
         """Replay bar ``j`` through the matching core (module doc, step 3)."""
         self._visited += 1
         self._j = j
-        o, h, lo, c = _dec(self.open[j]), _dec(self.high[j]), _dec(self.low[j]), _dec(self.close[j])
-        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        fo, fh, fl, fc = float(self.open[j]), float(self.high[j]), float(self.low[j]), float(self.close[j])
+        path = (fo, fl, fh, fc) if fc >= fo else (fo, fh, fl, fc)  # float order is the decimals' order
         if self.config.depth == "unlimited":
             qty = UNLIMITED
         else:
             v = self.volume[j]
             qty = _dec(v) / 4 if v > 0 else ONE
         venue, symbol, ms, core = self.config.venue, self.candles.symbol, int(self.open_ms[j]), self.core
-        prev = o
-        for k, px in enumerate(path):
-            half = self._half(px)
+        prev = None
+        slip = self.config.slippage
+        half = self._half_ticks
+        for k in range(4):
+            px = Decimal(repr(path[k]))  # each price made Decimal only if the replay gets to it
+            if slip:
+                half = self._half(px)
             self._take(core.on_book(BookSnapshot(venue, symbol, (BookLevel(px - half, qty),),
                                                  (BookLevel(px + half, qty),), ms + k)))
             if k == 0 and self.pending:
                 self._send_pending(px, half)
-            side = Side.BUY if px >= prev else Side.SELL
+            if not self._watched and not core.orders():
+                break  # nothing works any more: the rest of the bar cannot change anything
+            side = Side.BUY if prev is None or px >= prev else Side.SELL
             self._take(core.on_trade(Trade(venue, symbol, f"bar{ms}-{k}", px, qty, side, ms + k)))
             if self._watched:
                 self._check_stops(px)
             prev = px
-            if not self._watched and not core.orders():
-                break
         self._mark(j)
 
     def _mark(self, j: int) -> None:
@@ -384,8 +388,7 @@ class Backtester:
                 self._send_target(intent, px, half)
             else:
                 qty = intent.quantity
-                if qty is None:
-                    qty = self._size(intent.side, px, half, intent.bar)
+                qty = self._size(intent.side, px, half, intent.bar) if qty is None else self.inst.round_qty(qty)
                 if qty > 0:
                     self._submit(intent.side, qty, intent.type, intent.price, intent.stop_price, intent.tag)
 
@@ -417,19 +420,22 @@ class Backtester:
 
     def _submit(self, side: Side, qty: Decimal, type: OrderType, price: Decimal | None, stop: Decimal | None,
                 tag: str, bracket: tuple[Decimal | None, Decimal | None] | None = None) -> PaperOrder | None:
-        core = self.core
-        qty = self.inst.round_qty(qty)
+        core = self.core  # ``qty`` is a multiple of the lot step (sizing rounds; explicit orders are rounded)
         if qty <= 0:
             return None
         self._seq += 1
         oid = f"bt{self._seq}"
         o = PaperOrder(oid, oid, core.symbol, side, type, qty, price, stop, TimeInForce.GTC, False, core.now_ms)
         self._orders += 1
-        market_price = None
-        if type is OrderType.MARKET:
-            levels = core.levels(o)
-            market_price = core.walk_cost(o) / qty if levels else None
-        why = self.account.fund(o, market_price)
+
+        def market_price() -> Decimal | None:  # what walking the book now would pay on average
+            return core.walk_cost(o) / qty if core.levels(o) else None
+
+        def best_price() -> Decimal | None:  # the best price on the other side of the book
+            book = core.book
+            return None if book is None else (book.best_ask if side is Side.BUY else book.best_bid)
+
+        why = self.account.fund(o, market_price, best_price)
         if why is not None:
             self._rejected += 1
             return None
@@ -454,11 +460,12 @@ class Backtester:
                 self.fills.append(FillRecord(j, e.ts_ms, oid, o.side, e.quantity, e.price, e.fee,
                                              self._tags.get(oid, "")))
                 self.book.on_fill(o.side, e.quantity, e.price, e.fee, j, int(self.open_ms[j]))
-                q, notional = self._filled.get(oid, (ZERO, ZERO))
-                self._filled[oid] = (q + e.quantity, notional + e.quantity * e.price)
+                if oid in self._brackets:  # its exits are priced from its average fill
+                    q, notional = self._filled.get(oid, (ZERO, ZERO))
+                    self._filled[oid] = (q + e.quantity, notional + e.quantity * e.price)
                 if e.done:
                     self._closed(o)
-            elif isinstance(e, Expired | Rejected):
+            elif isinstance(e, Expired) or isinstance(e, Rejected):  # noqa: SIM101 (cheaper than a union)
                 self._closed(e.order)
 
     def _closed(self, o: PaperOrder) -> None:
@@ -522,7 +529,7 @@ class Backtester:
         if s:  # bar indices of the report count from its first bar
             trades = [replace(t, entry_bar=t.entry_bar - s, exit_bar=None if t.exit_bar is None else t.exit_bar - s)
                       for t in trades]
-            fills = [replace(f, bar=f.bar - s) for f in fills]
+            fills = [f._replace(bar=f.bar - s) for f in fills]
         stats = RunStats(n, self._calls, self._visited, self._orders, self._rejected)
         metrics = M.compute(equity, c.open_ms, c.close, pos, trades, c.tf_ms, self.config.cash, final)
         return BacktestResult(self.strategy.name, dict(self.strategy.params), c.symbol, c.timeframe, self.config,

@@ -164,6 +164,14 @@ def loopback_ack() -> list[tuple[str, float, str]]:
     return venue_bench.ack_figures()
 
 
+@figure("backtest_bars_per_s", "backtest_speedup_vs_backtesting_py", "backtest_backtesting_py_bars_per_s",
+        "backtest_trades")
+def backtest() -> list[tuple[str, float, str]]:
+    import backtest_bench
+
+    return backtest_bench.figures()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]
