@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from loopback.binance import SECRET
-from loopback.testing import Pump, binance_data, binance_thread, binance_venue, until
+from loopback.testing import FAST, Pump, binance_data, binance_thread, binance_venue, until
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.errors import AuthenticationFailed, TemporaryVenueError
@@ -70,6 +71,20 @@ async def test_clock_drift_is_measured_corrected_and_shown(server):
         server.call(setattr, server.server.faults, "clock_drift_ms", -20_000)
         assert "USDT" in await v.fetch_balances()  # ahead of the server by 20 s: -1021 again, corrected
         assert abs(v.clock_offset_ms + 20_000) < 2_000
+    finally:
+        await v.close()
+
+
+async def test_the_clock_is_measured_again_from_time_to_time(server):
+    v = binance_venue(server.server.base_url, timing=replace(FAST, clock_every_s=0.2))
+    try:
+        await v.load_markets()
+        assert abs(v.clock_offset_ms) < 2_000
+        server.call(setattr, server.server.faults, "clock_drift_ms", 3_000)  # within recvWindow: no -1021
+        await asyncio.sleep(0.3)
+        await v.fetch_balances()
+        assert abs(v.clock_offset_ms - 3_000) < 1_500
+        assert v.client.clock_rtt_ms is not None
     finally:
         await v.close()
 

@@ -95,6 +95,14 @@ class CcxtClient:
             if wait > MAX_PAUSE_WAIT_S:
                 raise RateLimited(wait, "paused by the exchange's Retry-After")
             await asyncio.sleep(wait)
+        synced = self.clock_synced_ms
+        if (clock_retry and synced is not None
+                and time.time() * 1000 - synced > self.profile.timing.clock_every_s * 1000):
+            self.clock_synced_ms = None  # one measurement at a time
+            try:
+                await self.sync_clock()
+            except VenueError:
+                self.clock_synced_ms = synced
         started = time.perf_counter()
         try:
             result = await fn()

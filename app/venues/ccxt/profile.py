@@ -3,7 +3,18 @@ how its URLs are pointed elsewhere (a loopback exchange), how its markets and or
 
 ``ExchangeProfile`` holds what ccxt unifies well; a subclass per exchange (``binance.py``) holds
 what it does not. Coinbase Advanced Trade, Kraken and Upbit get one small subclass each, registered
-in ``PROFILES``.
+in ``PROFILES`` with ``@register``. What a new one sets or overrides:
+
+- ``ccxt_id``, ``capabilities`` (native stops, OCO, post-only, its client-id rule), ``options``;
+- ``point_at``: which entries of ccxt's ``urls`` a loopback base URL replaces (REST and websockets);
+- ``instrument`` when ccxt's precision is not a fixed step (significant digits; Upbit's KRW ticks);
+- ``order_args`` for order types ccxt does not unify, ``client_id_param``, ``duplicate_markers``;
+- ``stream_trades`` / ``fill_numbers`` / ``balance_numbers`` when its account stream carries fills
+  or balances in its own fields; ``trades_need_symbol`` when its trade history needs a symbol;
+- ``oco_call`` / ``oco_reports`` only with ``capabilities.native_oco``.
+
+Then a loopback server under ``tests/loopback/`` and a harness in ``tests/venues/harnesses.py``:
+the conformance suite runs on it.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ class Timing:
     stall_after_s: float = 60.0
     poll_s: float = 2.0
     watchdog_every_s: float = 1.0
+    clock_every_s: float = 900.0  # the clock is measured again this often (and after every -1021)
 
 
 GENERIC_CAPABILITIES = Capabilities(native_oco=False, native_trailing=False)
