@@ -49,8 +49,16 @@ def test(session: nox.Session) -> None:
 @nox.session
 def crash(session: nox.Session) -> None:
     """The SIGKILL tests, longer than in the suite: ``CRASH_KILLS`` kills per workload (30 here)."""
-    session.run(PY, "-m", "pytest", "-q", "-k", "crash", *session.posargs,
-                env={"CRASH_KILLS": session.env.get("CRASH_KILLS", "30")})
+    session.run(
+        PY,
+        "-m",
+        "pytest",
+        "-q",
+        "-k",
+        "crash",
+        *session.posargs,
+        env={"CRASH_KILLS": session.env.get("CRASH_KILLS", "30")},
+    )
 
 
 @nox.session
@@ -69,10 +77,34 @@ def screenshots(session: nox.Session) -> None:
 def translations(session: nox.Session) -> None:
     """Extract the strings, merge them into every language's .po (new ones untranslated, for Poedit
     or Weblate), and compile the .mo files."""
-    session.run(PY, "-m", "babel.messages.frontend", "extract", "-F", "translations/babel.cfg", *BABEL_KEYWORDS,
-                "-o", "translations/messages.pot", "--no-location", "--sort-output", "app")
-    session.run(PY, "-m", "babel.messages.frontend", "update", "-i", "translations/messages.pot", "-d",
-                "translations", "--ignore-obsolete", "--no-fuzzy-matching", "-w", "120")
+    session.run(
+        PY,
+        "-m",
+        "babel.messages.frontend",
+        "extract",
+        "-F",
+        "translations/babel.cfg",
+        *BABEL_KEYWORDS,
+        "-o",
+        "translations/messages.pot",
+        "--no-location",
+        "--sort-output",
+        "app",
+    )
+    session.run(
+        PY,
+        "-m",
+        "babel.messages.frontend",
+        "update",
+        "-i",
+        "translations/messages.pot",
+        "-d",
+        "translations",
+        "--ignore-obsolete",
+        "--no-fuzzy-matching",
+        "-w",
+        "120",
+    )
     session.run(PY, "-m", "babel.messages.frontend", "compile", "-d", "translations", "--statistics")
 
 

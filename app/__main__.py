@@ -9,8 +9,12 @@ import sys
 
 def _no_display() -> bool:
     """On Linux, without a display and without an explicit Qt platform, a window cannot open."""
-    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -21,8 +25,11 @@ def main(argv: list[str]) -> int:
     if _no_display():
         from app.cli import main as cli_main
 
-        print("No display found: running the demo session in this terminal instead "
-              "(set QT_QPA_PLATFORM=offscreen to force the window).", flush=True)
+        print(
+            "No display found: running the demo session in this terminal instead "
+            "(set QT_QPA_PLATFORM=offscreen to force the window).",
+            flush=True,
+        )
         return cli_main(["demo", "--headless"])
     from app.cli import build_demo_session, setup_logging
     from app.storage import default_data_dir

@@ -46,8 +46,14 @@ DEMO_VENUE = "demo"
 DEMO_ORIGIN = "demo.origin_ms"  # when the demo market of this data folder first started
 
 
-def build_demo_session(data_dir: Path, *, seed: int = 7, speed: float = 1.0, db_url: str | None = None,
-                       symbols: tuple[str, ...] = DEMO_SYMBOLS) -> TradingSession:
+def build_demo_session(
+    data_dir: Path,
+    *,
+    seed: int = 7,
+    speed: float = 1.0,
+    db_url: str | None = None,
+    symbols: tuple[str, ...] = DEMO_SYMBOLS,
+) -> TradingSession:
     """The demo account: a paper venue on the offline demo market, its state in ``data_dir``.
     The market resumes where it was: the 1m candles it showed are kept in the candles table, and
     the next start continues from them (same history, same candles, the last close)."""
@@ -80,8 +86,9 @@ class _CandleRecorder:
             try:
                 self.store.upsert_bars([bar])
             except Exception:  # a closed store at shutdown: the candle is simply not kept
-                logging.getLogger(__name__).warning("demo candle %s %s not stored", bar.symbol, bar.open_ms,
-                                                    exc_info=True)
+                logging.getLogger(__name__).warning(
+                    "demo candle %s %s not stored", bar.symbol, bar.open_ms, exc_info=True
+                )
 
 
 def _ts(ms: int) -> str:
@@ -123,15 +130,19 @@ class ConsolePrinter:
     def on_order(self, e: OrderUpdated) -> None:
         o = e.order
         extra = f" — {o.reason}" if o.reason and o.status.value in ("rejected", "expired", "cancelled") else ""
-        self.say(f"[{_ts(o.updated_ms)}] ORDER {o.client_order_id} {o.side.value} {fmt(o.quantity)} {o.symbol} "
-                 f"{o.type.value}{' @ ' + fmt(o.price) if o.price else ''}"
-                 f"{' trigger ' + fmt(o.stop_price) if o.stop_price else ''} → {o.status.value}"
-                 f"{' (filled ' + fmt(o.filled_qty) + ')' if o.filled_qty else ''}{extra}")
+        self.say(
+            f"[{_ts(o.updated_ms)}] ORDER {o.client_order_id} {o.side.value} {fmt(o.quantity)} {o.symbol} "
+            f"{o.type.value}{' @ ' + fmt(o.price) if o.price else ''}"
+            f"{' trigger ' + fmt(o.stop_price) if o.stop_price else ''} → {o.status.value}"
+            f"{' (filled ' + fmt(o.filled_qty) + ')' if o.filled_qty else ''}{extra}"
+        )
 
     def on_fill(self, e: FillReceived) -> None:
         f = e.fill
-        self.say(f"[{_ts(f.ts_ms)}] FILL  {f.client_order_id} {f.side.value} {fmt(f.quantity)} {f.symbol} @ "
-                 f"{fmt(f.price)} fee {fmt(f.fee)} {f.fee_asset} ({f.liquidity.value})")
+        self.say(
+            f"[{_ts(f.ts_ms)}] FILL  {f.client_order_id} {f.side.value} {fmt(f.quantity)} {f.symbol} @ "
+            f"{fmt(f.price)} fee {fmt(f.fee)} {f.fee_asset} ({f.liquidity.value})"
+        )
 
     def on_denied(self, e: OrderDenied) -> None:
         self.say(f"REFUSED: {e.message}")
@@ -181,17 +192,33 @@ async def place_showcase_orders(session: TradingSession, symbol: str = "BTC/USDT
     await om.submit(R(v, symbol, Side.BUY, OrderType.LIMIT, q, price=px("1.0005"), tif=TimeInForce.IOC, tag="demo"))
     await om.submit(R(v, symbol, Side.SELL, OrderType.LIMIT, q, price=px("0.9995"), tif=TimeInForce.FOK, tag="demo"))
     await om.submit(R(v, symbol, Side.SELL, OrderType.STOP_MARKET, q, stop_price=px("0.998"), tag="demo"))
-    await om.submit(R(v, symbol, Side.BUY, OrderType.STOP_LIMIT, q, price=px("1.0025"), stop_price=px("1.002"),
-                      tag="demo"))
+    await om.submit(
+        R(v, symbol, Side.BUY, OrderType.STOP_LIMIT, q, price=px("1.0025"), stop_price=px("1.002"), tag="demo")
+    )
     await om.submit(R(v, symbol, Side.SELL, OrderType.TAKE_PROFIT_MARKET, q, stop_price=px("1.002"), tag="demo"))
-    await om.submit(R(v, symbol, Side.BUY, OrderType.TAKE_PROFIT_LIMIT, q, price=px("0.9985"),
-                      stop_price=px("0.998"), tag="demo"))
-    await om.submit(R(v, symbol, Side.SELL, OrderType.TRAILING_STOP, q, trail_mode=TrailingMode.PERCENT,
-                      trail_value=Decimal("0.2"), tag="demo"))
-    await om.submit_oco(OcoRequest(v, symbol, Side.SELL, q, limit_price=px("1.0015"), stop_price=px("0.9985"),
-                                   tag="demo"))
-    await om.submit_bracket(BracketRequest(v, symbol, Side.BUY, q, OrderType.MARKET, None,
-                                           take_profit=px("1.0015"), stop_loss=px("0.9985"), tag="demo"))
+    await om.submit(
+        R(v, symbol, Side.BUY, OrderType.TAKE_PROFIT_LIMIT, q, price=px("0.9985"), stop_price=px("0.998"), tag="demo")
+    )
+    await om.submit(
+        R(
+            v,
+            symbol,
+            Side.SELL,
+            OrderType.TRAILING_STOP,
+            q,
+            trail_mode=TrailingMode.PERCENT,
+            trail_value=Decimal("0.2"),
+            tag="demo",
+        )
+    )
+    await om.submit_oco(
+        OcoRequest(v, symbol, Side.SELL, q, limit_price=px("1.0015"), stop_price=px("0.9985"), tag="demo")
+    )
+    await om.submit_bracket(
+        BracketRequest(
+            v, symbol, Side.BUY, q, OrderType.MARKET, None, take_profit=px("1.0015"), stop_loss=px("0.9985"), tag="demo"
+        )
+    )
     # And one the exchange would refuse, to show the message a user gets.
     await om.submit(R(v, symbol, Side.BUY, OrderType.LIMIT, Decimal("0.00001"), price=px("0.99"), tag="demo"))
 
@@ -227,11 +254,14 @@ def _print_summary(session: TradingSession, printer: ConsolePrinter) -> None:
     v = session.venue.name
     printer.say("— Summary —")
     for p in pf.positions(v):
-        printer.say(f"  {p.symbol}: position {fmt(p.quantity)} avg cost {fmt(p.avg_cost.quantize(Decimal('0.01')))} "
-                    f"realized {fmt(p.realized_pnl.quantize(Decimal('0.01')))} "
-                    f"unrealized {fmt(p.unrealized_pnl.quantize(Decimal('0.01')))}")
-    printer.say(f"  open orders: {len(session.orders.open_orders())}; equity "
-                f"{fmt(pf.equity(v).quantize(Decimal('0.01')))} USDT")
+        printer.say(
+            f"  {p.symbol}: position {fmt(p.quantity)} avg cost {fmt(p.avg_cost.quantize(Decimal('0.01')))} "
+            f"realized {fmt(p.realized_pnl.quantize(Decimal('0.01')))} "
+            f"unrealized {fmt(p.unrealized_pnl.quantize(Decimal('0.01')))}"
+        )
+    printer.say(
+        f"  open orders: {len(session.orders.open_orders())}; equity {fmt(pf.equity(v).quantize(Decimal('0.01')))} USDT"
+    )
 
 
 def run_audit(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -243,17 +273,23 @@ def run_audit(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     try:
         entries = store.load_audit()
         if args.action == "show":
-            for e in entries[-args.last:]:
-                print(f"{e.seq:>7} {datetime.fromtimestamp(e.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} "
-                      f"{e.mode:<5} {e.venue or '-':<10} {e.action:<14} {e.details}", file=out)
+            for e in entries[-args.last :]:
+                print(
+                    f"{e.seq:>7} {datetime.fromtimestamp(e.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} "
+                    f"{e.mode:<5} {e.venue or '-':<10} {e.action:<14} {e.details}",
+                    file=out,
+                )
             return 0
         broken = verify(entries)
         if broken is None:
             print(f"audit log OK: {len(entries)} entries, chain intact", file=out)
             return 0
-        print(f"audit log BROKEN at entry {broken.seq} ({broken.action} at "
-              f"{datetime.fromtimestamp(broken.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} UTC): it was changed, or an "
-              f"entry before it was removed or inserted", file=out)
+        print(
+            f"audit log BROKEN at entry {broken.seq} ({broken.action} at "
+            f"{datetime.fromtimestamp(broken.ts_ms / 1000, tz=UTC):%Y-%m-%d %H:%M:%S} UTC): it was changed, or an "
+            f"entry before it was removed or inserted",
+            file=out,
+        )
         return 1
     finally:
         store.close()

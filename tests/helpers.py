@@ -22,8 +22,17 @@ D = Decimal
 
 def btc(venue: str = "sim", **kw: object) -> Instrument:
     params: dict[str, object] = dict(
-        venue=venue, symbol="BTC/USDT", base="BTC", quote="USDT", tick_size=D("0.01"), lot_step=D("0.00001"),
-        min_qty=D("0.00001"), max_qty=D("9000"), min_notional=D("5"), maker_fee=D("0.001"), taker_fee=D("0.001"),
+        venue=venue,
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        tick_size=D("0.01"),
+        lot_step=D("0.00001"),
+        min_qty=D("0.00001"),
+        max_qty=D("9000"),
+        min_notional=D("5"),
+        maker_fee=D("0.001"),
+        taker_fee=D("0.001"),
     )
     params.update(kw)
     return Instrument(**params)  # type: ignore[arg-type]
@@ -65,8 +74,16 @@ class ScriptedMarket:
         pass
 
 
-def book(mid: str, *, spread: str = "1", qty: str = "1", levels: int = 5, step: str = "1",
-         symbol: str = "BTC/USDT", ts: int = 0) -> BookSnapshot:
+def book(
+    mid: str,
+    *,
+    spread: str = "1",
+    qty: str = "1",
+    levels: int = 5,
+    step: str = "1",
+    symbol: str = "BTC/USDT",
+    ts: int = 0,
+) -> BookSnapshot:
     m, s, st = D(mid), D(spread), D(step)
     bids = tuple(BookLevel(m - s / 2 - i * st, D(qty)) for i in range(levels))
     asks = tuple(BookLevel(m + s / 2 + i * st, D(qty)) for i in range(levels))
@@ -76,15 +93,24 @@ def book(mid: str, *, spread: str = "1", qty: str = "1", levels: int = 5, step: 
 class Rig:
     """Paper venue + order manager on a real SQLite file, with a manual clock."""
 
-    def __init__(self, tmp: Path, *, balances: dict[str, str] | None = None, limits: RiskLimits | None = None,
-                 instruments: list[Instrument] | None = None, journal: bool = True) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        balances: dict[str, str] | None = None,
+        limits: RiskLimits | None = None,
+        instruments: list[Instrument] | None = None,
+        journal: bool = True,
+    ) -> None:
         self.tmp = tmp
         self.clock = ManualClock()
         self.bus = EventBus()
         self.store = Store.open(f"sqlite:///{tmp / 'db.sqlite3'}")
         self.market = ScriptedMarket(instruments)
         self.venue = PaperVenue(
-            self.market, name="sim", journal_path=(tmp / "paper.journal") if journal else None,
+            self.market,
+            name="sim",
+            journal_path=(tmp / "paper.journal") if journal else None,
             initial_balances={k: D(v) for k, v in (balances or {"USDT": "100000", "BTC": "2"}).items()},
         )
         limits = limits or RiskLimits(max_order_notional=D("1000000"), max_position_notional=D("10000000"))

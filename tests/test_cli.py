@@ -11,9 +11,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_demo(data_dir: Path, *extra: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "app", "demo", "--headless", "--speed", "60", "--duration", "6",
-         "--data-dir", str(data_dir), *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "demo",
+            "--headless",
+            "--speed",
+            "60",
+            "--duration",
+            "6",
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr
@@ -22,8 +37,15 @@ def run_demo(data_dir: Path, *extra: str) -> str:
 
 def test_headless_demo_places_every_order_type_and_reconciles_after_restart(tmp_path):
     first = run_demo(tmp_path)
-    for kind in ("market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit",
-                 "trailing_stop"):
+    for kind in (
+        "market",
+        "limit",
+        "stop_market",
+        "stop_limit",
+        "take_profit_market",
+        "take_profit_limit",
+        "trailing_stop",
+    ):
         assert f" {kind}" in first, kind
     assert "FILL " in first and "TICK " in first
     assert "LIST  OCO" in first and "LIST  BRACKET" in first

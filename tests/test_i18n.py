@@ -47,8 +47,10 @@ def test_the_template_holds_every_string_of_the_app():
     from babel.messages.pofile import read_po as read
 
     keywords = {"_": None, "N_": None, "Problem": (3,), "Denial": (2,)}
-    found = {msgid if isinstance(msgid, str) else msgid[0]
-             for _f, _l, msgid, _c, _x in extract_from_dir(str(ROOT / "app"), keywords=keywords)}
+    found = {
+        msgid if isinstance(msgid, str) else msgid[0]
+        for _f, _l, msgid, _c, _x in extract_from_dir(str(ROOT / "app"), keywords=keywords)
+    }
     template = {m.id for m in read(io.BytesIO((ROOT / "translations" / "messages.pot").read_bytes())) if m.id}
     assert sorted(found - template) == []
 

@@ -30,6 +30,11 @@ def test_code_is_ruff_clean():
     assert out.returncode == 0, out.stdout[-4000:]
 
 
+def test_code_is_ruff_formatted():  # `nox -s fmt` (or pre-commit) formats it
+    out = subprocess.run([_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-4000:]
+
+
 # Type-checked: the whole package, UI included (mypy, settings in pyproject.toml: incomplete
 # definitions are refused; the generated migration versions are excluded there).
 TYPED = ["app"]

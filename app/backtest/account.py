@@ -41,8 +41,9 @@ class SpotAccount:
     def position(self) -> Decimal:
         return self._total(self.inst.base)
 
-    def fund(self, o: PaperOrder, market_price: Callable[[], Decimal | None],
-             best_price: Callable[[], Decimal | None]) -> str | None:
+    def fund(
+        self, o: PaperOrder, market_price: Callable[[], Decimal | None], best_price: Callable[[], Decimal | None]
+    ) -> str | None:
         """Lock what ``o`` needs; the reason when it cannot be paid for. ``market_price``: what a
         market order would pay on average, walking the book now."""
         try:
@@ -84,8 +85,9 @@ class MarginAccount:
     def release(self, order: PaperOrder) -> None:
         order.reserved = ZERO
 
-    def fund(self, o: PaperOrder, market_price: Callable[[], Decimal | None],
-             best_price: Callable[[], Decimal | None]) -> str | None:
+    def fund(
+        self, o: PaperOrder, market_price: Callable[[], Decimal | None], best_price: Callable[[], Decimal | None]
+    ) -> str | None:
         after = self.position + (o.quantity if o.side is Side.BUY else -o.quantity)
         if abs(after) <= abs(self.position):
             return None  # reduces (or closes) the position

@@ -36,21 +36,46 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--spread-ticks", type=int, default=None, help="half-spread of the bar's book in ticks (default 1)")
     p.add_argument("--tick", default=None, help="price tick (default: found from the prices)")
     p.add_argument("--lot-step", default=None, help="quantity step (default 0.00000001)")
-    p.add_argument("--account", choices=["spot", "margin"], default=None,
-                   help="spot (the paper ledger: no shorts; default) or margin (1x, shorts allowed)")
-    p.add_argument("--depth", choices=["bar", "unlimited"], default=None,
-                   help="book depth at each price of a bar: a quarter of its volume (default) or unlimited")
-    p.add_argument("--size", default=None, metavar="fraction=F|vol=V",
-                   help="sizing: a fixed fraction of equity (default fraction=1) or an annualised volatility target")
-    p.add_argument("--compat", choices=["backtesting.py"], default=None,
-                   help="backtesting.py's broker: whole units of 99.99%% of equity, shorts, fills at the bar's price")
+    p.add_argument(
+        "--account",
+        choices=["spot", "margin"],
+        default=None,
+        help="spot (the paper ledger: no shorts; default) or margin (1x, shorts allowed)",
+    )
+    p.add_argument(
+        "--depth",
+        choices=["bar", "unlimited"],
+        default=None,
+        help="book depth at each price of a bar: a quarter of its volume (default) or unlimited",
+    )
+    p.add_argument(
+        "--size",
+        default=None,
+        metavar="fraction=F|vol=V",
+        help="sizing: a fixed fraction of equity (default fraction=1) or an annualised volatility target",
+    )
+    p.add_argument(
+        "--compat",
+        choices=["backtesting.py"],
+        default=None,
+        help="backtesting.py's broker: whole units of 99.99%% of equity, shorts, fills at the bar's price",
+    )
     p.add_argument("--model", default=None, help="the signal model of a model strategy (name or .onnx path)")
     p.add_argument("--json", dest="json_out", default=None, help="write the result (metrics, trades, series) here")
     p.add_argument("--trades", action="store_true", help="print the trade list too")
-    p.add_argument("--grid", action="append", default=[], metavar="NAME=LO:HI:STEP|A,B,C",
-                   help="sweep: values of a parameter (repeat for each); prints the results table")
-    p.add_argument("--ray", default=None, metavar="ADDRESS",
-                   help="sweep on this Ray cluster ('local' starts one here; needs the cluster extra)")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI:STEP|A,B,C",
+        help="sweep: values of a parameter (repeat for each); prints the results table",
+    )
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="sweep on this Ray cluster ('local' starts one here; needs the cluster extra)",
+    )
     p.add_argument("--workers", type=int, default=None, help="sweep: processes of the local pool (default: CPUs)")
     p.add_argument("--metric", default="sharpe", help="sweep: the metric of the heat map and the ranking")
     return p

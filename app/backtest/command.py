@@ -25,8 +25,19 @@ from .strategies import STRATEGIES, make_strategy
 from .strategy import FixedFraction, Sizing, VolatilityTarget, parse_params
 from .sweep import SweepResult, parse_axis, run_sweep
 
-REPORTED = ("total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "max_drawdown_days",
-            "win_rate", "profit_factor", "exposure", "trades", "buy_hold_return")
+REPORTED = (
+    "total_return",
+    "annual_return",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "max_drawdown_days",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+    "trades",
+    "buy_hold_return",
+)
 
 
 def execute(args: argparse.Namespace, out: TextIO) -> int:
@@ -113,8 +124,9 @@ def parse_sizing(text: str) -> Sizing:
     if "fraction" in fields:
         return FixedFraction(_dec("size fraction", fields["fraction"]))
     if "vol" in fields:
-        return VolatilityTarget(float(fields["vol"]), int(fields.get("lookback", 720)),
-                                _dec("size max", fields.get("max", "1")))
+        return VolatilityTarget(
+            float(fields["vol"]), int(fields.get("lookback", 720)), _dec("size max", fields.get("max", "1"))
+        )
     raise ValueError(f"--size is fraction=F or vol=V[,lookback=N][,max=F], not {text!r}")
 
 
@@ -156,29 +168,53 @@ def report_lines(r: BacktestResult, trades: bool = False) -> list[str]:
     lines = [
         f"strategy: {r.strategy} {' '.join(f'{k}={v}' for k, v in r.params.items())}",
         f"symbol: {r.symbol} {r.timeframe}",
-        f"bars: {r.stats.bars}" + (f" ({_day(int(r.open_ms[0]))} … {_day(int(r.open_ms[-1]))} UTC)"
-                                   if r.stats.bars else ""),
+        f"bars: {r.stats.bars}"
+        + (f" ({_day(int(r.open_ms[0]))} … {_day(int(r.open_ms[-1]))} UTC)" if r.stats.bars else ""),
         f"initial_cash: {fmt(r.config.cash)}",
         f"final_equity: {fmt(r.final_equity)}",
     ]
     lines += [f"{k}: {_num(m[k])}" for k in REPORTED]
-    lines += [f"event_bars: {r.stats.event_bars}", f"visited_bars: {r.stats.visited_bars}",
-              f"orders: {r.stats.orders}", f"rejected: {r.stats.rejected}"]
+    lines += [
+        f"event_bars: {r.stats.event_bars}",
+        f"visited_bars: {r.stats.visited_bars}",
+        f"orders: {r.stats.orders}",
+        f"rejected: {r.stats.rejected}",
+    ]
     if trades:
         for t in r.trades:
             side = "long " if t.direction > 0 else "short"
-            exit_part = (f"{_day(t.exit_ms)} @ {fmt(t.exit_price)}" if t.exit_ms is not None and t.exit_price is not None
-                         else f"open, marked @ {fmt(t.exit_price) if t.exit_price is not None else '?'}")
-            lines.append(f"trade: {side} {fmt(t.quantity)} {_day(t.entry_ms)} @ {fmt(t.entry_price)} → {exit_part} "
-                         f"pnl {fmt(t.pnl.quantize(Decimal('0.00000001')))} fees {fmt(t.fees)}")
+            exit_part = (
+                f"{_day(t.exit_ms)} @ {fmt(t.exit_price)}"
+                if t.exit_ms is not None and t.exit_price is not None
+                else f"open, marked @ {fmt(t.exit_price) if t.exit_price is not None else '?'}"
+            )
+            lines.append(
+                f"trade: {side} {fmt(t.quantity)} {_day(t.entry_ms)} @ {fmt(t.entry_price)} → {exit_part} "
+                f"pnl {fmt(t.pnl.quantize(Decimal('0.00000001')))} fees {fmt(t.fees)}"
+            )
     return lines
 
 
-def _sweep(args: argparse.Namespace, candles: Candles, first: int, config: BacktestConfig,
-           fixed: dict[str, float | int], out: TextIO) -> int:
+def _sweep(
+    args: argparse.Namespace,
+    candles: Candles,
+    first: int,
+    config: BacktestConfig,
+    fixed: dict[str, float | int],
+    out: TextIO,
+) -> int:
     axes = [parse_axis(g) for g in args.grid]
-    result = run_sweep(args.strategy, candles, config, axes, fixed=fixed, workers=args.workers,
-                       ray_address=args.ray, model=args.model, start=first)
+    result = run_sweep(
+        args.strategy,
+        candles,
+        config,
+        axes,
+        fixed=fixed,
+        workers=args.workers,
+        ray_address=args.ray,
+        model=args.model,
+        start=first,
+    )
     for line in sweep_table(result, args.metric):
         print(line, file=out)
     if args.json_out:

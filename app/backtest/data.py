@@ -48,8 +48,10 @@ def candles_from_bars(bars: Sequence[Bar]) -> Candles:
     if not closed:
         raise CandleFileError("no closed bars")
     symbol, tf = closed[0].symbol, closed[0].timeframe
-    rows = np.array([(b.open_ms, float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume))
-                     for b in closed], dtype=np.float64).reshape(-1, 6)
+    rows = np.array(
+        [(b.open_ms, float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume)) for b in closed],
+        dtype=np.float64,
+    ).reshape(-1, 6)
     return make_candles(symbol, tf, rows)
 
 

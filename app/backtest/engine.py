@@ -77,14 +77,22 @@ class BacktestConfig:
         """backtesting.py's broker (``Backtest(..., commission=fee)``, spread 0, no
         ``trade_on_close``): market orders fill at the next bar's open exactly, in whole units of
         99.99 % of equity, shorts allowed, any size fills."""
-        return cls(cash=cash, fee=fee, sizing=WholeUnits(), account="margin", spread_ticks=0, depth="unlimited",
-                   lot_step=ONE)
+        return cls(
+            cash=cash, fee=fee, sizing=WholeUnits(), account="margin", spread_ticks=0, depth="unlimited", lot_step=ONE
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"cash": fmt(self.cash), "fee": fmt(self.fee), "sizing": repr(self.sizing), "account": self.account,
-                "spread_ticks": self.spread_ticks, "slippage": fmt(self.slippage), "depth": self.depth,
-                "tick_size": fmt(self.tick_size) if self.tick_size is not None else None,
-                "lot_step": fmt(self.lot_step)}
+        return {
+            "cash": fmt(self.cash),
+            "fee": fmt(self.fee),
+            "sizing": repr(self.sizing),
+            "account": self.account,
+            "spread_ticks": self.spread_ticks,
+            "slippage": fmt(self.slippage),
+            "depth": self.depth,
+            "tick_size": fmt(self.tick_size) if self.tick_size is not None else None,
+            "lot_step": fmt(self.lot_step),
+        }
 
 
 def infer_tick(c: Candles, sample: int = 5000) -> Decimal:
@@ -100,8 +108,16 @@ def infer_tick(c: Candles, sample: int = 5000) -> Decimal:
 
 def instrument_for(c: Candles, config: BacktestConfig) -> Instrument:
     base, _, quote = c.symbol.partition("/")
-    return Instrument(config.venue, c.symbol, base, quote or "QUOTE", config.tick_size or infer_tick(c),
-                      config.lot_step, maker_fee=config.fee, taker_fee=config.fee)
+    return Instrument(
+        config.venue,
+        c.symbol,
+        base,
+        quote or "QUOTE",
+        config.tick_size or infer_tick(c),
+        config.lot_step,
+        maker_fee=config.fee,
+        taker_fee=config.fee,
+    )
 
 
 def _dec(x: float) -> Decimal:
@@ -178,21 +194,32 @@ class BacktestResult:
 
     def to_json(self, series: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "strategy": self.strategy, "params": self.params, "symbol": self.symbol, "timeframe": self.timeframe,
+            "strategy": self.strategy,
+            "params": self.params,
+            "symbol": self.symbol,
+            "timeframe": self.timeframe,
             "config": self.config.to_json(),
             "instrument": {"tick_size": fmt(self.instrument.tick_size), "lot_step": fmt(self.instrument.lot_step)},
             "start_ms": int(self.open_ms[0]) if len(self.open_ms) else None,
             "end_ms": int(self.open_ms[-1]) if len(self.open_ms) else None,
-            "initial_cash": fmt(self.config.cash), "final_equity": fmt(self.final_equity),
+            "initial_cash": fmt(self.config.cash),
+            "final_equity": fmt(self.final_equity),
             "metrics": self.metrics.to_json(),
-            "stats": {"bars": self.stats.bars, "event_bars": self.stats.event_bars,
-                      "visited_bars": self.stats.visited_bars, "orders": self.stats.orders,
-                      "rejected": self.stats.rejected},
+            "stats": {
+                "bars": self.stats.bars,
+                "event_bars": self.stats.event_bars,
+                "visited_bars": self.stats.visited_bars,
+                "orders": self.stats.orders,
+                "rejected": self.stats.rejected,
+            },
             "trades": [t.to_json() for t in self.trades],
         }
         if series:
-            out["series"] = {"open_ms": self.open_ms.tolist(), "equity": self.equity.tolist(),
-                             "drawdown": self.drawdown.tolist()}
+            out["series"] = {
+                "open_ms": self.open_ms.tolist(),
+                "equity": self.equity.tolist(),
+                "drawdown": self.drawdown.tolist(),
+            }
         return out
 
 
@@ -223,14 +250,23 @@ class _Ctx:
     def can_short(self) -> bool:
         return self._bt.account.can_short
 
-    def target(self, direction: int, *, stop_loss: Decimal | None = None, take_profit: Decimal | None = None,
-               tag: str = "") -> None:
+    def target(
+        self, direction: int, *, stop_loss: Decimal | None = None, take_profit: Decimal | None = None, tag: str = ""
+    ) -> None:
         if direction not in (-1, 0, 1):
             raise ValueError(f"direction is -1, 0 or 1, not {direction}")
         self._bt.pending.append(_Target(direction, stop_loss, take_profit, tag, self.i))
 
-    def order(self, side: Side, quantity: Decimal | None = None, *, type: OrderType = OrderType.MARKET,
-              price: Decimal | None = None, stop_price: Decimal | None = None, tag: str = "") -> None:
+    def order(
+        self,
+        side: Side,
+        quantity: Decimal | None = None,
+        *,
+        type: OrderType = OrderType.MARKET,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        tag: str = "",
+    ) -> None:
         self._bt.pending.append(_Order(side, quantity, type, price, stop_price, tag, self.i))
 
     def cancel_all(self) -> None:
@@ -240,8 +276,16 @@ class _Ctx:
 class Backtester:
     """One run of one strategy on one instrument's bars (see the module doc)."""
 
-    def __init__(self, strategy: Strategy, candles: Candles, config: BacktestConfig | None = None, *,
-                 forecasts: np.ndarray | None = None, plan: Plan | None = None, start: int = 0) -> None:
+    def __init__(
+        self,
+        strategy: Strategy,
+        candles: Candles,
+        config: BacktestConfig | None = None,
+        *,
+        forecasts: np.ndarray | None = None,
+        plan: Plan | None = None,
+        start: int = 0,
+    ) -> None:
         self.strategy = strategy
         self.start = start  # bars before it only warm the strategy's values up: no trading, not reported
         self.candles = c = candles
@@ -249,7 +293,10 @@ class Backtester:
         self.inst = inst = instrument_for(c, cfg)
         self.fees = FeeModel()
         self.account: SpotAccount | MarginAccount = (
-            SpotAccount(inst, cfg.cash, self.fees) if cfg.account == "spot" else MarginAccount(inst, cfg.cash, self.fees))
+            SpotAccount(inst, cfg.cash, self.fees)
+            if cfg.account == "spot"
+            else MarginAccount(inst, cfg.cash, self.fees)
+        )
         self.core = MatchingCore(c.symbol, inst, account=self.account.core_account, fees=self.fees)
         self.open, self.high, self.low, self.close, self.volume = c.open, c.high, c.low, c.close, c.volume
         self.open_ms = c.open_ms
@@ -279,8 +326,17 @@ class Backtester:
     # -- bars as Decimal values ----------------------------------------------------------------------
     def bar(self, j: int) -> Bar:
         c = self.candles
-        return Bar(self.config.venue, c.symbol, c.timeframe, int(self.open_ms[j]), _dec(self.open[j]),
-                   _dec(self.high[j]), _dec(self.low[j]), _dec(self.close[j]), _dec(self.volume[j]))
+        return Bar(
+            self.config.venue,
+            c.symbol,
+            c.timeframe,
+            int(self.open_ms[j]),
+            _dec(self.open[j]),
+            _dec(self.high[j]),
+            _dec(self.low[j]),
+            _dec(self.close[j]),
+            _dec(self.volume[j]),
+        )
 
     def _half(self, px: Decimal) -> Decimal:
         slip = self.config.slippage
@@ -359,8 +415,11 @@ class Backtester:
             px = Decimal(repr(path[k]))  # each price made Decimal only if the replay gets to it
             if slip:
                 half = self._half(px)
-            self._take(core.on_book(BookSnapshot(venue, symbol, (BookLevel(px - half, qty),),
-                                                 (BookLevel(px + half, qty),), ms + k)))
+            self._take(
+                core.on_book(
+                    BookSnapshot(venue, symbol, (BookLevel(px - half, qty),), (BookLevel(px + half, qty),), ms + k)
+                )
+            )
             if k == 0 and self.pending:
                 self._send_pending(px, half)
             if not self._watched and not core.orders():
@@ -418,8 +477,16 @@ class Backtester:
                 bracket = (t.stop_loss, t.take_profit) if (t.stop_loss or t.take_profit) else None
                 self._submit(side, qty, OrderType.MARKET, None, None, t.tag, bracket)
 
-    def _submit(self, side: Side, qty: Decimal, type: OrderType, price: Decimal | None, stop: Decimal | None,
-                tag: str, bracket: tuple[Decimal | None, Decimal | None] | None = None) -> PaperOrder | None:
+    def _submit(
+        self,
+        side: Side,
+        qty: Decimal,
+        type: OrderType,
+        price: Decimal | None,
+        stop: Decimal | None,
+        tag: str,
+        bracket: tuple[Decimal | None, Decimal | None] | None = None,
+    ) -> PaperOrder | None:
         core = self.core  # ``qty`` is a multiple of the lot step (sizing rounds; explicit orders are rounded)
         if qty <= 0:
             return None
@@ -457,8 +524,9 @@ class Backtester:
                 o = e.order
                 oid = o.client_order_id
                 j = self._j
-                self.fills.append(FillRecord(j, e.ts_ms, oid, o.side, e.quantity, e.price, e.fee,
-                                             self._tags.get(oid, "")))
+                self.fills.append(
+                    FillRecord(j, e.ts_ms, oid, o.side, e.quantity, e.price, e.fee, self._tags.get(oid, ""))
+                )
                 self.book.on_fill(o.side, e.quantity, e.price, e.fee, j, int(self.open_ms[j]))
                 if oid in self._brackets:  # its exits are priced from its average fill
                     q, notional = self._filled.get(oid, (ZERO, ZERO))
@@ -488,8 +556,13 @@ class Backtester:
             tp_order = self._submit(exit_side, o.filled, OrderType.LIMIT, px, None, self._tags.get(oid, ""))
         if stop_loss:
             px = self.inst.round_price(entry * (1 - sign * stop_loss))
-            s = _Stop(exit_side, px, o.filled, tp_order if tp_order is not None and tp_order.status.is_open else None,
-                      self._tags.get(oid, ""))
+            s = _Stop(
+                exit_side,
+                px,
+                o.filled,
+                tp_order if tp_order is not None and tp_order.status.is_open else None,
+                self._tags.get(oid, ""),
+            )
             self._watched.append(s)
             if s.partner is not None:
                 self._tp_stop[s.partner.client_order_id] = s
@@ -527,18 +600,41 @@ class Backtester:
             trades.append(still)
         fills = self.fills
         if s:  # bar indices of the report count from its first bar
-            trades = [replace(t, entry_bar=t.entry_bar - s, exit_bar=None if t.exit_bar is None else t.exit_bar - s)
-                      for t in trades]
+            trades = [
+                replace(t, entry_bar=t.entry_bar - s, exit_bar=None if t.exit_bar is None else t.exit_bar - s)
+                for t in trades
+            ]
             fills = [f._replace(bar=f.bar - s) for f in fills]
         stats = RunStats(n, self._calls, self._visited, self._orders, self._rejected)
         metrics = M.compute(equity, c.open_ms, c.close, pos, trades, c.tf_ms, self.config.cash, final)
-        return BacktestResult(self.strategy.name, dict(self.strategy.params), c.symbol, c.timeframe, self.config,
-                              self.inst, c.open_ms, c.close, equity, pos, trades, fills, final, metrics, stats,
-                              {k: np.asarray(v)[s:] for k, v in self.plan.values.items()})
+        return BacktestResult(
+            self.strategy.name,
+            dict(self.strategy.params),
+            c.symbol,
+            c.timeframe,
+            self.config,
+            self.inst,
+            c.open_ms,
+            c.close,
+            equity,
+            pos,
+            trades,
+            fills,
+            final,
+            metrics,
+            stats,
+            {k: np.asarray(v)[s:] for k, v in self.plan.values.items()},
+        )
 
 
-def run_backtest(strategy: Strategy, candles: Candles, config: BacktestConfig | None = None, *,
-                 forecasts: np.ndarray | None = None, start: int = 0) -> BacktestResult:
+def run_backtest(
+    strategy: Strategy,
+    candles: Candles,
+    config: BacktestConfig | None = None,
+    *,
+    forecasts: np.ndarray | None = None,
+    start: int = 0,
+) -> BacktestResult:
     """Run ``strategy`` on ``candles`` from bar ``start`` (the bars before it only warm its values
     up); a strategy with a ``model`` gets the model's ``forecasts`` (``forecasts_for``) unless given."""
     if strategy.model is not None and forecasts is None:
@@ -560,4 +656,3 @@ def forecasts_for(candles: Candles, model: str) -> np.ndarray:
     if valid.any():
         p[valid] = m.predict_proba(X[valid])
     return p
-

@@ -66,8 +66,16 @@ def _underwater(equity: np.ndarray, open_ms: np.ndarray) -> tuple[int, float]:
     return int(bars[worst]), float(open_ms[worst] - open_ms[peak_at[worst]]) / 86_400_000
 
 
-def compute(equity: np.ndarray, open_ms: np.ndarray, close: np.ndarray, position: np.ndarray,
-            trades: Sequence[TradeRecord], tf_ms: int, initial: Decimal, final: Decimal) -> Metrics:
+def compute(
+    equity: np.ndarray,
+    open_ms: np.ndarray,
+    close: np.ndarray,
+    position: np.ndarray,
+    trades: Sequence[TradeRecord],
+    tf_ms: int,
+    initial: Decimal,
+    final: Decimal,
+) -> Metrics:
     n = len(equity)
     bars_per_year = YEAR_MS / tf_ms
     years = n * tf_ms / YEAR_MS

@@ -65,8 +65,12 @@ class SmaCross(Strategy):
 
     def on_bar(self, ctx: Context) -> None:
         direction = 1 if ctx.value("fast") > ctx.value("slow") else -1
-        ctx.target(direction, stop_loss=_fraction(self.params["stop_loss"]),
-                   take_profit=_fraction(self.params["take_profit"]), tag=self.name)
+        ctx.target(
+            direction,
+            stop_loss=_fraction(self.params["stop_loss"]),
+            take_profit=_fraction(self.params["take_profit"]),
+            tag=self.name,
+        )
 
 
 class OnnxSignal(Strategy):
@@ -107,8 +111,12 @@ class OnnxSignal(Strategy):
         return Plan(events, {"forecast": p, "long": long.astype(np.float64)})
 
     def on_bar(self, ctx: Context) -> None:
-        ctx.target(1 if ctx.value("long") > 0.5 else 0, stop_loss=_fraction(self.params["stop_loss"]),
-                   take_profit=_fraction(self.params["take_profit"]), tag=self.name)
+        ctx.target(
+            1 if ctx.value("long") > 0.5 else 0,
+            stop_loss=_fraction(self.params["stop_loss"]),
+            take_profit=_fraction(self.params["take_profit"]),
+            tag=self.name,
+        )
 
 
 STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (SmaCross, OnnxSignal)}

@@ -81,16 +81,25 @@ class Context(Protocol):
         """False on a spot account: a short target means flat there."""
         ...
 
-    def target(self, direction: int, *, stop_loss: Decimal | None = None, take_profit: Decimal | None = None,
-               tag: str = "") -> None:
+    def target(
+        self, direction: int, *, stop_loss: Decimal | None = None, take_profit: Decimal | None = None, tag: str = ""
+    ) -> None:
         """Be long (+1), flat (0) or short (-1): cancel this strategy's working orders, close a
         position on the other side, open a new one sized by the run's sizing. ``stop_loss`` and
         ``take_profit`` are fractions of the entry price (0.02 = 2 %): a protective bracket placed
         as the entry fills. Already on that side: nothing changes."""
         ...
 
-    def order(self, side: Side, quantity: Decimal | None = None, *, type: OrderType = OrderType.MARKET,
-              price: Decimal | None = None, stop_price: Decimal | None = None, tag: str = "") -> None:
+    def order(
+        self,
+        side: Side,
+        quantity: Decimal | None = None,
+        *,
+        type: OrderType = OrderType.MARKET,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        tag: str = "",
+    ) -> None:
         """One order (``quantity`` None: sized by the run's sizing)."""
         ...
 

@@ -118,8 +118,12 @@ class SweepResult:
         ok = [r for r in self.rows if isinstance(r.get(metric), int | float)]
         return max(ok, key=lambda r: r[metric]) if ok else None
 
-    def heatmap(self, metric: str, x: str | None = None, y: str | None = None,
-                ) -> tuple[list[float | int], list[float | int], np.ndarray]:
+    def heatmap(
+        self,
+        metric: str,
+        x: str | None = None,
+        y: str | None = None,
+    ) -> tuple[list[float | int], list[float | int], np.ndarray]:
         """(x values, y values, Z[y, x]) of ``metric`` over two axes (the first two by default);
         NaN where a point failed or the metric is undefined; other axes at their best value."""
         names = [a[0] for a in self.axes]
@@ -141,15 +145,29 @@ class SweepResult:
         out: dict[str, Any] = {"axes": {k: v for k, v in self.axes}, "rows": self.rows, "metric": metric}
         if len(self.axes) >= 2:
             xs, ys, z = self.heatmap(metric)
-            out["heatmap"] = {"x": self.axes[0][0], "y": self.axes[1][0], "x_values": xs, "y_values": ys,
-                              "z": [[None if math.isnan(v) else float(v) for v in row] for row in z]}
+            out["heatmap"] = {
+                "x": self.axes[0][0],
+                "y": self.axes[1][0],
+                "x_values": xs,
+                "y_values": ys,
+                "z": [[None if math.isnan(v) else float(v) for v in row] for row in z],
+            }
         return out
 
 
-def run_sweep(strategy: str, candles: Candles, config: BacktestConfig, axes: Sequence[tuple[str, Sequence[float | int]]],
-              *, fixed: Point | None = None, workers: int | None = None, ray_address: str | None = None,
-              model: str | None = None, start: int = 0,
-              progress: Callable[[int, int], None] | None = None) -> SweepResult:
+def run_sweep(
+    strategy: str,
+    candles: Candles,
+    config: BacktestConfig,
+    axes: Sequence[tuple[str, Sequence[float | int]]],
+    *,
+    fixed: Point | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+    model: str | None = None,
+    start: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
     """Every point of the grid, trading from bar ``start``. ``workers``: processes of the local
     pool (1: in this process); ``ray_address``: a Ray cluster (``"local"`` starts one on this
     machine) instead of the pool."""
@@ -177,8 +195,9 @@ def _first_valid(strategy: str, fixed: Point, points: list[Point]) -> Point:
     raise ValueError("no point of the grid is a valid parameter set")
 
 
-def _pool_rows(job: SweepJob, points: list[Point], workers: int | None,
-               progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
+def _pool_rows(
+    job: SweepJob, points: list[Point], workers: int | None, progress: Callable[[int, int], None] | None
+) -> list[dict[str, Any]]:
     n = workers if workers is not None else (os.cpu_count() or 1)
     n = max(1, min(n, len(points)))
     rows: list[dict[str, Any]] = []
@@ -189,8 +208,9 @@ def _pool_rows(job: SweepJob, points: list[Point], workers: int | None,
                 progress(i + 1, len(points))
         return rows
     # spawn, not fork: safe in a process with threads (the window, onnxruntime) and the same on Windows.
-    with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(job,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=n, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(job,)
+    ) as pool:
         for i, row in enumerate(pool.map(_pool_point, points, chunksize=max(1, len(points) // (4 * n)))):
             rows.append(row)
             if progress:
@@ -198,8 +218,9 @@ def _pool_rows(job: SweepJob, points: list[Point], workers: int | None,
     return rows
 
 
-def _ray_rows(job: SweepJob, points: list[Point], address: str,
-              progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
+def _ray_rows(
+    job: SweepJob, points: list[Point], address: str, progress: Callable[[int, int], None] | None
+) -> list[dict[str, Any]]:
     try:
         ray = importlib.import_module("ray")  # optional (the cluster extra): typed as a plain module
     except ImportError as exc:

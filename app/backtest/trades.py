@@ -65,8 +65,7 @@ class TradeRecord:
 
 
 class _Open:
-    __slots__ = ("bar", "direction", "entry_notional", "entry_qty", "exit_notional", "exit_qty", "fees", "ms",
-                 "peak")
+    __slots__ = ("bar", "direction", "entry_notional", "entry_qty", "exit_notional", "exit_qty", "fees", "ms", "peak")
 
     def __init__(self, direction: int, bar: int, ms: int) -> None:
         self.direction, self.bar, self.ms = direction, bar, ms

@@ -95,9 +95,7 @@ class Instrument:
     def check_price(self, price: Decimal, field: str = "price", last: Decimal | None = None) -> list[Problem]:
         problems: list[Problem] = []
         if price <= 0:
-            problems.append(
-                Problem(field, "filter.price_not_positive", "{field} must be above zero", {"field": field})
-            )
+            problems.append(Problem(field, "filter.price_not_positive", "{field} must be above zero", {"field": field}))
             return problems
         if not is_multiple(price, self.tick_size):
             problems.append(

@@ -103,15 +103,23 @@ def id_problems(client_order_id: str | None, tag: str, rules: IdRules = DEFAULT_
     if client_order_id is not None and (
         not client_order_id or len(client_order_id) > rules.max_len or not re.fullmatch(rules.pattern, client_order_id)
     ):
-        problems.append(Problem(
-            "client_order_id", "order.client_id_invalid",
-            "The client order id must be 1 to {max} characters of letters, digits and {chars}",
-            {"max": str(rules.max_len), "chars": ". : / _ -"},
-        ))
+        problems.append(
+            Problem(
+                "client_order_id",
+                "order.client_id_invalid",
+                "The client order id must be 1 to {max} characters of letters, digits and {chars}",
+                {"max": str(rules.max_len), "chars": ". : / _ -"},
+            )
+        )
     if len(tag) > rules.tag_max_len or _TAG_BAD.search(tag):
-        problems.append(Problem(
-            "tag", "order.tag_invalid", "A tag is at most {max} characters on one line", {"max": str(rules.tag_max_len)},
-        ))
+        problems.append(
+            Problem(
+                "tag",
+                "order.tag_invalid",
+                "A tag is at most {max} characters on one line",
+                {"max": str(rules.tag_max_len)},
+            )
+        )
     return problems
 
 
@@ -125,8 +133,17 @@ def number_problems(values: dict[str, Decimal | None]) -> list[Problem]:
 
 
 _REQUEST_TYPES: dict[str, type | tuple[type, ...]] = {
-    "venue": str, "symbol": str, "side": Side, "type": OrderType, "tif": TimeInForce, "post_only": bool,
-    "reduce_only": bool, "trail_mode": TrailingMode, "client_order_id": str, "list_id": str, "tag": str,
+    "venue": str,
+    "symbol": str,
+    "side": Side,
+    "type": OrderType,
+    "tif": TimeInForce,
+    "post_only": bool,
+    "reduce_only": bool,
+    "trail_mode": TrailingMode,
+    "client_order_id": str,
+    "list_id": str,
+    "tag": str,
     "origin": OrderOrigin,
 }
 
@@ -155,13 +172,22 @@ class OrderRequest:
     origin: OrderOrigin = OrderOrigin.USER
 
     def __post_init__(self) -> None:
-        if not (self.side.__class__ is Side and self.type.__class__ is OrderType and self.tif.__class__ is TimeInForce
-                and self.origin.__class__ is OrderOrigin and self.venue.__class__ is str and self.venue
-                and self.symbol.__class__ is str and self.symbol and self.tag.__class__ is str
-                and self.post_only.__class__ is bool and self.reduce_only.__class__ is bool
-                and (self.trail_mode is None or self.trail_mode.__class__ is TrailingMode)
-                and (self.client_order_id is None or self.client_order_id.__class__ is str)
-                and (self.list_id is None or self.list_id.__class__ is str)):
+        if not (
+            self.side.__class__ is Side
+            and self.type.__class__ is OrderType
+            and self.tif.__class__ is TimeInForce
+            and self.origin.__class__ is OrderOrigin
+            and self.venue.__class__ is str
+            and self.venue
+            and self.symbol.__class__ is str
+            and self.symbol
+            and self.tag.__class__ is str
+            and self.post_only.__class__ is bool
+            and self.reduce_only.__class__ is bool
+            and (self.trail_mode is None or self.trail_mode.__class__ is TrailingMode)
+            and (self.client_order_id is None or self.client_order_id.__class__ is str)
+            and (self.list_id is None or self.list_id.__class__ is str)
+        ):
             require_fields(self, _REQUEST_TYPES, ("trail_mode", "client_order_id", "list_id"))  # says what is wrong
         require_decimal("quantity", self.quantity)
         require_decimal("price", self.price, allow_none=True)
@@ -170,14 +196,22 @@ class OrderRequest:
         require_decimal("activation_price", self.activation_price, allow_none=True)
 
     def numbers(self) -> dict[str, Decimal | None]:
-        return {"quantity": self.quantity, "price": self.price, "stop_price": self.stop_price,
-                "trail_value": self.trail_value, "activation_price": self.activation_price}
+        return {
+            "quantity": self.quantity,
+            "price": self.price,
+            "stop_price": self.stop_price,
+            "trail_value": self.trail_value,
+            "activation_price": self.activation_price,
+        }
 
     def numbers_in_range(self) -> bool:
-        return (in_range(self.quantity) and (self.price is None or in_range(self.price))
-                and (self.stop_price is None or in_range(self.stop_price))
-                and (self.trail_value is None or in_range(self.trail_value))
-                and (self.activation_price is None or in_range(self.activation_price)))
+        return (
+            in_range(self.quantity)
+            and (self.price is None or in_range(self.price))
+            and (self.stop_price is None or in_range(self.stop_price))
+            and (self.trail_value is None or in_range(self.trail_value))
+            and (self.activation_price is None or in_range(self.activation_price))
+        )
 
     def with_id(self, client_order_id: str, list_id: str | None = None) -> OrderRequest:
         """The same (already validated) request with its ids."""
@@ -242,9 +276,7 @@ def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) 
         else:
             problems += inst.check_price(req.price, "price", last)
     elif req.price is not None:
-        problems.append(
-            Problem("price", "order.price_not_allowed", "This order type takes no limit price", {})
-        )
+        problems.append(Problem("price", "order.price_not_allowed", "This order type takes no limit price", {}))
     if t.has_trigger and t is not OrderType.TRAILING_STOP:
         if req.stop_price is None:
             problems.append(Problem("stop_price", "order.stop_required", "A trigger price is required", {}))
@@ -252,9 +284,7 @@ def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) 
             problems += inst.check_price(req.stop_price, "stop_price")
             problems += trigger_problems(req, last)
     elif req.stop_price is not None and t is not OrderType.TRAILING_STOP:
-        problems.append(
-            Problem("stop_price", "order.stop_not_allowed", "This order type takes no trigger price", {})
-        )
+        problems.append(Problem("stop_price", "order.stop_not_allowed", "This order type takes no trigger price", {}))
     if t is OrderType.TRAILING_STOP:
         if req.trail_mode is None or req.trail_value is None or req.trail_value <= 0:
             problems.append(
@@ -280,8 +310,14 @@ def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) 
             )
     if req.activation_price is not None:
         if t is not OrderType.TRAILING_STOP:
-            problems.append(Problem("activation_price", "order.activation_trailing",
-                                    "An activation price is for trailing stops only", {}))
+            problems.append(
+                Problem(
+                    "activation_price",
+                    "order.activation_trailing",
+                    "An activation price is for trailing stops only",
+                    {},
+                )
+            )
         else:
             problems += inst.check_price(req.activation_price, "activation_price")
     if req.post_only and t is not OrderType.LIMIT:
@@ -291,9 +327,7 @@ def validate_request(req: OrderRequest, inst: Instrument, last: Decimal | None) 
             Problem("post_only", "order.post_only_gtc", "A post-only order must be good-till-cancelled", {})
         )
     if req.tif is not TimeInForce.GTC and t not in (OrderType.LIMIT, OrderType.MARKET):
-        problems.append(
-            Problem("tif", "order.tif_limit", "IOC and FOK apply to limit and market orders only", {})
-        )
+        problems.append(Problem("tif", "order.tif_limit", "IOC and FOK apply to limit and market orders only", {}))
     problems += inst.check_qty(req.quantity)
     ref = req.reference_price(last)
     if ref is not None and req.quantity > 0 and ref > 0:
@@ -366,8 +400,9 @@ class Order:
     trade_ids: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_request(cls, req: OrderRequest, ts_ms: int, client_order_id: str | None = None,
-                     list_id: str | None = None) -> Order:
+    def from_request(
+        cls, req: OrderRequest, ts_ms: int, client_order_id: str | None = None, list_id: str | None = None
+    ) -> Order:
         """The order of a validated request; ``client_order_id`` / ``list_id`` given here take the
         place of the request's."""
         cid = client_order_id or req.client_order_id
@@ -433,9 +468,7 @@ class Order:
     def apply(self, event: OrderEvent, ts_ms: int | None = None, reason: str = "") -> OrderStatus:
         nxt = TRANSITIONS.get((self.status, event))
         if nxt is None:
-            raise IllegalTransition(
-                order_id=self.client_order_id, event=event.value, status=self.status.value
-            )
+            raise IllegalTransition(order_id=self.client_order_id, event=event.value, status=self.status.value)
         if event is OrderEvent.CANCEL_REJECTED and self.filled_qty > 0:
             nxt = OrderStatus.PARTIALLY_FILLED
         if event is OrderEvent.TRIGGERED:
@@ -500,9 +533,13 @@ class Order:
         With an activation price, trailing starts only once the market reaches it (a sell at or
         above it, a buy at or below it)."""
         ref = self.trail_ref
-        if ref is None and self.activation_price is not None and (
-            (self.side is Side.SELL and last < self.activation_price)
-            or (self.side is Side.BUY and last > self.activation_price)
+        if (
+            ref is None
+            and self.activation_price is not None
+            and (
+                (self.side is Side.SELL and last < self.activation_price)
+                or (self.side is Side.BUY and last > self.activation_price)
+            )
         ):
             return False
         if ref is None or (self.side is Side.SELL and last > ref) or (self.side is Side.BUY and last < ref):

@@ -79,15 +79,33 @@ def leg_problems(side: Side, limit_price: Decimal, last: Decimal | None) -> list
     if last is None or (limit_price > last if side is Side.SELL else limit_price < last):
         return []
     if side is Side.SELL:
-        return [Problem("price", "oco.leg_limit_above", "The limit leg of a sell OCO must stay above the last price "
-                        "{last}", {"last": fmt(last)})]
-    return [Problem("price", "oco.leg_limit_below", "The limit leg of a buy OCO must stay below the last price {last}",
-                    {"last": fmt(last)})]
+        return [
+            Problem(
+                "price",
+                "oco.leg_limit_above",
+                "The limit leg of a sell OCO must stay above the last price {last}",
+                {"last": fmt(last)},
+            )
+        ]
+    return [
+        Problem(
+            "price",
+            "oco.leg_limit_below",
+            "The limit leg of a buy OCO must stay below the last price {last}",
+            {"last": fmt(last)},
+        )
+    ]
 
 
 def validate_oco(req: OcoRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
-    problems = number_problems({"quantity": req.quantity, "limit_price": req.limit_price,
-                                "stop_price": req.stop_price, "stop_limit_price": req.stop_limit_price})
+    problems = number_problems(
+        {
+            "quantity": req.quantity,
+            "limit_price": req.limit_price,
+            "stop_price": req.stop_price,
+            "stop_limit_price": req.stop_limit_price,
+        }
+    )
     if problems:
         return problems
     if last is None:
@@ -159,8 +177,9 @@ class BracketRequest:
 
 
 def validate_bracket(req: BracketRequest, inst: Instrument, last: Decimal | None) -> list[Problem]:
-    problems = number_problems({"take_profit": req.take_profit, "stop_loss": req.stop_loss,
-                                "stop_loss_limit": req.stop_loss_limit})
+    problems = number_problems(
+        {"take_profit": req.take_profit, "stop_loss": req.stop_loss, "stop_loss_limit": req.stop_loss_limit}
+    )
     if problems:
         return problems
     problems = validate_request(req.entry(), inst, last)

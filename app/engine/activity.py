@@ -52,8 +52,10 @@ TYPES = {
 
 def order_words(o: Order) -> Msg:
     """An order in words, every part translatable: "buy 0.1 BTC/USDT limit @ 60000"."""
-    words = Msg(N_("{side} {qty} {symbol} {type}"), {"side": Msg(SIDES[o.side]), "qty": fmt(o.quantity),
-                                                      "symbol": o.symbol, "type": Msg(TYPES[o.type])})
+    words = Msg(
+        N_("{side} {qty} {symbol} {type}"),
+        {"side": Msg(SIDES[o.side]), "qty": fmt(o.quantity), "symbol": o.symbol, "type": Msg(TYPES[o.type])},
+    )
     if o.price is not None:
         words = Msg(N_("{order} @ {price}"), {"order": words, "price": fmt(o.price)})
     if o.stop_price is not None:
@@ -67,7 +69,12 @@ def order_words(o: Order) -> Msg:
 
 
 def fill_words(f: Fill) -> Msg:
-    template = (N_("bought {qty} {symbol} at {price} (fee {fee} {asset})") if f.side is Side.BUY
-                else N_("sold {qty} {symbol} at {price} (fee {fee} {asset})"))
-    return Msg(template, {"qty": fmt(f.quantity), "symbol": f.symbol, "price": fmt(f.price), "fee": fmt(f.fee),
-                          "asset": f.fee_asset})
+    template = (
+        N_("bought {qty} {symbol} at {price} (fee {fee} {asset})")
+        if f.side is Side.BUY
+        else N_("sold {qty} {symbol} at {price} (fee {fee} {asset})")
+    )
+    return Msg(
+        template,
+        {"qty": fmt(f.quantity), "symbol": f.symbol, "price": fmt(f.price), "fee": fmt(f.fee), "asset": f.fee_asset},
+    )

@@ -30,10 +30,13 @@ class Admission:
 
     def available(self, venue: str, asset: str, *, excluding: str | None = None) -> Decimal:
         """Balance not committed to our open orders (``excluding`` one of them)."""
-        return self.core.portfolio.balance(venue, asset) - self.core.reservations.held(venue, asset, excluding=excluding)
+        return self.core.portfolio.balance(venue, asset) - self.core.reservations.held(
+            venue, asset, excluding=excluding
+        )
 
-    def context(self, req: OrderRequest, inst: Instrument, *, excluding: str | None = None,
-                shares_funds: bool = False) -> OrderContext:
+    def context(
+        self, req: OrderRequest, inst: Instrument, *, excluding: str | None = None, shares_funds: bool = False
+    ) -> OrderContext:
         c = self.core
         last = self.last_price(req.venue, req.symbol)
         ref = req.reference_price(last)
@@ -59,18 +62,37 @@ class Admission:
         if req.venue not in self.core.venues:
             return None, [Problem("venue", "order.unknown_venue", "Unknown venue {venue}", {"venue": req.venue})]
         if req.venue not in self.ready:
-            return None, [Problem("venue", "order.venue_not_ready", "{venue} is not connected or still reconciling",
-                                  {"venue": req.venue})]
+            return None, [
+                Problem(
+                    "venue",
+                    "order.venue_not_ready",
+                    "{venue} is not connected or still reconciling",
+                    {"venue": req.venue},
+                )
+            ]
         inst = self.core.cache.instrument(req.venue, req.symbol)
         if inst is None:
-            return None, [Problem("symbol", "order.unknown_symbol", "Unknown symbol {symbol} at {venue}",
-                                  {"symbol": req.symbol, "venue": req.venue})]
+            return None, [
+                Problem(
+                    "symbol",
+                    "order.unknown_symbol",
+                    "Unknown symbol {symbol} at {venue}",
+                    {"symbol": req.symbol, "venue": req.venue},
+                )
+            ]
         problems = validate_request(req, inst, self.last_price(req.venue, req.symbol))
         problems += id_problems(req.client_order_id, req.tag, self.id_rules(req.venue))
         return inst, problems
 
-    def check(self, req: OrderRequest, inst: Instrument, *, count: bool = True, excluding: str | None = None,
-              shares_funds: bool = False) -> Denial | None:
+    def check(
+        self,
+        req: OrderRequest,
+        inst: Instrument,
+        *,
+        count: bool = True,
+        excluding: str | None = None,
+        shares_funds: bool = False,
+    ) -> Denial | None:
         c = self.core
         ctx = self.context(req, inst, excluding=excluding, shares_funds=shares_funds)
         return c.risk.check(req, ctx, c.clock.monotonic(), count=count)

@@ -54,18 +54,33 @@ class Alert:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.alert_id, "symbol": self.symbol, "kind": self.kind.value,
+            "id": self.alert_id,
+            "symbol": self.symbol,
+            "kind": self.kind.value,
             "price": None if self.price is None else str(self.price),
-            "pct": None if self.pct is None else str(self.pct), "window_s": self.window_s, "note": self.note,
-            "repeat": self.repeat, "active": self.active, "created_ms": self.created_ms, "fired_ms": self.fired_ms,
+            "pct": None if self.pct is None else str(self.pct),
+            "window_s": self.window_s,
+            "note": self.note,
+            "repeat": self.repeat,
+            "active": self.active,
+            "created_ms": self.created_ms,
+            "fired_ms": self.fired_ms,
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Alert:
         return cls(
-            d["id"], d["symbol"], AlertKind(d["kind"]), None if d["price"] is None else Decimal(d["price"]),
-            None if d["pct"] is None else Decimal(d["pct"]), d["window_s"], d.get("note", ""), d["repeat"],
-            d["active"], d["created_ms"], d.get("fired_ms"),
+            d["id"],
+            d["symbol"],
+            AlertKind(d["kind"]),
+            None if d["price"] is None else Decimal(d["price"]),
+            None if d["pct"] is None else Decimal(d["pct"]),
+            d["window_s"],
+            d.get("note", ""),
+            d["repeat"],
+            d["active"],
+            d["created_ms"],
+            d.get("fired_ms"),
         )
 
 
@@ -94,9 +109,7 @@ class AlertService:
         self.bus = bus
         self.store = store
         self.clock = clock or Clock()
-        self.alerts: dict[str, Alert] = {
-            a["id"]: Alert.from_json(a) for a in (store.get_setting(SETTING) or [])
-        }
+        self.alerts: dict[str, Alert] = {a["id"]: Alert.from_json(a) for a in (store.get_setting(SETTING) or [])}
         self._last: dict[str, Decimal] = {}
         self._window: dict[str, deque[tuple[int, Decimal]]] = {}
         self._ids = itertools.count(1)
@@ -106,8 +119,17 @@ class AlertService:
         bus.subscribe(OrderUpdated, self._on_order)
 
     # -- management ---------------------------------------------------------------------------
-    def add(self, symbol: str, kind: AlertKind, *, price: Decimal | None = None, pct: Decimal | None = None,
-            window_s: int = 300, note: str = "", repeat: bool = False) -> Alert:
+    def add(
+        self,
+        symbol: str,
+        kind: AlertKind,
+        *,
+        price: Decimal | None = None,
+        pct: Decimal | None = None,
+        window_s: int = 300,
+        note: str = "",
+        repeat: bool = False,
+    ) -> Alert:
         if kind in (AlertKind.CROSS_ABOVE, AlertKind.CROSS_BELOW) and (price is None or price <= 0):
             raise ValueError("a price alert needs a price above zero")
         if kind is AlertKind.PCT_MOVE and (pct is None or pct <= 0):
@@ -139,12 +161,22 @@ class AlertService:
                 continue
             if a.kind is AlertKind.CROSS_ABOVE and prev is not None and a.price is not None:
                 if prev < a.price <= t.price:
-                    fired.append((a, N_("{symbol} crossed above {price} (last {last})"),
-                                  {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)}))
+                    fired.append(
+                        (
+                            a,
+                            N_("{symbol} crossed above {price} (last {last})"),
+                            {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)},
+                        )
+                    )
             elif a.kind is AlertKind.CROSS_BELOW and prev is not None and a.price is not None:
                 if prev > a.price >= t.price:
-                    fired.append((a, N_("{symbol} crossed below {price} (last {last})"),
-                                  {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)}))
+                    fired.append(
+                        (
+                            a,
+                            N_("{symbol} crossed below {price} (last {last})"),
+                            {"symbol": t.symbol, "price": fmt(a.price), "last": fmt(t.price)},
+                        )
+                    )
             elif a.kind is AlertKind.PCT_MOVE and a.pct is not None:
                 if window is None:
                     window = self._window[t.symbol] = deque()
@@ -154,9 +186,18 @@ class AlertService:
                     ref = window[0][1]
                     change = (t.price - ref) / ref * 100
                     if abs(change) >= a.pct:
-                        fired.append((a, N_("{symbol} moved {pct}% in {m} min (last {last})"),
-                                      {"symbol": t.symbol, "pct": fmt(change.quantize(Decimal("0.01"))),
-                                       "m": str(a.window_s // 60), "last": fmt(t.price)}))
+                        fired.append(
+                            (
+                                a,
+                                N_("{symbol} moved {pct}% in {m} min (last {last})"),
+                                {
+                                    "symbol": t.symbol,
+                                    "pct": fmt(change.quantize(Decimal("0.01"))),
+                                    "m": str(a.window_s // 60),
+                                    "last": fmt(t.price),
+                                },
+                            )
+                        )
                         window.clear()
         if window is not None:
             window.append((t.ts_ms, t.price))
@@ -171,17 +212,25 @@ class AlertService:
 
     def _on_fill(self, e: FillReceived) -> None:
         f = e.fill
-        template = N_("Bought {qty} {symbol} at {price}") if f.side.value == "buy" else N_(
-            "Sold {qty} {symbol} at {price}")
+        template = (
+            N_("Bought {qty} {symbol} at {price}") if f.side.value == "buy" else N_("Sold {qty} {symbol} at {price}")
+        )
         params = {"qty": fmt(f.quantity), "symbol": f.symbol, "price": fmt(f.price)}
         title = N_("Order filled") if e.order.status is OrderStatus.FILLED else N_("Order partly filled")
         self.bus.publish(Notification("fill", title, template.format(**params), f.ts_ms, template, params))
 
     def _on_denied(self, e: OrderDenied) -> None:
-        self.bus.publish(Notification("rejection", N_("Order refused"), e.message, self.clock.now_ms(),
-                                      e.template, dict(e.params)))
+        self.bus.publish(
+            Notification("rejection", N_("Order refused"), e.message, self.clock.now_ms(), e.template, dict(e.params))
+        )
 
     def _on_order(self, e: OrderUpdated) -> None:
         if e.order.status is OrderStatus.REJECTED:
-            self.bus.publish(Notification("rejection", N_("Order rejected by the exchange"),
-                                          e.order.reason or e.order.client_order_id, self.clock.now_ms()))
+            self.bus.publish(
+                Notification(
+                    "rejection",
+                    N_("Order rejected by the exchange"),
+                    e.order.reason or e.order.client_order_id,
+                    self.clock.now_ms(),
+                )
+            )

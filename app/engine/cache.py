@@ -110,8 +110,11 @@ class Cache:
         return self.open.get(client_order_id) or self._closed.get(client_order_id)
 
     def open_orders(self, venue: str | None = None, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.open.values()
-                if (venue is None or o.venue == venue) and (symbol is None or o.symbol == symbol)]
+        return [
+            o
+            for o in self.open.values()
+            if (venue is None or o.venue == venue) and (symbol is None or o.symbol == symbol)
+        ]
 
     def iter_open(self) -> Iterator[Order]:
         return iter(list(self.open.values()))

@@ -33,9 +33,16 @@ class CostBasisKeeper:
             c.store.save_cost_basis(b)
             pf.add_cost_basis(b)
             c.store.save_lots(venue, b.symbol, pf.lots(venue, b.symbol))
-            c.activity.info(N_("{qty} {asset} held before the first trade: cost basis {cost} {quote} (estimated at "
-                               "the first price seen; editable)"), qty=fmt(b.quantity), asset=b.asset,
-                            cost=fmt(b.cost), quote=b.symbol.split("/")[-1])
+            c.activity.info(
+                N_(
+                    "{qty} {asset} held before the first trade: cost basis {cost} {quote} (estimated at "
+                    "the first price seen; editable)"
+                ),
+                qty=fmt(b.quantity),
+                asset=b.asset,
+                cost=fmt(b.cost),
+                quote=b.symbol.split("/")[-1],
+            )
         if bases:
             c.bus.publish(PortfolioChanged(venue))
         homes = [pf.home_instrument(venue, a) for a in pf.holdings(venue)]

@@ -95,8 +95,9 @@ def translated(message: str, template: str, params: Mapping[str, str | Msg], tra
     """The user's-language text of an engine message (the English ``message`` if it has no template)."""
     if not template:
         return message
-    values = {k: translated(str(v), v.template, v.params, translate) if isinstance(v, Msg) else v
-              for k, v in params.items()}
+    values = {
+        k: translated(str(v), v.template, v.params, translate) if isinstance(v, Msg) else v for k, v in params.items()
+    }
     return translate(template).format(**values) if values else translate(template)
 
 

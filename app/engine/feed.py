@@ -23,8 +23,16 @@ class MarketFeed:
         self.on_reconnect = on_reconnect
         self._tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
-    def watch(self, venue: MarketData, symbol: str, timeframe: str = "1m", *, trades: bool = True,
-              book: bool = True, bars: bool = True) -> None:
+    def watch(
+        self,
+        venue: MarketData,
+        symbol: str,
+        timeframe: str = "1m",
+        *,
+        trades: bool = True,
+        book: bool = True,
+        bars: bool = True,
+    ) -> None:
         streams: list[tuple[str, Callable[[], AsyncIterator[Any]]]] = []
         if trades:
             streams.append(("trades", lambda: venue.watch_trades(symbol)))

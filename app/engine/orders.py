@@ -81,8 +81,17 @@ def _b36(n: int) -> str:
 
 
 class OrderManager:
-    def __init__(self, bus: EventBus, store: Store, *, risk: RiskEngine | None = None, clock: Clock | None = None,
-                 id_prefix: str = "ag", mode: str = "demo", valuation_currency: str = "USDT") -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        store: Store,
+        *,
+        risk: RiskEngine | None = None,
+        clock: Clock | None = None,
+        id_prefix: str = "ag",
+        mode: str = "demo",
+        valuation_currency: str = "USDT",
+    ) -> None:
         self.bus, self.store = bus, store
         self.clock = clock or Clock()
         self.cache = Cache(bus)
@@ -91,20 +100,35 @@ class OrderManager:
         self.activity = Activity(bus, self.clock)
         self.ready: set[str] = set()
         self._prefix, self._ids, self._epoch = id_prefix, count(1), _b36(self.clock.now_ms())
-        self.core = Core(bus, store, self.clock, self.cache, self.portfolio, self.risk,
-                         AuditLog(store, self.clock.now_ms, mode), self.activity,
-                         Tasks(lambda e: self.activity.error(N_("An order task failed: {error}"), error=str(e))),
-                         Reservations(self.cache.instrument, self.last_price))
+        self.core = Core(
+            bus,
+            store,
+            self.clock,
+            self.cache,
+            self.portfolio,
+            self.risk,
+            AuditLog(store, self.clock.now_ms, mode),
+            self.activity,
+            Tasks(lambda e: self.activity.error(N_("An order task failed: {error}"), error=str(e))),
+            Reservations(self.cache.instrument, self.last_price),
+        )
         self.admission = Admission(self.core, self.ready, self._id_rules)
         self.execution = ExecutionEngine(self.core, self._after_change)
         self.emulator = OrderEmulator(self.core, lambda o: self.releaser.fire(o))
-        self.lists = ListManager(self.core, self.execution, self.emulator, self.new_client_id, self._check_exit,
-                                 self._emulates)
+        self.lists = ListManager(
+            self.core, self.execution, self.emulator, self.new_client_id, self._check_exit, self._emulates
+        )
         self.releaser = Releaser(self.core, self.execution, self.lists, self._check_release)
         self.reconciler = Reconciler(self.core, self.execution, self.lists, self.emulator, self.releaser.resend)
         self.state = RiskState(self.core)
-        self.kill = KillSwitch(self.core, self.execution, self.lists, self.emulator, self.state.set,
-                               lambda: flatten(self.core, self.submit, self.available))
+        self.kill = KillSwitch(
+            self.core,
+            self.execution,
+            self.lists,
+            self.emulator,
+            self.state.set,
+            lambda: flatten(self.core, self.submit, self.available),
+        )
         self.daily = DailyLoss(self.risk, self.portfolio, store, self.clock, bus, self.activity, lambda: self.ready)
         self.basis = CostBasisKeeper(self.core)
         bus.subscribe(Trade, self.emulator.on_trade)
@@ -197,8 +221,9 @@ class OrderManager:
         return False
 
     # -- submitting -------------------------------------------------------------------------------
-    def _admit(self, request: object, reqs: list[OrderRequest],
-               extra: Callable[[Instrument], Sequence[Problem | Denial]]) -> Instrument | None:
+    def _admit(
+        self, request: object, reqs: list[OrderRequest], extra: Callable[[Instrument], Sequence[Problem | Denial]]
+    ) -> Instrument | None:
         """Filters of every order, the list's own rules, then risk on every order (an OCO's legs
         share their funds): the first problem is published and nothing happens."""
         inst, found = self.admission.problems(reqs[0])
@@ -254,24 +279,43 @@ class OrderManager:
 
         def rules(inst: Instrument) -> list[Problem | Denial]:
             # The exits' prices meet the fat-finger band now, as the entry's does (+900% / -90% never pass).
-            far = band({"take_profit": req.take_profit, "stop_loss": req.stop_loss,
-                        "stop_loss_limit": req.stop_loss_limit}, last, self.risk.limits)
+            far = band(
+                {"take_profit": req.take_profit, "stop_loss": req.stop_loss, "stop_loss_limit": req.stop_loss_limit},
+                last,
+                self.risk.limits,
+            )
             found: list[Problem | Denial] = [*validate_bracket(req, inst, last)]
             return found + ([far] if far else [])
 
         if self._admit(req, [entry_req], rules) is None:
             return None
         now = self.clock.now_ms()
-        ol = OrderList(self.new_client_id(), OrderListKind.BRACKET, req.venue, req.symbol, take_profit=req.take_profit,
-                       stop_loss=req.stop_loss, stop_loss_limit=req.stop_loss_limit, created_ms=now)
+        ol = OrderList(
+            self.new_client_id(),
+            OrderListKind.BRACKET,
+            req.venue,
+            req.symbol,
+            take_profit=req.take_profit,
+            stop_loss=req.stop_loss,
+            stop_loss_limit=req.stop_loss_limit,
+            created_ms=now,
+        )
         entry = Order.from_request(entry_req, now, self.new_client_id(), ol.list_id)
         ol.entry_id = entry.client_order_id
         ol.leg_ids.append(entry.client_order_id)
         with self.store.transaction():
             self.store.save_order_list(ol)
             self.store.save_order(entry)
-            self.core.audit.record("order.submit", entry.venue, **_audit(entry), bracket={
-                "take_profit": req.take_profit, "stop_loss": req.stop_loss, "stop_loss_limit": req.stop_loss_limit})
+            self.core.audit.record(
+                "order.submit",
+                entry.venue,
+                **_audit(entry),
+                bracket={
+                    "take_profit": req.take_profit,
+                    "stop_loss": req.stop_loss,
+                    "stop_loss_limit": req.stop_loss_limit,
+                },
+            )
         self.lists.register(ol)
         self.bus.publish(OrderListUpdated(ol))
         self.execution.track(entry)
@@ -319,12 +363,15 @@ class OrderManager:
         lists = [ol for ol in self.cache.live_lists(venue) if symbol is None or ol.symbol == symbol]
         singles = [o for o in self.open_orders(venue, symbol) if o.list_id not in {ol.list_id for ol in lists}]
         n = len(self.open_orders(venue, symbol))
-        await _gather([self.lists.cancel_list(ol, "cancel all") for ol in lists]
-                      + [self.execution.cancel(o, "cancel all") for o in singles])
+        await _gather(
+            [self.lists.cancel_list(ol, "cancel all") for ol in lists]
+            + [self.execution.cancel(o, "cancel all") for o in singles]
+        )
         return n
 
-    async def modify(self, client_order_id: str, *, price: Decimal | None = None,
-                     stop_price: Decimal | None = None) -> Order | None:
+    async def modify(
+        self, client_order_id: str, *, price: Decimal | None = None, stop_price: Decimal | None = None
+    ) -> Order | None:
         """Move a working order to a new price. The new order is checked first (filters, risk,
         throttles): refused, the original stays untouched. A watched order moves here; one at the
         venue is cancelled and its remainder placed again (no native amend yet)."""
@@ -334,24 +381,32 @@ class OrderManager:
         ol = self.core.order_list(o.list_id)
         if ol is not None and o.client_order_id not in {x for pair in ol.pairs() for x in pair}:
             return None  # a bracket's entry moves with its list: cancel and place it again
-        req = replace(o.to_request(), client_order_id=None, quantity=o.remaining, origin=OrderOrigin.REPLACE,
-                      price=price if price is not None else o.price,
-                      stop_price=stop_price if stop_price is not None else o.stop_price)
+        req = replace(
+            o.to_request(),
+            client_order_id=None,
+            quantity=o.remaining,
+            origin=OrderOrigin.REPLACE,
+            price=price if price is not None else o.price,
+            stop_price=stop_price if stop_price is not None else o.stop_price,
+        )
         inst, problems = self.admission.problems(req)
         if ol is not None and req.price is not None and req.type is OrderType.LIMIT:
             problems += leg_problems(req.side, req.price, self.last_price(o.venue, o.symbol))
         if inst is None or problems:
             self.admission.deny(req, problems[0])
             return None
-        d = self.admission.check(req, inst, count=False, excluding=o.client_order_id,
-                                 shares_funds=self.core.is_stop_leg(o))
-        d = d or (None if o.emulation is Emulation.EMULATED else self.risk.check_cancel(self.clock.monotonic(),
-                                                                                          count=False))
+        d = self.admission.check(
+            req, inst, count=False, excluding=o.client_order_id, shares_funds=self.core.is_stop_leg(o)
+        )
+        d = d or (
+            None if o.emulation is Emulation.EMULATED else self.risk.check_cancel(self.clock.monotonic(), count=False)
+        )
         if d is not None:
             self.admission.deny(req, d)
             return None
-        self.core.audit.record("order.modify", o.venue, order=o.client_order_id, price=req.price,
-                               stop_price=req.stop_price)
+        self.core.audit.record(
+            "order.modify", o.venue, order=o.client_order_id, price=req.price, stop_price=req.stop_price
+        )
         if o.emulation is Emulation.EMULATED:  # nothing at the venue: the trigger just moves
             o.price, o.stop_price = req.price, req.stop_price
             o.apply(OrderEvent.AMENDED, self.clock.now_ms())
@@ -408,9 +463,18 @@ class OrderManager:
 
 
 def _audit(o: Order) -> dict[str, Any]:
-    return {"order": o.client_order_id, "symbol": o.symbol, "side": o.side, "type": o.type, "quantity": o.quantity,
-            "price": o.price, "stop_price": o.stop_price, "origin": o.origin, "list": o.list_id,
-            "emulated": o.emulation is Emulation.EMULATED}
+    return {
+        "order": o.client_order_id,
+        "symbol": o.symbol,
+        "side": o.side,
+        "type": o.type,
+        "quantity": o.quantity,
+        "price": o.price,
+        "stop_price": o.stop_price,
+        "origin": o.origin,
+        "list": o.list_id,
+        "emulated": o.emulation is Emulation.EMULATED,
+    }
 
 
 async def _gather(coros: list[Any]) -> None:

@@ -129,8 +129,17 @@ class Portfolio:
 
     def add_cost_basis(self, basis: CostBasis) -> None:
         book = self._books.setdefault(InstrumentId(basis.venue, basis.symbol), _Book())
-        book.lots.append(Lot(basis.venue, basis.symbol, basis.quantity, basis.cost, basis.ts_ms,
-                             f"basis:{basis.asset}:{basis.ts_ms}", basis.estimated))
+        book.lots.append(
+            Lot(
+                basis.venue,
+                basis.symbol,
+                basis.quantity,
+                basis.cost,
+                basis.ts_ms,
+                f"basis:{basis.asset}:{basis.ts_ms}",
+                basis.estimated,
+            )
+        )
 
     def _apply_position(self, fill: Fill) -> None:
         base, _quote = self._base_quote(fill.venue, fill.symbol)
@@ -249,8 +258,14 @@ class Portfolio:
             inst = self.home_instrument(venue, asset)
             if inst is None:
                 continue
-            in_lots = sum((self._books[k].quantity for k, i in self.instruments.items()
-                           if k.venue == venue and i.base == asset and k in self._books), ZERO)
+            in_lots = sum(
+                (
+                    self._books[k].quantity
+                    for k, i in self.instruments.items()
+                    if k.venue == venue and i.base == asset and k in self._books
+                ),
+                ZERO,
+            )
             extra = inst.round_qty(held - in_lots)
             px = self.mark_of(venue, inst.symbol)
             if extra > 0 and px is not None:

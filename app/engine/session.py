@@ -34,9 +34,19 @@ EQUITY_EVERY_S = 60.0
 
 
 class TradingSession:
-    def __init__(self, store: Store, venue: Venue | Sequence[Venue], symbols: Sequence[str], *,
-                 timeframe: str = "1m", clock: Clock | None = None, bus: EventBus | None = None,
-                 mode: str = "demo", valuation_currency: str = "USDT", stream_policy: RetryPolicy = STREAMS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        venue: Venue | Sequence[Venue],
+        symbols: Sequence[str],
+        *,
+        timeframe: str = "1m",
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+        mode: str = "demo",
+        valuation_currency: str = "USDT",
+        stream_policy: RetryPolicy = STREAMS,
+    ) -> None:
         self.store = store
         self.venues: list[Venue] = list(venue) if isinstance(venue, Sequence) else [venue]
         self.venue = self.venues[0]  # the one the window shows first
@@ -45,8 +55,7 @@ class TradingSession:
         self.mode = mode
         self.bus = bus or EventBus()
         self.clock = clock or Clock()
-        self.orders = OrderManager(self.bus, store, clock=self.clock, mode=mode,
-                                   valuation_currency=valuation_currency)
+        self.orders = OrderManager(self.bus, store, clock=self.clock, mode=mode, valuation_currency=valuation_currency)
         self.feed = MarketFeed(self.bus, on_reconnect=self._reconnected)
         self._ticker: asyncio.Task[None] | None = None
         self._accounts: dict[str, asyncio.Task[None]] = {}
@@ -103,8 +112,9 @@ class TradingSession:
                 raise
             except Exception as exc:
                 log.exception("reconciling %s after a reconnect", venue.name)
-                self.orders.activity.error(N_("Could not check order {order}: {why}"), order=venue.name,
-                                           why=str(exc) or type(exc).__name__)
+                self.orders.activity.error(
+                    N_("Could not check order {order}: {why}"), order=venue.name, why=str(exc) or type(exc).__name__
+                )
             if venue.name not in self._again:
                 return
             self._again.discard(venue.name)
@@ -129,8 +139,11 @@ class TradingSession:
             except Exception as exc:
                 log.exception("%s account stream failed; subscribing again", venue.name)
                 if venue.name in self.orders.ready:
-                    self.orders.activity.warning(N_("{venue}: the account stream failed ({error}); reconnecting"),
-                                                 venue=venue.name, error=str(exc) or type(exc).__name__)
+                    self.orders.activity.warning(
+                        N_("{venue}: the account stream failed ({error}); reconnecting"),
+                        venue=venue.name,
+                        error=str(exc) or type(exc).__name__,
+                    )
             await asyncio.sleep(next(delays, self.stream_policy.max_s))
 
     def _balances(self, venue: str, balances: dict[str, Balance]) -> None:

@@ -33,9 +33,15 @@ INLINE_BUDGET_S = 0.002
 
 
 class SignalService:
-    def __init__(self, bus: EventBus, models: Sequence[OnnxSignalModel], *,
-                 symbols: Collection[str] | None = None, inline_budget_s: float = INLINE_BUDGET_S,
-                 executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        models: Sequence[OnnxSignalModel],
+        *,
+        symbols: Collection[str] | None = None,
+        inline_budget_s: float = INLINE_BUDGET_S,
+        executor: Executor | None = None,
+    ) -> None:
         self.bus = bus
         self.models = list(models)
         self.symbols = set(symbols) if symbols is not None else None

@@ -62,8 +62,17 @@ class Candles:
         seg = self.segment_start[lo:hi].copy()
         if len(seg):
             seg[0] = True
-        return Candles(self.symbol, self.timeframe, self.open_ms[lo:hi], self.open[lo:hi], self.high[lo:hi],
-                       self.low[lo:hi], self.close[lo:hi], self.volume[lo:hi], seg)
+        return Candles(
+            self.symbol,
+            self.timeframe,
+            self.open_ms[lo:hi],
+            self.open[lo:hi],
+            self.high[lo:hi],
+            self.low[lo:hi],
+            self.close[lo:hi],
+            self.volume[lo:hi],
+            seg,
+        )
 
 
 def symbol_from_filename(name: str) -> tuple[str, str]:
@@ -113,8 +122,9 @@ def coverage_gaps(folder: Path, symbol: str, timeframe: str) -> list[tuple[int, 
     return []
 
 
-def make_candles(symbol: str, timeframe: str, rows: np.ndarray,
-                 extra_gaps: list[tuple[int, int]] | None = None) -> Candles:
+def make_candles(
+    symbol: str, timeframe: str, rows: np.ndarray, extra_gaps: list[tuple[int, int]] | None = None
+) -> Candles:
     """Candles from rows of (open_time, open, high, low, close, volume): sorted by time; exact
     duplicates dropped, conflicting duplicates refused; segments split at every gap."""
     tf = TIMEFRAME_MS[timeframe]

@@ -67,8 +67,9 @@ def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     start = parse_ms(args.start) if args.start else None
     end = parse_ms(args.end) if args.end else None
-    results = evaluate_folder(folder, model.predict_proba, Rule(c.horizon, c.fee, c.threshold), c.timeframe,
-                              start, end, args.symbol)
+    results = evaluate_folder(
+        folder, model.predict_proba, Rule(c.horizon, c.fee, c.threshold), c.timeframe, start, end, args.symbol
+    )
     print(f"model: {c.name}", file=out)
     print(f"version: {c.version}", file=out)
     print(f"timeframe: {c.timeframe}", file=out)
@@ -85,8 +86,11 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
         try:
             m = entry.load()
             c = m.contract
-            print(f"{key}: {c.version} {c.timeframe} horizon={c.horizon} features={len(c.features)} "
-                  f"{'shipped' if entry.shipped else 'user'}", file=out)
+            print(
+                f"{key}: {c.version} {c.timeframe} horizon={c.horizon} features={len(c.features)} "
+                f"{'shipped' if entry.shipped else 'user'}",
+                file=out,
+            )
         except AppError as exc:
             print(f"{key}: unusable ({exc.key}): {exc.message}", file=out)
     return 0
@@ -96,8 +100,10 @@ def _train(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from .training.build import TrainConfig, build, reduced
     except ImportError as exc:
-        print(f"error: the training packages are missing ({exc.name}); install them with: "
-              "pip install -e \".[train]\"", file=sys.stderr)
+        print(
+            f'error: the training packages are missing ({exc.name}); install them with: pip install -e ".[train]"',
+            file=sys.stderr,
+        )
         return 2
     cfg = reduced() if args.quick else TrainConfig()
     build(Path(args.data), Path(args.out), cfg, log=lambda s: print(s, file=out, flush=True))

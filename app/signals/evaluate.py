@@ -79,8 +79,14 @@ def hold_for(signal: np.ndarray, bars: int) -> np.ndarray:
     return np.asarray(np.lib.stride_tricks.sliding_window_view(pad, bars).any(axis=1))
 
 
-def run_symbol(c: Candles, predict: Predict, rule: Rule, start_ms: int | None = None,
-               end_ms: int | None = None, features: tuple[np.ndarray, np.ndarray] | None = None) -> SymbolRun | None:
+def run_symbol(
+    c: Candles,
+    predict: Predict,
+    rule: Rule,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    features: tuple[np.ndarray, np.ndarray] | None = None,
+) -> SymbolRun | None:
     """Forecasts, labels and the trade of one symbol over [start, end); None without a forecast."""
     X, vf = features if features is not None else batch_features(c)
     t = c.open_ms
@@ -114,18 +120,27 @@ def summarise(y: np.ndarray, p: np.ndarray, threshold: float, trades: Iterable[M
 
     if not n:
         nan = float("nan")
-        return Evaluation(0, nan, nan, nan, nan, nan, mean([t.strategy_return for t in tr]),
-                          mean([t.buy_hold_return for t in tr]))
+        return Evaluation(
+            0, nan, nan, nan, nan, nan, mean([t.strategy_return for t in tr]), mean([t.buy_hold_return for t in tr])
+        )
     return Evaluation(
-        n=n, auc=M.auc(y, p), accuracy=float(np.mean((p > threshold) == (y > 0.5))), base_rate=float(np.mean(y)),
-        brier=M.brier(y, p), ece=M.ece(y, p), strategy_return=mean([t.strategy_return for t in tr]),
-        buy_hold_return=mean([t.buy_hold_return for t in tr]), exposure=mean([t.exposure for t in tr]),
-        trades=sum(t.trades for t in tr), reliability=M.reliability(y, p),
+        n=n,
+        auc=M.auc(y, p),
+        accuracy=float(np.mean((p > threshold) == (y > 0.5))),
+        base_rate=float(np.mean(y)),
+        brier=M.brier(y, p),
+        ece=M.ece(y, p),
+        strategy_return=mean([t.strategy_return for t in tr]),
+        buy_hold_return=mean([t.buy_hold_return for t in tr]),
+        exposure=mean([t.exposure for t in tr]),
+        trades=sum(t.trades for t in tr),
+        reliability=M.reliability(y, p),
     )
 
 
-def evaluate(candles: dict[str, Candles], predict: Predict, rule: Rule, start_ms: int | None = None,
-             end_ms: int | None = None) -> dict[str, Evaluation]:
+def evaluate(
+    candles: dict[str, Candles], predict: Predict, rule: Rule, start_ms: int | None = None, end_ms: int | None = None
+) -> dict[str, Evaluation]:
     """Per symbol, then ``""`` for all symbols together."""
     out: dict[str, Evaluation] = {}
     ys, ps, trades = [], [], []
@@ -143,8 +158,15 @@ def evaluate(candles: dict[str, Candles], predict: Predict, rule: Rule, start_ms
     return out
 
 
-def evaluate_folder(folder: Path, predict: Predict, rule: Rule, timeframe: str, start_ms: int | None = None,
-                    end_ms: int | None = None, symbols: list[str] | None = None) -> dict[str, Evaluation]:
+def evaluate_folder(
+    folder: Path,
+    predict: Predict,
+    rule: Rule,
+    timeframe: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    symbols: list[str] | None = None,
+) -> dict[str, Evaluation]:
     return evaluate(load_folder(folder, timeframe, symbols), predict, rule, start_ms, end_ms)
 
 
@@ -168,10 +190,16 @@ def format_lines(results: dict[str, Evaluation], reliability: bool = True) -> li
     total = results.get("")
     if total is not None:
         lines += [f"{k}: {_fmt(getattr(total, k))}" for k in FIGURES]
-        lines += [f"majority_accuracy: {_fmt(total.majority_accuracy)}", f"brier_base: {_fmt(total.brier_base)}",
-                  f"exposure: {_fmt(total.exposure)}", f"trades: {total.trades}"]
+        lines += [
+            f"majority_accuracy: {_fmt(total.majority_accuracy)}",
+            f"brier_base: {_fmt(total.brier_base)}",
+            f"exposure: {_fmt(total.exposure)}",
+            f"trades: {total.trades}",
+        ]
         if reliability:
             for r in (r for r in total.reliability if r.n):
-                lines.append(f"reliability.{r.lo:.1f}-{r.hi:.1f}: n={r.n} forecast={_fmt(r.mean_forecast)} "
-                             f"observed={_fmt(r.observed)}")
+                lines.append(
+                    f"reliability.{r.lo:.1f}-{r.hi:.1f}: n={r.n} forecast={_fmt(r.mean_forecast)} "
+                    f"observed={_fmt(r.observed)}"
+                )
     return lines

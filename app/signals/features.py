@@ -64,8 +64,9 @@ _SUMS = ((_R2, 24), (_R2, 168), (_HL, 24), (_GAIN, 14), (_MOVE, 14), (_LV, 24), 
 _LAGS = (1, 4, 12, 24, 72, 168)
 
 
-def bar_values(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray,
-               prev_close_log: np.ndarray) -> np.ndarray:
+def bar_values(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray, prev_close_log: np.ndarray
+) -> np.ndarray:
     """(9, n): the per-bar rows above; ``prev_close_log`` is each bar's previous log close (NaN
     when there is none). The same numpy calls serve one bar and a million."""
     out = np.empty((_ROWS, len(close)))
@@ -93,9 +94,21 @@ def _ratio_one(num: float, den: float, default: float) -> float:
     return num / den if den > 0 else default
 
 
-def _finish(out: Any, lc: Any, lh: Any, ll: Any, lv: Any, past_lc: Sequence[Any], sums: Sequence[Any],
-            hi: Any, lo: Any, hour: Any, sqrt: Callable[[Any], Any], ratio: Callable[[Any, Any, float], Any],
-            nonneg: Callable[[Any], Any]) -> None:
+def _finish(
+    out: Any,
+    lc: Any,
+    lh: Any,
+    ll: Any,
+    lv: Any,
+    past_lc: Sequence[Any],
+    sums: Sequence[Any],
+    hi: Any,
+    lo: Any,
+    hour: Any,
+    sqrt: Callable[[Any], Any],
+    ratio: Callable[[Any, Any, float], Any],
+    nonneg: Callable[[Any], Any],
+) -> None:
     """Fill ``out[..., j]`` with feature j. One formula for both paths: in batch every argument is an
     array over the rows, incrementally a float (``sqrt``, ``ratio``, ``nonneg`` fit the kind), and
     IEEE 754 rounds each step the same way on both. ``past_lc``: the log close ``_LAGS`` bars back;
@@ -150,8 +163,21 @@ def batch_features(c: Candles) -> tuple[np.ndarray, np.ndarray]:
     win = np.lib.stride_tricks.sliding_window_view
     hi = win(v[_LH], WINDOW).max(axis=1)
     lo = win(v[_LL], WINDOW).min(axis=1)
-    _finish(X[first:], v[_LC, first:], v[_LH, first:], v[_LL, first:], v[_LV, first:], past, sums, hi, lo,
-            _hour(c.open_ms[first:]), np.sqrt, _ratio_vec, lambda x: np.maximum(x, 0.0))
+    _finish(
+        X[first:],
+        v[_LC, first:],
+        v[_LH, first:],
+        v[_LL, first:],
+        v[_LV, first:],
+        past,
+        sums,
+        hi,
+        lo,
+        _hour(c.open_ms[first:]),
+        np.sqrt,
+        _ratio_vec,
+        lambda x: np.maximum(x, 0.0),
+    )
     X[~valid] = np.nan
     return X, valid
 
@@ -226,8 +252,21 @@ class IncrementalFeatures:
         sums = run[_SUM_ROWS - _R2, _SUM_COLS].tolist()
         past = w[_LC, _LAG_COLS].tolist()
         out = _Row()
-        _finish(out, lc, lh, ll, lv, past, sums, float(w[_LH].max()), float(w[_LL].min()),
-                (open_ms // _HOUR_MS) % 24, math.sqrt, _ratio_one, _nonneg)
+        _finish(
+            out,
+            lc,
+            lh,
+            ll,
+            lv,
+            past,
+            sums,
+            float(w[_LH].max()),
+            float(w[_LL].min()),
+            (open_ms // _HOUR_MS) % 24,
+            math.sqrt,
+            _ratio_one,
+            _nonneg,
+        )
         return np.array(out.values)
 
 

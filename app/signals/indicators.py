@@ -113,8 +113,9 @@ def bollinger(x: np.ndarray, n: int = 20, k: float = 2.0) -> tuple[np.ndarray, n
     return mid, mid + k * sd, mid - k * sd
 
 
-def vwap(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray,
-         session_starts: np.ndarray | None = None) -> np.ndarray:
+def vwap(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray, session_starts: np.ndarray | None = None
+) -> np.ndarray:
     """Cumulative VWAP of the typical price, restarting at each index in ``session_starts``
     (never, when None). NaN until a session has traded some volume."""
     tp = (_f64(high) + _f64(low) + _f64(close)) / 3.0
@@ -166,8 +167,9 @@ def rsi_from_averages(avg_gain: np.ndarray, avg_loss: np.ndarray) -> np.ndarray:
     return r
 
 
-def macd(close: np.ndarray, fast: int = 12, slow: int = 26,
-         signal: int = 9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def macd(
+    close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(macd, signal, histogram): EMA(fast) - EMA(slow), its EMA over ``signal`` values, and
     their difference."""
     close = _f64(close)

@@ -59,8 +59,15 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[Reliabil
     for b in range(bins):
         sel = idx == b
         n = int(sel.sum())
-        rows.append(ReliabilityRow(b / bins, (b + 1) / bins, n, float(p[sel].mean()) if n else float("nan"),
-                                   float(y[sel].mean()) if n else float("nan")))
+        rows.append(
+            ReliabilityRow(
+                b / bins,
+                (b + 1) / bins,
+                n,
+                float(p[sel].mean()) if n else float("nan"),
+                float(y[sel].mean()) if n else float("nan"),
+            )
+        )
     return rows
 
 

@@ -80,8 +80,13 @@ class ModelContract:
             kw = {k: v for k, v in d.items() if k in names}
             kw["features"] = tuple(str(x) for x in kw["features"])
             c = cls(**kw)
-            ok = (isinstance(c.window, int) and isinstance(c.horizon, int) and c.horizon > 0
-                  and 0.0 < float(c.threshold) < 1.0 and 0.0 <= float(c.fee) < 0.1)
+            ok = (
+                isinstance(c.window, int)
+                and isinstance(c.horizon, int)
+                and c.horizon > 0
+                and 0.0 < float(c.threshold) < 1.0
+                and 0.0 <= float(c.fee) < 0.1
+            )
         except (TypeError, ValueError) as exc:
             raise _refuse(model, "signals.model.bad_contract", f"its contract is malformed ({exc})") from exc
         if not ok:
@@ -98,16 +103,23 @@ def check_features(contract: ModelContract, model: str | None = None) -> None:
     label = model or contract.name
     known = FEATURE_SETS.get(contract.feature_set)
     if known is None:
-        raise _refuse(label, "signals.model.unknown_features",
-                      f"feature set {contract.feature_set!r} is not one this app computes")
+        raise _refuse(
+            label,
+            "signals.model.unknown_features",
+            f"feature set {contract.feature_set!r} is not one this app computes",
+        )
     if contract.features != known:
         extra = [f for f in contract.features if f not in known]
-        detail = (f"features {', '.join(extra)} are not computed by this app" if extra
-                  else f"its features differ from {contract.feature_set} in number or order")
+        detail = (
+            f"features {', '.join(extra)} are not computed by this app"
+            if extra
+            else f"its features differ from {contract.feature_set} in number or order"
+        )
         raise _refuse(label, "signals.model.unknown_features", detail)
     if contract.window != WINDOW:
-        raise _refuse(label, "signals.model.unknown_features",
-                      f"window {contract.window} bars, the features need {WINDOW}")
+        raise _refuse(
+            label, "signals.model.unknown_features", f"window {contract.window} bars, the features need {WINDOW}"
+        )
 
 
 def _dims(shape: list[Any]) -> list[int | None]:
@@ -131,8 +143,9 @@ class OnnxSignalModel:
         return self.contract.name
 
     @classmethod
-    def load(cls, source: str | Path | bytes, *, card: dict[str, Any] | None = None,
-             name: str | None = None) -> OnnxSignalModel:
+    def load(
+        cls, source: str | Path | bytes, *, card: dict[str, Any] | None = None, name: str | None = None
+    ) -> OnnxSignalModel:
         """Load and check a model from a path or the file's bytes. ``card``: the model card's
         content, whose contract must match the file's."""
         label = name or (Path(source).stem if isinstance(source, str | Path) else "model")
@@ -169,17 +182,23 @@ class OnnxSignalModel:
         inputs = session.get_inputs()
         want = f"one input {c.input_name!r}: tensor(float) [N, {len(c.features)}]"
         if len(inputs) != 1:
-            raise _refuse(label, "signals.model.input_mismatch", f"it has {len(inputs)} inputs, the contract says {want}")
+            raise _refuse(
+                label, "signals.model.input_mismatch", f"it has {len(inputs)} inputs, the contract says {want}"
+            )
         i = inputs[0]
         dims = _dims(list(i.shape))
         if i.name != c.input_name or i.type != "tensor(float)" or len(dims) != 2 or dims[1] != len(c.features):
-            raise _refuse(label, "signals.model.input_mismatch",
-                          f"its input is {i.name!r}: {i.type} {list(i.shape)}, the contract says {want}")
+            raise _refuse(
+                label,
+                "signals.model.input_mismatch",
+                f"its input is {i.name!r}: {i.type} {list(i.shape)}, the contract says {want}",
+            )
         outs = {o.name: o for o in session.get_outputs()}
         o = outs.get(c.output_name)
         if o is None or o.type != "tensor(float)" or len(o.shape) != 2 or _dims(list(o.shape))[1] != 2:
-            raise _refuse(label, "signals.model.output_mismatch",
-                          f"it has no output {c.output_name!r}: tensor(float) [N, 2]")
+            raise _refuse(
+                label, "signals.model.output_mismatch", f"it has no output {c.output_name!r}: tensor(float) [N, 2]"
+            )
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """P(label = 1) for each row of ``X`` (n, len(features)), as float64."""

@@ -35,8 +35,15 @@ class BarAggregator:
         self._next = 0  # open time of the sub-bar expected next in the bucket
         self._o = self._h = self._l = self._c = self._v = 0.0
 
-    def add(self, open_ms: int, o: float, h: float, lo: float, c: float, v: float,
-            ) -> tuple[int, float, float, float, float, float] | None:
+    def add(
+        self,
+        open_ms: int,
+        o: float,
+        h: float,
+        lo: float,
+        c: float,
+        v: float,
+    ) -> tuple[int, float, float, float, float, float] | None:
         """The finished bar (open_ms, o, h, l, c, v) when this sub-bar completes one, else None."""
         start = open_ms - open_ms % self.dst_ms
         if start == self._start and open_ms < self._next:
@@ -123,8 +130,18 @@ class SignalPipeline:
         c = self.contract
         p = Decimal(round(min(max(float(probability), 0.0), 1.0) * 10_000)).scaleb(-4)  # four decimals, exactly
         direction = SignalDirection.UP if p > self._threshold else SignalDirection.DOWN
-        signal = Signal(c.name, c.version, self.venue, self.symbol, c.timeframe, bar_open_ms, p, self._threshold,
-                        direction, c.horizon)
+        signal = Signal(
+            c.name,
+            c.version,
+            self.venue,
+            self.symbol,
+            c.timeframe,
+            bar_open_ms,
+            p,
+            self._threshold,
+            direction,
+            c.horizon,
+        )
         self._pending.append((signal, self._last_close))
         return signal
 

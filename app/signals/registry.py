@@ -78,6 +78,9 @@ def load_model(name: str | None = None, extra_dirs: Sequence[Path] = ()) -> Onnx
     models = find_models(extra_dirs)
     entry = models.get(name or DEFAULT_MODEL)
     if entry is None:
-        raise ModelContractError(key="signals.model.not_found", model=name or DEFAULT_MODEL,
-                                 detail=f"no such model (known: {', '.join(models) or 'none'})")
+        raise ModelContractError(
+            key="signals.model.not_found",
+            model=name or DEFAULT_MODEL,
+            detail=f"no such model (known: {', '.join(models) or 'none'})",
+        )
     return entry.load()

@@ -41,7 +41,9 @@ def create_store_engine(url: str, synchronous: str = "NORMAL") -> Engine:
         try:
             return create_engine(parsed, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         except ModuleNotFoundError as exc:
-            raise StorageError(detail=f"the PostgreSQL driver is missing ({exc.name}); install the 'postgres' extra") from exc
+            raise StorageError(
+                detail=f"the PostgreSQL driver is missing ({exc.name}); install the 'postgres' extra"
+            ) from exc
     raise StorageError(detail=f"unsupported database {backend!r} (use sqlite or postgresql+psycopg)")
 
 

@@ -83,8 +83,6 @@ def new_revision(message: str) -> None:
             head = head_revision()
             rev_id = f"{int(head or 0) + 1:04d}"
             with store.transaction():
-                command.revision(
-                    alembic_config(store.connection), message=message, autogenerate=True, rev_id=rev_id
-                )
+                command.revision(alembic_config(store.connection), message=message, autogenerate=True, rev_id=rev_id)
         finally:
             store.close()

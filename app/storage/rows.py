@@ -179,28 +179,67 @@ def balance_from_row(r: Any) -> Balance:
 
 
 def lot_params(venue: str, symbol: str, seq: int, lot: Lot) -> dict[str, Any]:
-    return {"venue": venue, "symbol": symbol, "seq": seq, "quantity": lot.quantity, "cost": lot.cost,
-            "ts_ms": lot.ts_ms, "trade_id": lot.trade_id, "estimated": lot.estimated}
+    return {
+        "venue": venue,
+        "symbol": symbol,
+        "seq": seq,
+        "quantity": lot.quantity,
+        "cost": lot.cost,
+        "ts_ms": lot.ts_ms,
+        "trade_id": lot.trade_id,
+        "estimated": lot.estimated,
+    }
 
 
 def lot_from_row(r: Any) -> Lot:
-    return Lot(venue=r.venue, symbol=r.symbol, quantity=r.quantity, cost=r.cost, ts_ms=r.ts_ms, trade_id=r.trade_id,
-               estimated=bool(r.estimated))
+    return Lot(
+        venue=r.venue,
+        symbol=r.symbol,
+        quantity=r.quantity,
+        cost=r.cost,
+        ts_ms=r.ts_ms,
+        trade_id=r.trade_id,
+        estimated=bool(r.estimated),
+    )
 
 
 def cost_basis_params(b: CostBasis) -> dict[str, Any]:
-    return {"venue": b.venue, "asset": b.asset, "ts_ms": b.ts_ms, "symbol": b.symbol, "quantity": b.quantity,
-            "cost": b.cost, "estimated": b.estimated}
+    return {
+        "venue": b.venue,
+        "asset": b.asset,
+        "ts_ms": b.ts_ms,
+        "symbol": b.symbol,
+        "quantity": b.quantity,
+        "cost": b.cost,
+        "estimated": b.estimated,
+    }
 
 
 def cost_basis_from_row(r: Any) -> CostBasis:
-    return CostBasis(venue=r.venue, asset=r.asset, symbol=r.symbol, quantity=r.quantity, cost=r.cost, ts_ms=r.ts_ms,
-                     estimated=bool(r.estimated))
+    return CostBasis(
+        venue=r.venue,
+        asset=r.asset,
+        symbol=r.symbol,
+        quantity=r.quantity,
+        cost=r.cost,
+        ts_ms=r.ts_ms,
+        estimated=bool(r.estimated),
+    )
 
 
 def bar_params(b: Bar) -> dict[str, Any]:
-    return {"venue": b.venue, "symbol": b.symbol, "timeframe": b.timeframe, "open_ms": b.open_ms, "open": b.open,
-            "high": b.high, "low": b.low, "close": b.close, "volume": b.volume, "closed": b.closed}
+    return {
+        "venue": b.venue,
+        "symbol": b.symbol,
+        "timeframe": b.timeframe,
+        "open_ms": b.open_ms,
+        "open": b.open,
+        "high": b.high,
+        "low": b.low,
+        "close": b.close,
+        "volume": b.volume,
+        "closed": b.closed,
+    }
 
 
 def bar_from_row(r: Any) -> Bar:
@@ -208,10 +247,25 @@ def bar_from_row(r: Any) -> Bar:
 
 
 def audit_params(e: AuditEntry) -> dict[str, Any]:
-    return {"ts_ms": e.ts_ms, "venue": e.venue, "mode": e.mode, "action": e.action, "details": e.details_json,
-            "prev_hash": e.prev_hash, "hash": e.hash}
+    return {
+        "ts_ms": e.ts_ms,
+        "venue": e.venue,
+        "mode": e.mode,
+        "action": e.action,
+        "details": e.details_json,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
 
 
 def audit_from_row(r: Any) -> AuditEntry:
-    return AuditEntry(ts_ms=r.ts_ms, venue=r.venue, mode=r.mode, action=r.action, details_json=r.details,
-                      prev_hash=r.prev_hash, hash=r.hash, seq=r.seq)
+    return AuditEntry(
+        ts_ms=r.ts_ms,
+        venue=r.venue,
+        mode=r.mode,
+        action=r.action,
+        details_json=r.details,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+        seq=r.seq,
+    )

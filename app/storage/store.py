@@ -68,6 +68,7 @@ from .writer import Statement, Writer
 
 log = logging.getLogger(__name__)
 
+
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
@@ -113,7 +114,9 @@ class Store:
 
         def upsert(table: Table, keys: Sequence[str], keep: Sequence[str] = ()) -> Statement:
             stmt = insert(table)
-            changed = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name not in keep}
+            changed = {
+                c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name not in keep
+            }
             return w.prepare(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed), table.columns.keys())
 
         self._upsert_order = upsert(orders, ["client_order_id"], ORDER_IDENTITY)
@@ -248,10 +251,16 @@ class Store:
 
     def save_order_state(self, order: Order) -> None:
         """Write what a status change changes (the order must be stored; if not, it is saved whole)."""
-        params = {"status": order.status.value, "is_open": not order.status.is_final,
-                  "venue_order_id": order.venue_order_id, "updated_ms": order.updated_ms, "reason": order.reason,
-                  "triggered": order.triggered, "emulation": order.emulation.value,
-                  "order_key": order.client_order_id}
+        params = {
+            "status": order.status.value,
+            "is_open": not order.status.is_final,
+            "venue_order_id": order.venue_order_id,
+            "updated_ms": order.updated_ms,
+            "reason": order.reason,
+            "triggered": order.triggered,
+            "emulation": order.emulation.value,
+            "order_key": order.client_order_id,
+        }
         if not self._writer.execute(self._update_order_state, params):
             self.save_order(order)
 

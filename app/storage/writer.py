@@ -37,8 +37,9 @@ class Statement:
             if compiled.positiontup is None:
                 raise ValueError(f"{dialect.name} does not use positional parameters")
             self.sql = compiled.string
-            self.converters = tuple((name, _converter(compiled.binds[name].type, dialect))
-                                    for name in compiled.positiontup)
+            self.converters = tuple(
+                (name, _converter(compiled.binds[name].type, dialect)) for name in compiled.positiontup
+            )
             self.row = _row_builder(self.converters)
 
 
@@ -57,7 +58,9 @@ def _no_row(params: Params) -> tuple[Any, ...]:
     raise TypeError("rows are built for SQLite's driver only")
 
 
-def _row_builder(converters: tuple[tuple[str, Callable[[Any], Any] | None], ...]) -> Callable[[Params], tuple[Any, ...]]:
+def _row_builder(
+    converters: tuple[tuple[str, Callable[[Any], Any] | None], ...],
+) -> Callable[[Params], tuple[Any, ...]]:
     """A function that turns a parameter dict into the driver's row: the values picked in C, then
     only the columns that need it converted (a save happens at every change of an order: a generic
     loop over its 30 columns cost a third of it)."""

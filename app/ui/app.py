@@ -45,9 +45,17 @@ def _install_excepthook(log_path: Path) -> None:
             return
         if any(b in dialogs.open_dialogs() for b in shown):
             return
-        shown[:] = [dialogs.inform(None, _("Something went wrong"), _(
-            "An unexpected error happened. Your orders are safe: everything is saved before it is shown. "
-            "Details are in the log file:\n{path}").format(path=log_path), error=True)]
+        shown[:] = [
+            dialogs.inform(
+                None,
+                _("Something went wrong"),
+                _(
+                    "An unexpected error happened. Your orders are safe: everything is saved before it is shown. "
+                    "Details are in the log file:\n{path}"
+                ).format(path=log_path),
+                error=True,
+            )
+        ]
 
     sys.excepthook = hook
 
@@ -111,9 +119,16 @@ async def shutdown(session: TradingSession, bridge: EngineBridge, *, timeout_s: 
     return stopped
 
 
-async def run_window(session: TradingSession, *, mode: str, data_dir: Path, log_path: Path,
-                     symbol: str = "BTC/USDT", shutdown_timeout_s: float = SHUTDOWN_S,
-                     hard_exit_s: float | None = HARD_EXIT_S) -> int:
+async def run_window(
+    session: TradingSession,
+    *,
+    mode: str,
+    data_dir: Path,
+    log_path: Path,
+    symbol: str = "BTC/USDT",
+    shutdown_timeout_s: float = SHUTDOWN_S,
+    hard_exit_s: float | None = HARD_EXIT_S,
+) -> int:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     store = session.store

@@ -58,9 +58,12 @@ class StateBanner(QFrame):
         if self.state is TradingState.HALTED:
             self.state_line.setText(_("Trading HALTED by the kill switch: no new orders until you re-arm trading."))
         elif self.state is TradingState.REDUCING:
-            why = (_("the daily loss limit was reached") if self.reason == "daily_loss" else self.reason)
-            self.state_line.setText(_("Trading REDUCING ONLY ({why}): only orders that make a position smaller "
-                                      "are accepted.").format(why=why))
+            why = _("the daily loss limit was reached") if self.reason == "daily_loss" else self.reason
+            self.state_line.setText(
+                _("Trading REDUCING ONLY ({why}): only orders that make a position smaller are accepted.").format(
+                    why=why
+                )
+            )
         else:
             self.state_line.setText("")
         if self.stale is None:
@@ -68,18 +71,25 @@ class StateBanner(QFrame):
         else:
             sym, secs = self.stale
             self.stale_line.setText(
-                _("No market data for {symbol} yet: prices are unknown; orders ask for a second confirmation.")
-                .format(symbol=sym) if secs == float("inf") else
-                _("No market data for {symbol} for {s} s: prices may be out of date; orders ask for a second "
-                  "confirmation.").format(symbol=sym, s=int(secs)))
+                _("No market data for {symbol} yet: prices are unknown; orders ask for a second confirmation.").format(
+                    symbol=sym
+                )
+                if secs == float("inf")
+                else _(
+                    "No market data for {symbol} for {s} s: prices may be out of date; orders ask for a second "
+                    "confirmation."
+                ).format(symbol=sym, s=int(secs))
+            )
         self.state_line.setVisible(bool(self.state_line.text()))
         self.stale_line.setVisible(bool(self.stale_line.text()))
         self.rearm_btn.setText(_("Re-arm trading"))
         self.rearm_btn.setVisible(self.state is not TradingState.ACTIVE)
         color = c.sell if self.state is TradingState.HALTED else c.warning
-        sheet = (f"QFrame#banner {{ background: {color}; }} QFrame#banner QLabel {{ color: white; "
-                 f"font-weight: 700; }} QPushButton#banner_button {{ background: white; color: {color}; "
-                 f"border: none; font-weight: 700; padding: 4px 12px; }}")
+        sheet = (
+            f"QFrame#banner {{ background: {color}; }} QFrame#banner QLabel {{ color: white; "
+            f"font-weight: 700; }} QPushButton#banner_button {{ background: white; color: {color}; "
+            f"border: none; font-weight: 700; padding: 4px 12px; }}"
+        )
         if sheet != self.styleSheet():  # a new style sheet re-polishes the banner: only when it changes
             self.setStyleSheet(sheet)
         self.setVisible(bool(self.text()))

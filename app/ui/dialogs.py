@@ -66,8 +66,16 @@ def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str) 
     return box
 
 
-async def ask(parent: QWidget | None, title: str, text: str, *, accept: str | None = None,
-              reject: str | None = None, checkbox: str | None = None, danger: bool = False) -> Answer:
+async def ask(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    *,
+    accept: str | None = None,
+    reject: str | None = None,
+    checkbox: str | None = None,
+    danger: bool = False,
+) -> Answer:
     """Ask a yes/no question without blocking; the answer once the user gives it. Buttons carry
     verbs in the user's language (``accept``/``reject``, "Yes"/"No" by default); the safe answer
     is the default one, so Enter never confirms something by accident."""

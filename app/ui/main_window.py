@@ -67,15 +67,24 @@ from .words import message_text, order_type_text, side_text
 def notification_text(n: Notification) -> str:
     return message_text("", n.template, n.params) if n.template else n.text(_)
 
+
 log = logging.getLogger(__name__)
 TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 HISTORY_BARS = 1500
 
 
 # Initial sizes (width, height): docks open at their content's size hint.
-DOCK_SIZES = {"ticket": (360, 400), "book": (360, 300), "trades": (360, 300), "markets": (360, 300),
-              "orders": (900, 210),
-              "portfolio": (900, 210), "risk": (900, 210), "alerts": (900, 210), "activity": (900, 210)}
+DOCK_SIZES = {
+    "ticket": (360, 400),
+    "book": (360, 300),
+    "trades": (360, 300),
+    "markets": (360, 300),
+    "orders": (900, 210),
+    "portfolio": (900, 210),
+    "risk": (900, 210),
+    "alerts": (900, 210),
+    "activity": (900, 210),
+}
 RIGHT_W = 360  # the ticket and book column at the first start
 
 
@@ -113,8 +122,14 @@ class ChartPanel(QWidget):
         self.buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 0)
-        for name, label in (("sma", "SMA 20"), ("ema", "EMA 50"), ("bollinger", "BB 20"), ("vwap", "VWAP"),
-                            ("rsi", "RSI 14"), ("macd", "MACD")):
+        for name, label in (
+            ("sma", "SMA 20"),
+            ("ema", "EMA 50"),
+            ("bollinger", "BB 20"),
+            ("vwap", "VWAP"),
+            ("rsi", "RSI 14"),
+            ("macd", "MACD"),
+        ):
             b = QToolButton()
             b.setText(label)
             b.setCheckable(True)
@@ -204,8 +219,11 @@ class MainWindow(QMainWindow):
         d = QDockWidget(self)
         d.setObjectName(f"dock_{name}")
         d.setWidget(_Sized(widget, *DOCK_SIZES[name], scroll=name not in ("ticket", "book", "trades", "markets")))
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        d.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.addDockWidget(area, d)
         self.docks[name] = d
 
@@ -269,8 +287,9 @@ class MainWindow(QMainWindow):
     async def start_session(self, default_symbol: str = "BTC/USDT") -> bool:
         """Start the engine behind the window already on screen (connect, load instruments,
         reconcile), with progress in the status bar; then fill the panels and load the history."""
-        started = await self.jobs.run(_("Connecting to {venue}…").format(venue=self.ctx.venue),
-                                      self.ctx.session.start(), cancellable=False)
+        started = await self.jobs.run(
+            _("Connecting to {venue}…").format(venue=self.ctx.venue), self.ctx.session.start(), cancellable=False
+        )
         if started is None:
             return False
         sel = self.ctx.selection
@@ -322,8 +341,11 @@ class MainWindow(QMainWindow):
         b.fillReceived.connect(self.on_fill)
         b.notification.connect(self.on_notification)
         b.riskStateChanged.connect(self._update_state)
-        b.reconciled.connect(lambda e: self.say(
-            lambda: _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000))
+        b.reconciled.connect(
+            lambda e: self.say(
+                lambda: _("Reconciled with {venue}: {n} change(s)").format(venue=e.venue, n=len(e.changes)), 8000
+            )
+        )
         sel.symbolChanged.connect(lambda _s: self.load_history())
         sel.timeframeChanged.connect(lambda _t: self.load_history())
         self.chart.priceClicked.connect(lambda p: sel.priceClicked.emit(Decimal(str(p))))
@@ -354,7 +376,8 @@ class MainWindow(QMainWindow):
         self.ctx.session.feed.watch(self.ctx.session.venue, sel.symbol, sel.timeframe)
         bars = await self.jobs.run(
             _("Loading {symbol} {tf} history").format(symbol=sel.symbol, tf=sel.timeframe),
-            self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS))
+            self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS),
+        )
         if bars is None:  # cancelled
             return
         self.chart.set_bars(bars, float(inst.tick_size) if inst else 0.01)
@@ -391,8 +414,9 @@ class MainWindow(QMainWindow):
     def _update_position(self) -> None:
         p = self.ctx.session.portfolio.position(self.ctx.venue, self.ctx.selection.symbol)
         if p.quantity:
-            self.chart.set_position(float(p.avg_cost), float(p.quantity),
-                                    _("P&L {pnl}").format(pnl=fmt_decimal(p.unrealized_pnl, 2)))
+            self.chart.set_position(
+                float(p.avg_cost), float(p.quantity), _("P&L {pnl}").format(pnl=fmt_decimal(p.unrealized_pnl, 2))
+            )
         else:
             self.chart.set_position(None, 0.0, "")
 
@@ -413,18 +437,37 @@ class MainWindow(QMainWindow):
                 px = o.trailing_trigger()
                 if px is not None:
                     trail = fmt_decimal(o.trail_value or Decimal(0))
-                    trail += " %" if o.trail_mode and o.trail_mode.value == "percent" else f" {inst.quote if inst else ''}"
-                    lines.append(OrderLine(o.client_order_id, o.side.value, base + " · " + _("trails {d}").format(d=trail),
-                                           float(px), draggable=False, trigger=True, locked=locked))
+                    trail += (
+                        " %" if o.trail_mode and o.trail_mode.value == "percent" else f" {inst.quote if inst else ''}"
+                    )
+                    lines.append(
+                        OrderLine(
+                            o.client_order_id,
+                            o.side.value,
+                            base + " · " + _("trails {d}").format(d=trail),
+                            float(px),
+                            draggable=False,
+                            trigger=True,
+                            locked=locked,
+                        )
+                    )
                 continue
             if o.price is not None:
                 lines.append(OrderLine(o.client_order_id, o.side.value, base, float(o.price), locked=locked))
             if o.stop_price is not None and o.type.has_trigger:
                 label = base + " · " + _("trigger") if o.price is not None else base
-                lines.append(OrderLine(o.client_order_id, o.side.value, label, float(o.stop_price),
-                                       line_id=f"{o.client_order_id}#trigger" if o.price is not None else "",
-                                       trigger=o.price is not None, locked=locked,
-                                       cancellable=o.price is None))
+                lines.append(
+                    OrderLine(
+                        o.client_order_id,
+                        o.side.value,
+                        label,
+                        float(o.stop_price),
+                        line_id=f"{o.client_order_id}#trigger" if o.price is not None else "",
+                        trigger=o.price is not None,
+                        locked=locked,
+                        cancellable=o.price is None,
+                    )
+                )
         self.chart.set_order_lines(lines)
 
     def refresh_alert_lines(self) -> None:
@@ -456,10 +499,18 @@ class MainWindow(QMainWindow):
             moves_trigger = which == "trigger" or o.price is None
             old = o.stop_price if moves_trigger else o.price
             answer = await dialogs.ask(
-                self, _("Move order"), _("Move {side} {type} {qty} from {old} to {new}?").format(
-                    side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining),
-                    old=fmt_decimal(old or Decimal(0)), new=fmt_decimal(new)),
-                accept=_("Move order"), reject=_("Keep it"))
+                self,
+                _("Move order"),
+                _("Move {side} {type} {qty} from {old} to {new}?").format(
+                    side=side_text(o.side),
+                    type=order_type_text(o.type),
+                    qty=fmt_decimal(o.remaining),
+                    old=fmt_decimal(old or Decimal(0)),
+                    new=fmt_decimal(new),
+                ),
+                accept=_("Move order"),
+                reject=_("Keep it"),
+            )
             o = self.ctx.orders.get(client_order_id)
             if answer and o is not None and o.is_open:
                 if moves_trigger:
@@ -508,8 +559,12 @@ class MainWindow(QMainWindow):
         self.hotkeys = {}
         self.hotkey_keys = {a: k for a, k in keys.items() if a in HOTKEY_ACTIONS}
         self.hotkey_value = value
-        handlers = {"cancel_all": self.hotkey_cancel_all, "close_position": self.hotkey_close,
-                    "market_buy": lambda: self.hotkey_market(Side.BUY), "market_sell": lambda: self.hotkey_market(Side.SELL)}
+        handlers = {
+            "cancel_all": self.hotkey_cancel_all,
+            "close_position": self.hotkey_close,
+            "market_buy": lambda: self.hotkey_market(Side.BUY),
+            "market_sell": lambda: self.hotkey_market(Side.SELL),
+        }
         for action, seq in self.hotkey_keys.items():
             if seq:
                 self.hotkeys[action] = QShortcut(QKeySequence(seq), self, handlers[action])
@@ -525,8 +580,9 @@ class MainWindow(QMainWindow):
     async def hotkey_close(self) -> None:
         req = self.portfolio.close_request(self.ctx.selection.symbol)
         if req is None:
-            self.say(lambda: _("Hotkey: no position in {symbol} to close").format(symbol=self.ctx.selection.symbol),
-                     5000)
+            self.say(
+                lambda: _("Hotkey: no position in {symbol} to close").format(symbol=self.ctx.selection.symbol), 5000
+            )
             return
         await self.ctx.orders.submit(req)
 
@@ -542,8 +598,9 @@ class MainWindow(QMainWindow):
             self.say(lambda: _("Set the size of hotkey orders in Settings first"), 5000)
             return
         qty = inst.round_qty(value / last)
-        await self.ctx.orders.submit(OrderRequest(self.ctx.venue, inst.symbol, side, OrderType.MARKET, qty,
-                                                  tag="hotkey"))
+        await self.ctx.orders.submit(
+            OrderRequest(self.ctx.venue, inst.symbol, side, OrderType.MARKET, qty, tag="hotkey")
+        )
 
     def say(self, text: Callable[[], str], ms: int) -> None:
         """A status-bar message, kept as a function so a language switch can say it again."""
@@ -560,13 +617,17 @@ class MainWindow(QMainWindow):
         fresh = age is not None and age < 5
         venue = self.ctx.venue
         c = theme.colors()
-        self.conn_label.setText(("● " + _("{venue}: connected") if fresh else "● " + _("{venue}: waiting for data"))
-                                .format(venue=venue))
+        self.conn_label.setText(
+            ("● " + _("{venue}: connected") if fresh else "● " + _("{venue}: waiting for data")).format(venue=venue)
+        )
         sheet = f"color: {c.buy if fresh else c.warning};"
         if self.conn_label.styleSheet() != sheet:
             self.conn_label.setStyleSheet(sheet)
-        self.latency_label.setText(_("latency {ms} ms").format(ms=int(self._latency_ms))
-                                   if self._latency_ms is not None and self.ctx.mode == "live" else "")
+        self.latency_label.setText(
+            _("latency {ms} ms").format(ms=int(self._latency_ms))
+            if self._latency_ms is not None and self.ctx.mode == "live"
+            else ""
+        )
         self._update_state()
 
     def _update_state(self, *_a: object) -> None:
@@ -587,8 +648,9 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def ask_rearm(self) -> None:
-        if await dialogs.ask(self, _("Re-arm trading"), _("Allow new orders again?"), accept=_("Re-arm trading"),
-                             reject=_("Stay halted")):
+        if await dialogs.ask(
+            self, _("Re-arm trading"), _("Allow new orders again?"), accept=_("Re-arm trading"), reject=_("Stay halted")
+        ):
             self.ctx.orders.rearm()
             self._update_state()
 
@@ -599,9 +661,17 @@ class MainWindow(QMainWindow):
             theme.apply_font(app, i18n.language())
             theme.apply_qt_language(app, i18n.language())
             self.chart.retranslate()  # after the font: the chart's own text uses the same family
-        titles = {"ticket": _("Order ticket"), "book": _("Order book"), "trades": _("Trades"),
-                  "markets": _("Markets"), "orders": _("Orders"),
-                  "portfolio": _("Portfolio"), "risk": _("Risk"), "alerts": _("Alerts"), "activity": _("Activity")}
+        titles = {
+            "ticket": _("Order ticket"),
+            "book": _("Order book"),
+            "trades": _("Trades"),
+            "markets": _("Markets"),
+            "orders": _("Orders"),
+            "portfolio": _("Portfolio"),
+            "risk": _("Risk"),
+            "alerts": _("Alerts"),
+            "activity": _("Activity"),
+        }
         for name, d in self.docks.items():
             d.setWindowTitle(titles[name])
         mode = self.ctx.mode
@@ -609,13 +679,23 @@ class MainWindow(QMainWindow):
         c = theme.colors()
         badge = {"demo": (_("DEMO"), c.demo), "paper": (_("PAPER"), c.paper), "live": (_("LIVE"), c.live)}[mode]
         self.mode_badge.setText(f"  {badge[0]}  ")
-        self.mode_badge.setStyleSheet(f"background: {badge[1]}; color: white; font-weight: 800; padding: 2px 10px;"
-                                      "border-radius: 3px;")
+        self.mode_badge.setStyleSheet(
+            f"background: {badge[1]}; color: white; font-weight: 800; padding: 2px 10px;border-radius: 3px;"
+        )
         self.venue_label.setText(" " + _("Venue: {venue}").format(venue=self.ctx.venue) + " ")
         self.theme_action.setText(_("Light theme") if self.theme_name == "dark" else _("Dark theme"))
         self.settings_action.setText(_("Settings"))
-        for panel in (self.ticket, self.orders, self.portfolio, self.risk, self.alerts, self.activity, self.jobs,
-                      self.book, self.markets):
+        for panel in (
+            self.ticket,
+            self.orders,
+            self.portfolio,
+            self.risk,
+            self.alerts,
+            self.activity,
+            self.jobs,
+            self.book,
+            self.markets,
+        ):
             panel.retranslate()
         self.toasts.retranslate()
         if self._status_text is not None:  # the message on the status bar, in the new language
@@ -646,9 +726,15 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         """Settings open beside the live window (``open()``, never ``exec()``); OK applies them."""
         inst = self.ctx.instrument()
-        dlg = SettingsDialog(self, theme=self.theme_name, data_dir=self.data_dir, creds=self.creds,
-                             hotkeys=self.hotkey_keys, hotkey_value=self.hotkey_value,
-                             quote=inst.quote if inst else "")
+        dlg = SettingsDialog(
+            self,
+            theme=self.theme_name,
+            data_dir=self.data_dir,
+            creds=self.creds,
+            hotkeys=self.hotkey_keys,
+            hotkey_value=self.hotkey_value,
+            quote=inst.quote if inst else "",
+        )
 
         def accepted() -> None:
             self.apply_theme(dlg.theme.currentData())
@@ -663,12 +749,16 @@ class MainWindow(QMainWindow):
 
     # -- layout -----------------------------------------------------------------------------------
     def save_layout(self) -> None:
-        self.ctx.session.store.set_setting("ui.window", {
-            "geometry": base64.b64encode(bytes(self.saveGeometry().data())).decode(),
-            "state": base64.b64encode(bytes(self.saveState().data())).decode(),
-            "indicators": [n for n, b in self.chart_panel.buttons.items() if b.isChecked()],
-            "symbol": self.ctx.selection.symbol, "timeframe": self.ctx.selection.timeframe,
-        })
+        self.ctx.session.store.set_setting(
+            "ui.window",
+            {
+                "geometry": base64.b64encode(bytes(self.saveGeometry().data())).decode(),
+                "state": base64.b64encode(bytes(self.saveState().data())).decode(),
+                "indicators": [n for n, b in self.chart_panel.buttons.items() if b.isChecked()],
+                "symbol": self.ctx.selection.symbol,
+                "timeframe": self.ctx.selection.timeframe,
+            },
+        )
 
     def restore_layout(self) -> bool:
         saved = self.ctx.session.store.get_setting("ui.window")
@@ -729,5 +819,3 @@ class MainWindow(QMainWindow):
         self._unlisten()
         super().closeEvent(e)
         self.closed.emit()
-
-

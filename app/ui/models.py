@@ -24,8 +24,9 @@ class Column:
 class RowsModel(QAbstractTableModel):
     """Rows of any objects, shown through column functions; keyed rows update in place."""
 
-    def __init__(self, columns: list[Column], key: Callable[[Any], Hashable] | None = None,
-                 max_rows: int | None = None) -> None:
+    def __init__(
+        self, columns: list[Column], key: Callable[[Any], Hashable] | None = None, max_rows: int | None = None
+    ) -> None:
         super().__init__()
         self.columns = columns
         self.key = key

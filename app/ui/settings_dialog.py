@@ -30,8 +30,12 @@ HOTKEY_ACTIONS = {
     "market_buy": N_("Market buy (hotkey size)"),
     "market_sell": N_("Market sell (hotkey size)"),
 }
-DEFAULT_HOTKEYS = {"cancel_all": "Ctrl+Shift+X", "close_position": "Ctrl+Shift+C", "market_buy": "Ctrl+Shift+B",
-                   "market_sell": "Ctrl+Shift+S"}
+DEFAULT_HOTKEYS = {
+    "cancel_all": "Ctrl+Shift+X",
+    "close_position": "Ctrl+Shift+C",
+    "market_buy": "Ctrl+Shift+B",
+    "market_sell": "Ctrl+Shift+S",
+}
 
 
 class ApiKeyBox(QGroupBox):
@@ -88,8 +92,17 @@ class ApiKeyBox(QGroupBox):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, parent: QWidget | None, *, theme: str, data_dir: str, creds: CredentialStore,
-                 hotkeys: dict[str, str] | None = None, hotkey_value: str = "", quote: str = "") -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        *,
+        theme: str,
+        data_dir: str,
+        creds: CredentialStore,
+        hotkeys: dict[str, str] | None = None,
+        hotkey_value: str = "",
+        quote: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Settings"))
         self.language = QComboBox()

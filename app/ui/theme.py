@@ -10,8 +10,15 @@ from PySide6.QtWidgets import QApplication
 
 # One family that has Hangul and Latin drawn at the same weight (else Qt mixes a fallback CJK
 # font, heavier, into a Latin one): the first of these the system has.
-KOREAN_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", "NanumGothic",
-                   "Nanum Gothic", "Source Han Sans KR")
+KOREAN_FAMILIES = (
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "Malgun Gothic",
+    "Apple SD Gothic Neo",
+    "NanumGothic",
+    "Nanum Gothic",
+    "Source Han Sans KR",
+)
 _default_family: list[str] = []
 
 
@@ -72,10 +79,36 @@ class Colors:
     paper: str
 
 
-DARK = Colors("dark", "#14171c", "#1b1f26", "#d7dce3", "#8a93a0", "#2a303a", "#4c8bf5", "#26a69a", "#ef5350",
-              "#f5a623", "#ff3b30", "#5b6ee1", "#2e9e6b")
-LIGHT = Colors("light", "#f3f5f8", "#ffffff", "#1b1f26", "#5d6673", "#d5dae1", "#1f6feb", "#089981", "#d9363e",
-               "#b7791f", "#d70015", "#4054c8", "#1c7c51")
+DARK = Colors(
+    "dark",
+    "#14171c",
+    "#1b1f26",
+    "#d7dce3",
+    "#8a93a0",
+    "#2a303a",
+    "#4c8bf5",
+    "#26a69a",
+    "#ef5350",
+    "#f5a623",
+    "#ff3b30",
+    "#5b6ee1",
+    "#2e9e6b",
+)
+LIGHT = Colors(
+    "light",
+    "#f3f5f8",
+    "#ffffff",
+    "#1b1f26",
+    "#5d6673",
+    "#d5dae1",
+    "#1f6feb",
+    "#089981",
+    "#d9363e",
+    "#b7791f",
+    "#d70015",
+    "#4054c8",
+    "#1c7c51",
+)
 THEMES = {"dark": DARK, "light": LIGHT}
 _current = DARK
 
@@ -107,7 +140,9 @@ def apply(app: QApplication, name: str, *, family: str | None = None) -> Colors:
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
     pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(c.muted))
     app.setPalette(pal)
-    app.setStyleSheet(font_rule + f"""
+    app.setStyleSheet(
+        font_rule
+        + f"""
         QMainWindow, QDialog {{ background: {c.window}; }}
         QDockWidget {{ color: {c.text}; font-weight: 600; }}
         QDockWidget::title {{ background: {c.panel}; padding: 4px 8px; border-bottom: 1px solid {c.border}; }}
@@ -142,5 +177,6 @@ def apply(app: QApplication, name: str, *, family: str | None = None) -> Colors:
         QToolBar {{ background: {c.panel}; border-bottom: 1px solid {c.border}; spacing: 6px; padding: 2px; }}
         QProgressBar {{ border: 1px solid {c.border}; border-radius: 3px; text-align: center; background: {c.window}; }}
         QProgressBar::chunk {{ background: {c.accent}; }}
-    """)
+    """
+    )
     return c

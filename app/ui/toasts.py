@@ -35,9 +35,11 @@ class Toast(QFrame):
         lay.addWidget(self.text)
         c = colors()
         accent = {"fill": c.buy, "alert": c.accent, "rejection": c.sell}.get(kind, c.muted)
-        self.setStyleSheet(f"QFrame#toast {{ background: {c.panel}; border: 1px solid {c.border}; "
-                           f"border-left: 4px solid {accent}; border-radius: 4px; }} "
-                           f"QFrame#toast QLabel {{ border: none; color: {c.text}; }}")
+        self.setStyleSheet(
+            f"QFrame#toast {{ background: {c.panel}; border: 1px solid {c.border}; "
+            f"border-left: 4px solid {accent}; border-radius: 4px; }} "
+            f"QFrame#toast QLabel {{ border: none; color: {c.text}; }}"
+        )
         self.title.setStyleSheet(f"font-weight: 700; color: {accent};")
         self.setFixedWidth(WIDTH)
         self.setCursor(Qt.CursorShape.PointingHandCursor)

@@ -67,13 +67,16 @@ def _grouped(name: str, value: str) -> str:
     return fmt_decimal(d) + (f" {unit}" if unit else "")
 
 
-def message_text(key: str, template: str, params: Mapping[str, object], *, ccy: str = "",
-                 fields: Mapping[str, str] | None = None) -> str:
+def message_text(
+    key: str, template: str, params: Mapping[str, object], *, ccy: str = "", fields: Mapping[str, str] | None = None
+) -> str:
     """An engine or domain message in the user's language: numbers grouped, money with its unit
     (``ccy``), field codes ("stop_price") replaced by the names the form shows (``fields``); a value
     that is a message itself (an order in words) is translated the same way."""
-    values = {k: message_text("", v.template, v.params) if isinstance(v, Msg) else _grouped(k, str(v))
-              for k, v in params.items()}
+    values = {
+        k: message_text("", v.template, v.params) if isinstance(v, Msg) else _grouped(k, str(v))
+        for k, v in params.items()
+    }
     if fields and "field" in values:
         values["field"] = fields.get(values["field"], values["field"])
     if key in WITH_UNITS and ccy and not any(" " in str(params.get(k, "")) for k in ("value", "limit")):

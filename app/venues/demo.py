@@ -120,8 +120,9 @@ class _Model:
 class _Sim:
     """One symbol's live simulation, advanced a minute (a chunk of events) at a time."""
 
-    def __init__(self, symbol: str, model: _Model, rng: np.random.Generator, start_ms: int,
-                 start_price: float | None = None) -> None:
+    def __init__(
+        self, symbol: str, model: _Model, rng: np.random.Generator, start_ms: int, start_price: float | None = None
+    ) -> None:
         spec = SYMBOLS[symbol]
         self.symbol, self.m, self.rng = symbol, model, rng
         self.tick, self.lot = spec.tick, spec.lot
@@ -183,7 +184,9 @@ class _Sim:
         if len(cache) > 50_000:
             cache.clear()
         get, tick = cache.get, self.tick
-        return [get(t) or cache.setdefault(t, Decimal(t) * tick) for t in (values if sign > 0 else [-v for v in values])]
+        return [
+            get(t) or cache.setdefault(t, Decimal(t) * tick) for t in (values if sign > 0 else [-v for v in values])
+        ]
 
     def _side(self, vs: list[int], ls: list[int], os: list[BookLevel], best: int, sign: int) -> int:
         """Make ``best`` the best value of one side: drop levels better than it (traded away by the
@@ -268,8 +271,9 @@ class _Sim:
         self.now = end
         return self._events(t.tolist(), is_trade.tolist(), path.tolist(), up.tolist(), lots.tolist(), minute)
 
-    def _events(self, times: list[int], is_trade: list[bool], path: list[float], up: list[bool],
-                lots: list[int], minute: int) -> list[DemoEvent]:
+    def _events(
+        self, times: list[int], is_trade: list[bool], path: list[float], up: list[bool], lots: list[int], minute: int
+    ) -> list[DemoEvent]:
         out: list[DemoEvent] = []
         append = out.append
         lot, symbol = self.lot, self.symbol
@@ -347,14 +351,16 @@ def _history(symbol: str, rng: np.random.Generator, start_ms: int) -> np.ndarray
     def ticks(x: np.ndarray) -> np.ndarray:
         return np.maximum(1, np.rint(np.exp(x) / tick))
 
-    return np.column_stack([
-        first + MINUTE_MS * np.arange(n),
-        ticks(opens),
-        ticks(opens + np.maximum(path.max(axis=1), 0)),
-        ticks(opens + np.minimum(path.min(axis=1), 0)),
-        ticks(close),
-        np.maximum(1, np.rint(np.exp(logv) / lot)),
-    ]).astype(np.int64)
+    return np.column_stack(
+        [
+            first + MINUTE_MS * np.arange(n),
+            ticks(opens),
+            ticks(opens + np.maximum(path.max(axis=1), 0)),
+            ticks(opens + np.minimum(path.min(axis=1), 0)),
+            ticks(close),
+            np.maximum(1, np.rint(np.exp(logv) / lot)),
+        ]
+    ).astype(np.int64)
 
 
 def _aggregate(rows: np.ndarray, tf_ms: int) -> np.ndarray:
@@ -364,10 +370,16 @@ def _aggregate(rows: np.ndarray, tf_ms: int) -> np.ndarray:
     key = rows[:, 0] // tf_ms
     starts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1])
     ends = np.concatenate([starts[1:], [len(rows)]]) - 1
-    return np.column_stack([
-        key[starts] * tf_ms, rows[starts, 1], np.maximum.reduceat(rows[:, 2], starts),
-        np.minimum.reduceat(rows[:, 3], starts), rows[ends, 4], np.add.reduceat(rows[:, 5], starts),
-    ])
+    return np.column_stack(
+        [
+            key[starts] * tf_ms,
+            rows[starts, 1],
+            np.maximum.reduceat(rows[:, 2], starts),
+            np.minimum.reduceat(rows[:, 3], starts),
+            rows[ends, 4],
+            np.add.reduceat(rows[:, 5], starts),
+        ]
+    )
 
 
 class _Feed:
@@ -438,8 +450,13 @@ class _BarBuilder:
         start = now_ms - now_ms % self.ms
         rows = rows[(rows[:, 0] >= start) & (rows[:, 0] < now_ms)] if len(rows) else rows
         if len(rows):
-            o, h, lo, c, v = (int(rows[0, 1]), int(rows[:, 2].max()), int(rows[:, 3].min()), int(rows[-1, 4]),
-                              int(rows[:, 5].sum()))
+            o, h, lo, c, v = (
+                int(rows[0, 1]),
+                int(rows[:, 2].max()),
+                int(rows[:, 3].min()),
+                int(rows[-1, 4]),
+                int(rows[:, 5].sum()),
+            )
             t, q = self.tick, self.lot
             self.cur = [start, Decimal(o) * t, Decimal(h) * t, Decimal(lo) * t, Decimal(c) * t, Decimal(v) * q]
         for trade in trades:
@@ -480,10 +497,20 @@ class _BarBuilder:
 def _bar_rows(bars: Sequence[Bar], symbol: str, origin_ms: int, before_ms: int) -> np.ndarray:
     """Stored 1m bars of ``symbol`` as history rows (ticks and lots), those in [origin, before)."""
     spec = SYMBOLS[symbol]
-    rows = sorted({b.open_ms: (b.open_ms, int(b.open / spec.tick), int(b.high / spec.tick), int(b.low / spec.tick),
-                               int(b.close / spec.tick), max(1, int(b.volume / spec.lot)))
-                   for b in bars if b.symbol == symbol and b.timeframe == "1m" and origin_ms <= b.open_ms < before_ms
-                   }.values())
+    rows = sorted(
+        {
+            b.open_ms: (
+                b.open_ms,
+                int(b.open / spec.tick),
+                int(b.high / spec.tick),
+                int(b.low / spec.tick),
+                int(b.close / spec.tick),
+                max(1, int(b.volume / spec.lot)),
+            )
+            for b in bars
+            if b.symbol == symbol and b.timeframe == "1m" and origin_ms <= b.open_ms < before_ms
+        }.values()
+    )
     return np.array(rows, np.int64).reshape(-1, 6)
 
 
@@ -501,9 +528,16 @@ class DemoMarket:
 
     name = VENUE
 
-    def __init__(self, seed: int = 7, speed: float = 1.0, start_ms: int | None = None,
-                 symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS, *, origin_ms: int | None = None,
-                 resume: Mapping[str, Sequence[Bar]] | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        speed: float = 1.0,
+        start_ms: int | None = None,
+        symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS,
+        *,
+        origin_ms: int | None = None,
+        resume: Mapping[str, Sequence[Bar]] | None = None,
+    ) -> None:
         unknown = [s for s in symbols if s not in SYMBOLS]
         if unknown:
             raise ValueError(f"the demo market has no {', '.join(unknown)}")
@@ -577,9 +611,21 @@ class DemoMarket:
         for s in self.symbols:
             spec = SYMBOLS[s]
             base, quote = s.split("/")
-            out[s] = Instrument(VENUE, s, base, quote, spec.tick, spec.lot, min_qty=spec.lot, max_qty=spec.max_qty,
-                                min_notional=spec.min_notional, band_down=Decimal("0.2"), band_up=Decimal("5"),
-                                maker_fee=Decimal("0.001"), taker_fee=Decimal("0.001"))
+            out[s] = Instrument(
+                VENUE,
+                s,
+                base,
+                quote,
+                spec.tick,
+                spec.lot,
+                min_qty=spec.lot,
+                max_qty=spec.max_qty,
+                min_notional=spec.min_notional,
+                band_down=Decimal("0.2"),
+                band_up=Decimal("5"),
+                maker_fee=Decimal("0.001"),
+                taker_fee=Decimal("0.001"),
+            )
         return out
 
     # -- synchronous generation (tests, benchmarks) -----------------------------------------------
@@ -638,7 +684,7 @@ class DemoMarket:
             first, minute = feed.minute_of(pos)
             done = np.array(feed.sim.minutes[: bisect.bisect_left(feed.sim.minutes, (minute,))], np.int64)
             rows = np.concatenate([self.history(symbol), done.reshape(-1, 6)]) if len(done) else self.history(symbol)
-            trades = [e for e in feed.events[first - feed.base: pos - feed.base] if type(e) is Trade]
+            trades = [e for e in feed.events[first - feed.base : pos - feed.base] if type(e) is Trade]
             bars.seed(rows, trades, feed.get(pos).ts_ms)
         try:
             count = 0
@@ -700,9 +746,20 @@ class DemoMarket:
             rows = rows[-limit:] if limit > 0 else rows[:0]
         spec = SYMBOLS[symbol]
         tick, lot = spec.tick, spec.lot
-        return [Bar(VENUE, symbol, timeframe, t, Decimal(o) * tick, Decimal(h) * tick, Decimal(lo) * tick,
-                    Decimal(c) * tick, Decimal(v) * lot)
-                for t, o, h, lo, c, v in rows.tolist()]
+        return [
+            Bar(
+                VENUE,
+                symbol,
+                timeframe,
+                t,
+                Decimal(o) * tick,
+                Decimal(h) * tick,
+                Decimal(lo) * tick,
+                Decimal(c) * tick,
+                Decimal(v) * lot,
+            )
+            for t, o, h, lo, c, v in rows.tolist()
+        ]
 
     async def close(self) -> None:
         """Ends every stream (their ``async for`` loops finish); idempotent."""

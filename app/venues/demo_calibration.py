@@ -82,8 +82,12 @@ def student_t_loglik(r: np.ndarray, h: np.ndarray, nu: float) -> np.ndarray:
     from scipy.special import gammaln
 
     s2 = h * (nu - 2) / nu
-    return gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(np.pi * nu * s2) - (nu + 1) / 2 * np.log1p(
-        r * r / (nu * s2))
+    return (
+        gammaln((nu + 1) / 2)
+        - gammaln(nu / 2)
+        - 0.5 * np.log(np.pi * nu * s2)
+        - (nu + 1) / 2 * np.log1p(r * r / (nu * s2))
+    )
 
 
 def fit_garch_t(r: np.ndarray) -> dict[str, float]:
@@ -97,8 +101,9 @@ def fit_garch_t(r: np.ndarray) -> dict[str, float]:
         omega, alpha, beta, nu = _unpack(theta, var)
         return float(-student_t_loglik(r, garch_variance(r2, omega, alpha, beta, var), nu).sum())
 
-    res = minimize(nll, np.array([3.0, -2.0, 1.0]), method="Nelder-Mead",
-                   options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-9})
+    res = minimize(
+        nll, np.array([3.0, -2.0, 1.0]), method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-9}
+    )
     res = minimize(nll, res.x, method="BFGS")
     omega, alpha, beta, nu = _unpack(res.x, var)
     return {"omega": omega, "alpha": alpha, "beta": beta, "nu": nu, "loglik": -float(res.fun)}
@@ -204,10 +209,17 @@ def fit_book(folder: Path) -> dict[str, Any]:
                 m = float(sum(q for _, q in side)) / len(side)
                 log_sizes += [(k, float(np.log(float(q) / m))) for k, (_, q) in enumerate(side)]
             pairs[sym] = {
-                "session": session, "tick_bps": float(tick / ((bids[0][0] + asks[0][0]) / 2)) * 1e4,
-                "snapshot_spread_ticks": int((asks[0][0] - bids[0][0]) / tick), "level_gaps_ticks": gaps,
-                "mean_level_size": mean_size, "spreads": [], "updates": 0, "level_changes": 0,
-                "trades": 0, "stream_ms": [None, None], "kline": None,
+                "session": session,
+                "tick_bps": float(tick / ((bids[0][0] + asks[0][0]) / 2)) * 1e4,
+                "snapshot_spread_ticks": int((asks[0][0] - bids[0][0]) / tick),
+                "level_gaps_ticks": gaps,
+                "mean_level_size": mean_size,
+                "spreads": [],
+                "updates": 0,
+                "level_changes": 0,
+                "trades": 0,
+                "stream_ms": [None, None],
+                "kline": None,
                 "recorded": datetime.fromtimestamp(recorded, tz=UTC).strftime("%Y-%m-%d"),
             }
             books[sym] = (dict(map(_dq, msg["bids"])), dict(map(_dq, msg["asks"])), msg["lastUpdateId"])
@@ -223,8 +235,9 @@ def _top(side: dict[Decimal, Decimal], reverse: bool) -> dict[Decimal, Decimal]:
     return {p: side[p] for p in sorted(side, reverse=reverse)[:LEVELS]}
 
 
-def _replay_streams(path: Path, books: dict[str, Any], pairs: dict[str, dict[str, Any]],
-                    ticks: dict[str, Decimal]) -> None:
+def _replay_streams(
+    path: Path, books: dict[str, Any], pairs: dict[str, dict[str, Any]], ticks: dict[str, Decimal]
+) -> None:
     """Apply the diff-depth stream to the REST snapshots (Binance's sequencing rules) and count how
     many of the top 2x20 levels change; collect bookTicker spreads, trades and minute volumes."""
     for _, msg in _payloads(path):
@@ -289,8 +302,9 @@ def _summarise_book(pairs: dict[str, dict[str, Any]], log_sizes: list[tuple[int,
             "trades_per_minute": round(trades_1m, 2) if trades_1m else None,
             "volume_per_minute": volume_1m,
             "mean_level_over_volume_1m": p["mean_level_size"] / volume_1m if volume_1m else None,
-            "level_changes_per_trade": (p["level_changes"] / seconds / (trades_1m / 60)
-                                        if seconds and trades_1m else None),
+            "level_changes_per_trade": (
+                p["level_changes"] / seconds / (trades_1m / 60) if seconds and trades_1m else None
+            ),
             "_gaps": gaps,
         }
     # The reference book for scale and activity: the most actively traded recorded pair.
@@ -328,8 +342,10 @@ def calibrate(data: Path) -> dict[str, Any]:
             sources += [Path(own).name, Path(ref_file).name]
             fitted = scale_from_5m(symbols[ref], minutes[ref], load_candles(data / own), load_candles(data / ref_file))
             fitted["scaled_from"]["symbol"] = ref
-            symbols[sym] = {**fitted, "source": f"{Path(own).name} against {Path(ref_file).name}, "
-                                                f"on the fit of {symbols[ref]['source']}"}
+            symbols[sym] = {
+                **fitted,
+                "source": f"{Path(own).name} against {Path(ref_file).name}, on the fit of {symbols[ref]['source']}",
+            }
     book_folder = data / RECORDINGS
     book = fit_book(book_folder)
     first = min(p["first_open"] for p in symbols.values())
@@ -338,20 +354,20 @@ def calibrate(data: Path) -> dict[str, Any]:
     note = {
         "sources": sources + [f"{RECORDINGS.rsplit('/', 1)[-1]}/{s}.{{0,http.0.0,ws.1.0}}" for s in SESSIONS],
         "period": f"Binance spot 1m candles {first} to {last} (5m for SOL/USDT, same span); order-book "
-                  f"recordings of Binance and Binance.US on {', '.join(recorded)}, about 30 s each, pairs "
-                  f"{', '.join(book['pairs'])}",
+        f"recordings of Binance and Binance.US on {', '.join(recorded)}, about 30 s each, pairs "
+        f"{', '.join(book['pairs'])}",
         "method": "Returns: GARCH(1,1) with unit-variance Student-t innovations, maximum likelihood (Nelder-Mead "
-                  "then BFGS) on demeaned 1m close-to-close log returns, variance targeting (omega = sample "
-                  f"variance * (1 - alpha - beta)), alpha + beta <= {MAX_PERSISTENCE}. Volume: least squares of "
-                  "log 1m volume on log(conditional sd / sample sd) and |standardised return|, residual AR(1). "
-                  "SOL/USDT: ETH/USDT's 1m model scaled by the SOL/ETH ratios of 5m return sd and mean volume. "
-                  "Book: REST depth snapshots give the size profile by level (log size relative to the side's "
-                  "top-20 mean, linear in the level) and level gaps (books quoted mostly one tick apart); the "
-                  "diff-depth stream replayed on the snapshots gives level changes per second; the reference "
-                  "pair (most trades per minute) gives depth relative to per-minute volume and level changes "
-                  "per trade. Not fitted: the demo's trade rate (the candles carry no trade count and the "
-                  "recorded pairs are not these) and the one-tick base spread Binance quotes for BTC, ETH and "
-                  "SOL (the recorded pairs' spreads are listed under book.pairs for reference); see demo.py.",
+        "then BFGS) on demeaned 1m close-to-close log returns, variance targeting (omega = sample "
+        f"variance * (1 - alpha - beta)), alpha + beta <= {MAX_PERSISTENCE}. Volume: least squares of "
+        "log 1m volume on log(conditional sd / sample sd) and |standardised return|, residual AR(1). "
+        "SOL/USDT: ETH/USDT's 1m model scaled by the SOL/ETH ratios of 5m return sd and mean volume. "
+        "Book: REST depth snapshots give the size profile by level (log size relative to the side's "
+        "top-20 mean, linear in the level) and level gaps (books quoted mostly one tick apart); the "
+        "diff-depth stream replayed on the snapshots gives level changes per second; the reference "
+        "pair (most trades per minute) gives depth relative to per-minute volume and level changes "
+        "per trade. Not fitted: the demo's trade rate (the candles carry no trade count and the "
+        "recorded pairs are not these) and the one-tick base spread Binance quotes for BTC, ETH and "
+        "SOL (the recorded pairs' spreads are listed under book.pairs for reference); see demo.py.",
         "fitted_on": datetime.now(tz=UTC).strftime("%Y-%m-%d"),
         "command": "python -m app.venues.demo_calibration",
         "attribution": "Candles: market data (c) Binance. Recordings: bmoscon/cryptofeed sample data.",
@@ -366,19 +382,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     missing = [n for n in (*MINUTE_FILES.values(), RECORDINGS) if not (args.data / n).exists()]
     if missing:
-        print(f"shared data not found under {args.data} (missing {', '.join(missing)}): nothing to fit",
-              file=sys.stderr)
+        print(
+            f"shared data not found under {args.data} (missing {', '.join(missing)}): nothing to fit", file=sys.stderr
+        )
         return 2
     params = calibrate(args.data)
     args.out.write_text(json.dumps(params, indent=2) + "\n")
     for sym, p in params["symbols"].items():
         g, v = p["garch"], p["volume"]
-        print(f"{sym}: sd {p['return_sd_1m']:.6f}/min, alpha {g['alpha']:.4f} beta {g['beta']:.4f} nu {g['nu']:.2f}; "
-              f"volume mean {v['mean_1m']:.4g}, slope |z| {v['log_slope_abs_z']:.3f}")
+        print(
+            f"{sym}: sd {p['return_sd_1m']:.6f}/min, alpha {g['alpha']:.4f} beta {g['beta']:.4f} nu {g['nu']:.2f}; "
+            f"volume mean {v['mean_1m']:.4g}, slope |z| {v['log_slope_abs_z']:.3f}"
+        )
     b = params["book"]
-    print(f"book: reference {b['reference_pair']}, depth slope {b['depth_log_slope_per_level']:.4f}/level, "
-          f"sd {b['depth_log_sd']:.2f}, gap>1 {b['level_gap_extra_prob']:.3f}, "
-          f"level/volume {b['mean_level_over_volume_1m']:.3f}, changes/trade {b['level_changes_per_trade']:.2f}")
+    print(
+        f"book: reference {b['reference_pair']}, depth slope {b['depth_log_slope_per_level']:.4f}/level, "
+        f"sd {b['depth_log_sd']:.2f}, gap>1 {b['level_gap_extra_prob']:.3f}, "
+        f"level/volume {b['mean_level_over_volume_1m']:.3f}, changes/trade {b['level_changes_per_trade']:.2f}"
+    )
     print(f"wrote {args.out.name}")
     return 0
 

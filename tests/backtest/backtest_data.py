@@ -24,8 +24,9 @@ def real_or_skip(symbol: str = "BTC/USDT", timeframe: str = "1h") -> Candles:
     return load_file(path, gaps_from=CANDLES)
 
 
-def bars(ohlc: Sequence[tuple[float, float, float, float]], volume: float = 1000.0,
-         symbol: str = "BTC/USDT") -> Candles:
+def bars(
+    ohlc: Sequence[tuple[float, float, float, float]], volume: float = 1000.0, symbol: str = "BTC/USDT"
+) -> Candles:
     """1h candles from (open, high, low, close) rows, an hour apart."""
     rows = np.array([(T0 + i * HOUR, o, h, lo, c, volume) for i, (o, h, lo, c) in enumerate(ohlc)], dtype=np.float64)
     return make_candles(symbol, "1h", rows)

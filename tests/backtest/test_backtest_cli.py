@@ -22,8 +22,10 @@ def _csv(path: Path, n: int = 2500, seed: int = 4) -> Path:
     opens = np.concatenate(([20000.0], close[:-1]))
     lines = ["open_time,open,high,low,close,volume"]
     for i, (o, c) in enumerate(zip(opens, close, strict=True)):
-        lines.append(f"{T0 + i * HOUR},{o:.2f},{max(o, c) * 1.002:.2f},{min(o, c) * 0.998:.2f},{c:.2f},"
-                     f"{rng.uniform(10, 100):.6f}")
+        lines.append(
+            f"{T0 + i * HOUR},{o:.2f},{max(o, c) * 1.002:.2f},{min(o, c) * 0.998:.2f},{c:.2f},"
+            f"{rng.uniform(10, 100):.6f}"
+        )
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     return path
 
@@ -36,13 +38,41 @@ def _lines(capsys) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_backtest_prints_figures_and_writes_the_json_report(tmp_path, capsys):
     f = _csv(tmp_path / "BTC_USDT-1h.csv.gz")
     out = tmp_path / "r.json"
-    rc = main(["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=30", "--candles", str(f),
-               "--fee", "0.001", "--cash", "10000000", "--json", str(out)])
+    rc = main(
+        [
+            "backtest",
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=30",
+            "--candles",
+            str(f),
+            "--fee",
+            "0.001",
+            "--cash",
+            "10000000",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     got = _lines(capsys)
     assert got["symbol"] == "BTC/USDT 1h"
-    for key in ("final_equity", "total_return", "annual_return", "sharpe", "sortino", "max_drawdown",
-                "max_drawdown_days", "win_rate", "profit_factor", "exposure", "trades"):
+    for key in (
+        "final_equity",
+        "total_return",
+        "annual_return",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "max_drawdown_days",
+        "win_rate",
+        "profit_factor",
+        "exposure",
+        "trades",
+    ):
         assert key in got
     report = json.loads(out.read_text())
     assert report["final_equity"] == got["final_equity"]
@@ -54,8 +84,10 @@ def test_backtest_prints_figures_and_writes_the_json_report(tmp_path, capsys):
 def test_compat_mode_trades_whole_units_and_goes_short(tmp_path, capsys):
     f = _csv(tmp_path / "BTC_USDT-1h.csv.gz")
     out = tmp_path / "r.json"
-    assert main(["backtest", "--candles", str(f), "--cash", "10000000", "--compat", "backtesting.py",
-                 "--json", str(out)]) == 0
+    assert (
+        main(["backtest", "--candles", str(f), "--cash", "10000000", "--compat", "backtesting.py", "--json", str(out)])
+        == 0
+    )
     trades = json.loads(out.read_text())["trades"]
     assert {t["direction"] for t in trades} == {"long", "short"}
     assert all(Decimal(t["quantity"]) == Decimal(t["quantity"]).to_integral_value() for t in trades)
@@ -71,8 +103,24 @@ def test_from_keeps_the_bars_before_it_for_the_warm_up(tmp_path, capsys):
 def test_a_sweep_prints_the_table_and_the_best_point(tmp_path, capsys):
     f = _csv(tmp_path / "BTC_USDT-1h.csv.gz")
     out = tmp_path / "s.json"
-    assert main(["backtest", "--candles", str(f), "--grid", "fast=5:15:5", "--grid", "slow=20,40", "--workers", "1",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                "--candles",
+                str(f),
+                "--grid",
+                "fast=5:15:5",
+                "--grid",
+                "slow=20,40",
+                "--workers",
+                "1",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out.splitlines()
     assert text[0].split()[:2] == ["fast", "slow"] and len(text) == 1 + 6 + 1
     assert text[-1].startswith("best sharpe: fast=")
@@ -99,13 +147,32 @@ def test_the_candles_table_is_a_source(tmp_path, capsys):
     rows = []
     for i in range(300):
         nxt = (px * Decimal(str(round(float(np.exp(rng.normal(0, 0.01))), 4)))).quantize(Decimal("0.01"))
-        rows.append(Bar("binance", "ETH/USDT", "1h", T0 + i * HOUR, px, max(px, nxt) + 1, min(px, nxt) - 1, nxt,
-                        Decimal(5)))
+        rows.append(
+            Bar("binance", "ETH/USDT", "1h", T0 + i * HOUR, px, max(px, nxt) + 1, min(px, nxt) - 1, nxt, Decimal(5))
+        )
         px = nxt
     store.upsert_bars(rows)
     store.close()
-    assert main(["backtest", "--db", url, "--venue", "binance", "--symbol", "ETH/USDT", "--timeframe", "1h",
-                 "--param", "fast=5", "--param", "slow=20"]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                "--db",
+                url,
+                "--venue",
+                "binance",
+                "--symbol",
+                "ETH/USDT",
+                "--timeframe",
+                "1h",
+                "--param",
+                "fast=5",
+                "--param",
+                "slow=20",
+            ]
+        )
+        == 0
+    )
     got = _lines(capsys)
     assert got["symbol"] == "ETH/USDT 1h" and got["bars"].startswith("300 ")
 

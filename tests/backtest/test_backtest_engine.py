@@ -108,11 +108,14 @@ def test_a_spot_account_goes_flat_where_a_margin_account_goes_short():
     assert len(margin.trades) > len(spot.trades)
 
 
-@pytest.mark.parametrize(("bar", "exit_price", "which"), [
-    ((100, 106, 94, 101), D(94), "stop"),  # rising bar: open → low → high → close, the low comes first
-    ((100, 106, 94, 99), D(105), "take-profit"),  # falling bar: open → high → low → close
-    ((93, 94, 90, 92), D(93), "stop"),  # opens below the stop: released at the open
-])
+@pytest.mark.parametrize(
+    ("bar", "exit_price", "which"),
+    [
+        ((100, 106, 94, 101), D(94), "stop"),  # rising bar: open → low → high → close, the low comes first
+        ((100, 106, 94, 99), D(105), "take-profit"),  # falling bar: open → high → low → close
+        ((93, 94, 90, 92), D(93), "stop"),  # opens below the stop: released at the open
+    ],
+)
 def test_a_bracket_exits_where_the_bars_path_reaches_first(bar, exit_price, which):
     c = bars([*flat(3), bar, *flat(2)])
     s = Scripted({1: lambda ctx: ctx.target(1, stop_loss=D("0.05"), take_profit=D("0.05"))})
@@ -126,8 +129,9 @@ def test_a_bracket_exits_where_the_bars_path_reaches_first(bar, exit_price, whic
 
 def test_a_new_target_cancels_the_bracket_of_the_position_it_closes():
     c = bars([*flat(6), (100, 130, 70, 100), *flat(2)])
-    s = Scripted({1: lambda ctx: ctx.target(1, stop_loss=D("0.05"), take_profit=D("0.05")),
-                  3: lambda ctx: ctx.target(0)})
+    s = Scripted(
+        {1: lambda ctx: ctx.target(1, stop_loss=D("0.05"), take_profit=D("0.05")), 3: lambda ctx: ctx.target(0)}
+    )
     r = Backtester(s, c, compat()).run()
     assert [(f.bar, f.side) for f in r.fills] == [(2, Side.BUY), (4, Side.SELL)]  # bar 6 touches nothing
 
@@ -143,9 +147,12 @@ def test_bars_are_replayed_by_the_paper_venues_rule():
         rows.append((o, round(max(o, cl) * 1.004, 2), round(min(o, cl) * 0.996, 2), cl))
         prev = p
     c = bars(rows, volume=3.0)
-    orders = [(Side.BUY, OrderType.LIMIT, D("1.7"), D("97.13"), None), (Side.SELL, OrderType.LIMIT, D("0.9"), D("103.31"), None),
-              (Side.SELL, OrderType.STOP_MARKET, D("0.5"), None, D("98.02")),
-              (Side.BUY, OrderType.STOP_MARKET, D("0.4"), None, D("101.57"))]
+    orders = [
+        (Side.BUY, OrderType.LIMIT, D("1.7"), D("97.13"), None),
+        (Side.SELL, OrderType.LIMIT, D("0.9"), D("103.31"), None),
+        (Side.SELL, OrderType.STOP_MARKET, D("0.5"), None, D("98.02")),
+        (Side.BUY, OrderType.STOP_MARKET, D("0.4"), None, D("101.57")),
+    ]
     cfg = paper(account="margin", lot_step=D("0.01"))
 
     def place(ctx: Context) -> None:

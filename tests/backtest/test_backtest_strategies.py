@@ -71,8 +71,9 @@ def test_onnx_signal_reads_a_forecast_as_the_published_signal_does(shipped):
 def test_onnx_signal_trades_the_shipped_model_on_real_bars():
     c = real_or_skip("BTC/USDT")
     c = c.slice(len(c) - 4500, len(c))
-    r = run_backtest(make_strategy("onnx_signal", {"stop_loss": 0.03}), c, BacktestConfig(cash=Decimal(10_000)),
-                     start=300)
+    r = run_backtest(
+        make_strategy("onnx_signal", {"stop_loss": 0.03}), c, BacktestConfig(cash=Decimal(10_000)), start=300
+    )
     assert r.metrics.trades >= 10 and 0.05 < r.metrics.exposure < 0.95
     assert all(t.direction == 1 for t in r.trades)  # long/flat on a spot account
     assert r.stats.event_bars < len(r.equity) / 10

@@ -33,8 +33,10 @@ FEE = 0.001
 
 def peer_run(c: Candles, fast: int, slow: int) -> tuple[pd.DataFrame, list[tuple[int, float, int]], float]:
     """backtesting.py's closed trades, its open trades (entry ms, price, size) and final equity."""
-    df = pd.DataFrame({"Open": c.open, "High": c.high, "Low": c.low, "Close": c.close, "Volume": c.volume},
-                      index=pd.to_datetime(c.open_ms, unit="ms"))
+    df = pd.DataFrame(
+        {"Open": c.open, "High": c.high, "Low": c.low, "Close": c.close, "Volume": c.volume},
+        index=pd.to_datetime(c.open_ms, unit="ms"),
+    )
 
     def sma(values: np.ndarray, n: int) -> pd.Series:
         return pd.Series(values).rolling(n).mean()
@@ -63,7 +65,9 @@ def peer_run(c: Candles, fast: int, slow: int) -> tuple[pd.DataFrame, list[tuple
 
 
 def ours(c: Candles, fast: int, slow: int) -> BacktestResult:
-    return run_backtest(SmaCross(fast=fast, slow=slow), c, BacktestConfig.backtesting_py(Decimal(CASH), Decimal(str(FEE))))
+    return run_backtest(
+        SmaCross(fast=fast, slow=slow), c, BacktestConfig.backtesting_py(Decimal(CASH), Decimal(str(FEE)))
+    )
 
 
 def compare(c: Candles, fast: int, slow: int, at_least: int) -> None:
@@ -72,11 +76,30 @@ def compare(c: Candles, fast: int, slow: int, at_least: int) -> None:
     mine = r.closed_trades
     assert len(peer) >= at_least
     assert len(mine) == len(peer)
-    got = [(t.entry_bar, t.exit_bar, t.entry_ms, t.exit_ms, float(t.entry_price), float(t.exit_price or 0),
-            int(t.quantity) * t.direction) for t in mine]
-    want = [(int(row.EntryBar), int(row.ExitBar), int(row.EntryTime.value // 1_000_000),
-             int(row.ExitTime.value // 1_000_000), float(row.EntryPrice), float(row.ExitPrice), int(row.Size))
-            for row in peer.itertuples()]
+    got = [
+        (
+            t.entry_bar,
+            t.exit_bar,
+            t.entry_ms,
+            t.exit_ms,
+            float(t.entry_price),
+            float(t.exit_price or 0),
+            int(t.quantity) * t.direction,
+        )
+        for t in mine
+    ]
+    want = [
+        (
+            int(row.EntryBar),
+            int(row.ExitBar),
+            int(row.EntryTime.value // 1_000_000),
+            int(row.ExitTime.value // 1_000_000),
+            float(row.EntryPrice),
+            float(row.ExitPrice),
+            int(row.Size),
+        )
+        for row in peer.itertuples()
+    ]
     assert got == want  # entry/exit bar, time, price and size: identical, trade by trade
     mine_open = [(t.entry_ms, float(t.entry_price), int(t.quantity) * t.direction) for t in r.trades if t.is_open]
     assert mine_open == peer_open

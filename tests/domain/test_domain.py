@@ -21,8 +21,16 @@ ETH = btc(symbol="ETH/USDT", base="ETH", lot_step=D("0.0001"), min_qty=D("0.0001
 
 
 def req(side=Side.BUY, type=OrderType.LIMIT, qty="0.01", price="60000", stop=None, **kw) -> OrderRequest:
-    return OrderRequest("sim", "BTC/USDT", side, type, D(qty), price=D(price) if price else None,
-                        stop_price=D(stop) if stop else None, **kw)
+    return OrderRequest(
+        "sim",
+        "BTC/USDT",
+        side,
+        type,
+        D(qty),
+        price=D(price) if price else None,
+        stop_price=D(stop) if stop else None,
+        **kw,
+    )
 
 
 # -- exact numbers ------------------------------------------------------------------------------------
@@ -88,15 +96,18 @@ def test_exchange_price_band_is_checked_against_the_last_price():
     assert probs[0].key == "filter.price_band" and "48000 – 72000" in probs[0].message
 
 
-@pytest.mark.parametrize("side,type,stop,ok", [
-    (Side.SELL, OrderType.STOP_MARKET, "59000", True),
-    (Side.SELL, OrderType.STOP_MARKET, "61000", False),
-    (Side.BUY, OrderType.STOP_MARKET, "61000", True),
-    (Side.BUY, OrderType.STOP_MARKET, "60000", False),
-    (Side.SELL, OrderType.TAKE_PROFIT_MARKET, "61000", True),
-    (Side.SELL, OrderType.TAKE_PROFIT_MARKET, "59000", False),
-    (Side.BUY, OrderType.TAKE_PROFIT_MARKET, "59000", True),
-])
+@pytest.mark.parametrize(
+    "side,type,stop,ok",
+    [
+        (Side.SELL, OrderType.STOP_MARKET, "59000", True),
+        (Side.SELL, OrderType.STOP_MARKET, "61000", False),
+        (Side.BUY, OrderType.STOP_MARKET, "61000", True),
+        (Side.BUY, OrderType.STOP_MARKET, "60000", False),
+        (Side.SELL, OrderType.TAKE_PROFIT_MARKET, "61000", True),
+        (Side.SELL, OrderType.TAKE_PROFIT_MARKET, "59000", False),
+        (Side.BUY, OrderType.TAKE_PROFIT_MARKET, "59000", True),
+    ],
+)
 def test_trigger_direction_follows_the_order_kind(side, type, stop, ok):
     probs = validate_request(req(side, type, price=None, stop=stop), btc(), D("60000"))
     assert (probs == []) is ok, probs
@@ -110,23 +121,28 @@ def test_trailing_stop_needs_a_sane_distance():
 
 
 def test_post_only_and_time_in_force_combinations():
-    assert validate_request(req(type=OrderType.MARKET, price=None, post_only=True), btc(), D("60000"))[0].key == \
-        "order.post_only_limit"
+    assert (
+        validate_request(req(type=OrderType.MARKET, price=None, post_only=True), btc(), D("60000"))[0].key
+        == "order.post_only_limit"
+    )
     assert validate_request(req(post_only=True, tif=TimeInForce.IOC), btc(), None)[0].key == "order.post_only_gtc"
     r = req(Side.SELL, OrderType.STOP_LIMIT, price="58900", stop="59000", tif=TimeInForce.FOK)
     assert validate_request(r, btc(), D("60000"))[0].key == "order.tif_limit"
 
 
 # -- OCO and brackets ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("side,limit,stop,ok", [
-    (Side.SELL, "61000", "59000", True),
-    (Side.SELL, "61000", "60500", False),   # stop above last
-    (Side.SELL, "60000", "59000", False),   # limit equal to last
-    (Side.SELL, "61000", "60000", False),   # stop equal to last
-    (Side.BUY, "59000", "61000", True),
-    (Side.BUY, "59000", "59500", False),    # stop below last
-    (Side.BUY, "60000", "61000", False),
-])
+@pytest.mark.parametrize(
+    "side,limit,stop,ok",
+    [
+        (Side.SELL, "61000", "59000", True),
+        (Side.SELL, "61000", "60500", False),  # stop above last
+        (Side.SELL, "60000", "59000", False),  # limit equal to last
+        (Side.SELL, "61000", "60000", False),  # stop equal to last
+        (Side.BUY, "59000", "61000", True),
+        (Side.BUY, "59000", "59500", False),  # stop below last
+        (Side.BUY, "60000", "61000", False),
+    ],
+)
 def test_oco_price_rule(side, limit, stop, ok):
     probs = validate_oco(OcoRequest("sim", "BTC/USDT", side, D("0.01"), D(limit), D(stop)), btc(), D("60000"))
     assert (probs == []) is ok, probs

@@ -34,16 +34,26 @@ async def started(rig: Rig, mid: str = "60000") -> Rig:
 
 
 def limits(**kw) -> RiskLimits:
-    base = dict(max_order_notional=None, max_position_notional=None, max_open_orders=None, submits_per_second=None,
-                submits_per_day=None, cancels_per_second=None, cancels_per_day=None, duplicate_count=None,
-                price_band_pct=None, daily_loss_limit=None)
+    base = dict(
+        max_order_notional=None,
+        max_position_notional=None,
+        max_open_orders=None,
+        submits_per_second=None,
+        submits_per_day=None,
+        cancels_per_second=None,
+        cancels_per_day=None,
+        duplicate_count=None,
+        price_band_pct=None,
+        daily_loss_limit=None,
+    )
     base.update(kw)
     return RiskLimits(**base)
 
 
 # -- 9. moving an order ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("why,kw", [("risk.price_band", dict(price_band_pct=D("5"))),
-                                    ("risk.submit_rate", dict(submits_per_second=1))])
+@pytest.mark.parametrize(
+    "why,kw", [("risk.price_band", dict(price_band_pct=D("5"))), ("risk.submit_rate", dict(submits_per_second=1))]
+)
 async def test_a_move_the_rules_refuse_leaves_the_original_working(tmp_path, why, kw):
     rig = Rig(tmp_path, limits=limits(**kw))
     await started(rig)
@@ -72,8 +82,9 @@ async def test_bracket_exits_far_from_the_market_are_refused(tmp_path):
     rig = Rig(tmp_path, limits=limits(price_band_pct=D("10")))
     await started(rig)
     denied = rig.capture(OrderDenied)
-    far = BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.1"), OrderType.MARKET, None,
-                         take_profit=D("600000"), stop_loss=D("6000"))
+    far = BracketRequest(
+        "sim", "BTC/USDT", Side.BUY, D("0.1"), OrderType.MARKET, None, take_profit=D("600000"), stop_loss=D("6000")
+    )
     assert await rig.om.submit_bracket(far) is None
     assert denied[-1].key == "risk.price_band" and denied[-1].field == "take_profit"
     rig.close()
@@ -89,8 +100,12 @@ async def test_max_position_counts_open_buy_orders(tmp_path):
 
 async def test_a_quote_currency_without_a_price_is_not_valued_at_one(tmp_path):
     ethbtc = btc(symbol="ETH/BTC", base="ETH", quote="BTC", tick_size=D("0.00001"), min_notional=D("0.0001"))
-    rig = Rig(tmp_path, instruments=[ethbtc, btc()], balances={"BTC": "100", "USDT": "0"},
-              limits=limits(max_order_notional=D("50000")))
+    rig = Rig(
+        tmp_path,
+        instruments=[ethbtc, btc()],
+        balances={"BTC": "100", "USDT": "0"},
+        limits=limits(max_order_notional=D("50000")),
+    )
     await rig.start()
     rig.trade("0.05", symbol="ETH/BTC")
     denied = rig.capture(OrderDenied)
@@ -105,8 +120,9 @@ async def test_a_quote_currency_without_a_price_is_not_valued_at_one(tmp_path):
 async def test_a_triggered_stop_passes_the_checks_before_it_goes_out(tmp_path):
     rig = Rig(tmp_path)
     await started(rig)
-    trailing = await rig.om.submit(req(Side.SELL, OrderType.TRAILING_STOP, qty="1", trail_mode=TrailingMode.AMOUNT,
-                                       trail_value="100"))
+    trailing = await rig.om.submit(
+        req(Side.SELL, OrderType.TRAILING_STOP, qty="1", trail_mode=TrailingMode.AMOUNT, trail_value="100")
+    )
     rig.om.risk.set_state(TradingState.HALTED, "kill_switch")  # halted by hand, orders left working
     rig.om.emulator.halted = False
     rig.book("59800")
@@ -133,8 +149,12 @@ async def test_dust_without_a_price_is_named_and_the_daily_loss_limit_still_work
 
 async def test_a_holding_priced_only_later_in_the_day_is_no_profit(tmp_path):
     eth = btc(symbol="ETH/USDT", base="ETH")
-    rig = Rig(tmp_path, instruments=[btc(), eth], balances={"USDT": "10000", "BTC": "1", "ETH": "10"},
-              limits=limits(daily_loss_limit=D("1000")))
+    rig = Rig(
+        tmp_path,
+        instruments=[btc(), eth],
+        balances={"USDT": "10000", "BTC": "1", "ETH": "10"},
+        limits=limits(daily_loss_limit=D("1000")),
+    )
     await started(rig)
     rig.om.check_daily_loss()  # ETH has no price yet
     rig.trade("3000", symbol="ETH/USDT")
@@ -161,8 +181,15 @@ async def test_a_trailing_stop_keeps_its_trigger_over_a_restart(tmp_path):
 async def test_a_trailing_stop_starts_trailing_at_its_activation_price(tmp_path):
     rig = Rig(tmp_path)
     await started(rig)
-    o = await rig.om.submit(req(Side.SELL, OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT, trail_value="100",
-                                activation_price="61000"))
+    o = await rig.om.submit(
+        req(
+            Side.SELL,
+            OrderType.TRAILING_STOP,
+            trail_mode=TrailingMode.AMOUNT,
+            trail_value="100",
+            activation_price="61000",
+        )
+    )
     rig.book("59500")
     rig.trade("59500", taker=Side.SELL)  # would have fired at once without the activation price
     await rig.settle()
@@ -196,8 +223,12 @@ async def test_todays_submit_count_survives_a_restart(tmp_path):
 async def test_a_euro_order_is_valued_at_the_euro_price_not_one_to_one(tmp_path):
     btceur = btc(symbol="BTC/EUR", quote="EUR")
     eurusdt = btc(symbol="EUR/USDT", base="EUR", tick_size=D("0.0001"), lot_step=D("0.01"), min_notional=D("1"))
-    rig = Rig(tmp_path, instruments=[btceur, eurusdt], balances={"EUR": "100000"},
-              limits=limits(max_order_notional=D("50000")))
+    rig = Rig(
+        tmp_path,
+        instruments=[btceur, eurusdt],
+        balances={"EUR": "100000"},
+        limits=limits(max_order_notional=D("50000")),
+    )
     await rig.start()
     rig.trade("50000", symbol="BTC/EUR")
     rig.trade("1.2", symbol="EUR/USDT")
@@ -221,8 +252,10 @@ async def test_a_request_with_a_wrong_type_is_refused_at_construction_and_nothin
     rig.close()
 
 
-@pytest.mark.parametrize("kw,field", [({"qty": "1e23"}, "quantity"), ({"price": "1e27"}, "price"),
-                                      ({"price": "0.0000000000000000001"}, "price")])
+@pytest.mark.parametrize(
+    "kw,field",
+    [({"qty": "1e23"}, "quantity"), ({"price": "1e27"}, "price"), ({"price": "0.0000000000000000001"}, "price")],
+)
 async def test_absurd_numbers_are_refused_with_a_reason(tmp_path, kw, field):
     rig = Rig(tmp_path)
     await started(rig)
@@ -232,9 +265,14 @@ async def test_absurd_numbers_are_refused_with_a_reason(tmp_path, kw, field):
     rig.close()
 
 
-@pytest.mark.parametrize("kw,key", [({"client_order_id": "x" * 10_000}, "order.client_id_invalid"),
-                                    ({"client_order_id": "a b"}, "order.client_id_invalid"),
-                                    ({"tag": "line\nbreak"}, "order.tag_invalid")])
+@pytest.mark.parametrize(
+    "kw,key",
+    [
+        ({"client_order_id": "x" * 10_000}, "order.client_id_invalid"),
+        ({"client_order_id": "a b"}, "order.client_id_invalid"),
+        ({"tag": "line\nbreak"}, "order.tag_invalid"),
+    ],
+)
 async def test_client_ids_and_tags_follow_the_venues_rules(tmp_path, kw, key):
     rig = Rig(tmp_path)
     await started(rig)

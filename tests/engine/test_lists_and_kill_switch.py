@@ -36,8 +36,16 @@ def working(rig: Rig) -> list:
 
 
 def bracket(qty: str = "0.5", entry: OrderType = OrderType.MARKET, price: str | None = None) -> BracketRequest:
-    return BracketRequest("sim", "BTC/USDT", Side.BUY, D(qty), entry, D(price) if price else None,
-                          take_profit=D("60500"), stop_loss=D("59500"))
+    return BracketRequest(
+        "sim",
+        "BTC/USDT",
+        Side.BUY,
+        D(qty),
+        entry,
+        D(price) if price else None,
+        take_profit=D("60500"),
+        stop_loss=D("59500"),
+    )
 
 
 def is_exit(o) -> bool:
@@ -131,10 +139,21 @@ async def test_after_a_crash_during_exit_placement_the_exits_are_placed_again(tm
 async def test_a_kill_switch_interrupted_by_a_crash_is_finished_at_the_next_start_and_arms_nothing(tmp_path):
     rig = faulty(tmp_path)
     await started(rig)
-    trailing = await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.SELL, OrderType.TRAILING_STOP, D("1"),
-                                                trail_mode=TrailingMode.AMOUNT, trail_value=D("100")))
-    limits = [await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"),
-                                               price=D(p))) for p in ("59000", "58900", "58800")]
+    trailing = await rig.om.submit(
+        OrderRequest(
+            "sim",
+            "BTC/USDT",
+            Side.SELL,
+            OrderType.TRAILING_STOP,
+            D("1"),
+            trail_mode=TrailingMode.AMOUNT,
+            trail_value=D("100"),
+        )
+    )
+    limits = [
+        await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"), price=D(p)))
+        for p in ("59000", "58900", "58800")
+    ]
     rig.venue.hold("cancel")  # the cancels get no answer before the process dies
     kill = asyncio.ensure_future(rig.om.kill_switch())
     await rig.venue.wait_held(3)
@@ -181,8 +200,10 @@ async def test_a_stop_leg_on_its_way_when_the_kill_switch_trips_never_reaches_th
 async def test_the_kill_switch_reports_what_still_works_and_keeps_cancelling_until_confirmed(tmp_path):
     rig = faulty(tmp_path)
     await started(rig)
-    orders = [await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"),
-                                                price=D(p))) for p in ("59000", "58900", "58800", "58700")]
+    orders = [
+        await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"), price=D(p)))
+        for p in ("59000", "58900", "58800", "58700")
+    ]
     stuck = {orders[0].client_order_id, orders[1].client_order_id}
     rig.venue.fail("cancel", lambda o: o.client_order_id in stuck)
     logged = rig.capture(ActivityLogged)
@@ -215,8 +236,9 @@ async def test_a_cancel_the_app_made_keeps_the_apps_reason(tmp_path):
     rig.close()
 
 
-@pytest.mark.parametrize("venue,expected", [("nowhere", "Unknown venue nowhere"),
-                                            ("sim", "Unknown symbol DOGE/USDT at sim")])
+@pytest.mark.parametrize(
+    "venue,expected", [("nowhere", "Unknown venue nowhere"), ("sim", "Unknown symbol DOGE/USDT at sim")]
+)
 async def test_an_unknown_venue_is_not_called_an_unknown_symbol(tmp_path, venue, expected):
     from app.engine.events import OrderDenied
 
@@ -264,8 +286,20 @@ async def test_a_fee_taken_in_the_coin_bought_is_left_out_of_what_the_exits_sell
     ol = await rig.om.submit_bracket(bracket("0.5", OrderType.LIMIT, "59990"))
     entry = rig.om.get(ol.entry_id)
     # The exchange fills the entry and takes its 0.1% fee in BTC (Binance without BNB).
-    fill = Fill("b-1", entry.client_order_id, "v1", "sim", "BTC/USDT", Side.BUY, D("0.5"), D("59990"), D("0.0005"),
-                "BTC", LiquiditySide.MAKER, 1_722_000_100_000)
+    fill = Fill(
+        "b-1",
+        entry.client_order_id,
+        "v1",
+        "sim",
+        "BTC/USDT",
+        Side.BUY,
+        D("0.5"),
+        D("59990"),
+        D("0.0005"),
+        "BTC",
+        LiquiditySide.MAKER,
+        1_722_000_100_000,
+    )
     rig.om.on_report(ExecutionReport("sim", entry.client_order_id, OrderEvent.FILL, fill.ts_ms, fill=fill))
     await rig.settle()
     ol = rig.om.order_list(ol.list_id)

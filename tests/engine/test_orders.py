@@ -40,8 +40,10 @@ async def started(rig: Rig, mid: str = "60000") -> Rig:
 async def test_market_buy_walks_the_book_and_is_persisted_before_published(rig):
     await started(rig)
     seen_in_db: list[bool] = []
-    rig.bus.subscribe(FillReceived, lambda e: seen_in_db.append(
-        rig.store.get_order(e.order.client_order_id).filled_qty == e.order.filled_qty))
+    rig.bus.subscribe(
+        FillReceived,
+        lambda e: seen_in_db.append(rig.store.get_order(e.order.client_order_id).filled_qty == e.order.filled_qty),
+    )
     o = await rig.om.submit(req(type=OrderType.MARKET, qty="1.5"))
     assert o.status is OrderStatus.FILLED
     # 1 BTC at the best ask 60000.5, 0.5 at the next level 60001.5
@@ -162,8 +164,7 @@ async def test_take_profit_limit_buy_becomes_a_limit_after_trigger(rig):
 
 async def test_trailing_stop_follows_the_high_and_sells_on_the_pullback(rig):
     await started(rig)
-    o = await rig.om.submit(req(Side.SELL, OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT,
-                                trail_value="100"))
+    o = await rig.om.submit(req(Side.SELL, OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT, trail_value="100"))
     for px in ("60050", "60200", "60150"):
         rig.trade(px)
     await rig.settle()
@@ -222,8 +223,18 @@ async def test_oco_commits_the_coins_once(tmp_path):
 
 async def test_bracket_places_take_profit_and_stop_after_the_entry_fills(rig):
     await started(rig)
-    ol = await rig.om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.2"), OrderType.LIMIT,
-                                                    D("59950"), take_profit=D("60200"), stop_loss=D("59800")))
+    ol = await rig.om.submit_bracket(
+        BracketRequest(
+            "sim",
+            "BTC/USDT",
+            Side.BUY,
+            D("0.2"),
+            OrderType.LIMIT,
+            D("59950"),
+            take_profit=D("60200"),
+            stop_loss=D("59800"),
+        )
+    )
     assert ol.exit_ids == []
     rig.trade("59940", "1", Side.SELL)
     await rig.settle()
@@ -290,8 +301,18 @@ async def test_every_update_is_published_after_it_is_stored(rig):
 
 async def test_bracket_exits_follow_partial_fills_of_a_working_entry(rig):
     await started(rig)
-    ol = await rig.om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.5"), OrderType.LIMIT,
-                                                    D("59950"), take_profit=D("60200"), stop_loss=D("59800")))
+    ol = await rig.om.submit_bracket(
+        BracketRequest(
+            "sim",
+            "BTC/USDT",
+            Side.BUY,
+            D("0.5"),
+            OrderType.LIMIT,
+            D("59950"),
+            take_profit=D("60200"),
+            stop_loss=D("59800"),
+        )
+    )
     rig.trade("59940", "0.2", Side.SELL)  # the entry fills 0.2 and keeps working
     await rig.settle()
     ol = rig.om.order_list(ol.list_id)
@@ -318,8 +339,11 @@ async def test_bracket_whose_exits_are_rejected_stops_and_says_the_position_is_u
     rig = Rig(tmp_path, balances={"USDT": "100000", "BTC": "0"})
     await started(rig)
     logged = rig.capture(ActivityLogged)
-    ol = await rig.om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.2"), OrderType.MARKET, None,
-                                                    take_profit=D("60200"), stop_loss=D("59800")))
+    ol = await rig.om.submit_bracket(
+        BracketRequest(
+            "sim", "BTC/USDT", Side.BUY, D("0.2"), OrderType.MARKET, None, take_profit=D("60200"), stop_loss=D("59800")
+        )
+    )
     await rig.settle()
     ol = rig.store.get_order_list(ol.list_id)
     limit = rig.om.get(ol.limit_id)

@@ -168,8 +168,9 @@ def test_a_third_asset_fee_keeps_the_value_it_had_at_fill_time_after_a_restart()
 
 def test_euro_and_won_are_valued_through_real_prices_not_one_to_one():
     p = Portfolio("USDT")
-    p.set_balances("sim", {"EUR": Balance("EUR", D("100")), "KRW": Balance("KRW", D("1400000")),
-                           "XRP": Balance("XRP", D("0.3"))})
+    p.set_balances(
+        "sim", {"EUR": Balance("EUR", D("100")), "KRW": Balance("KRW", D("1400000")), "XRP": Balance("XRP", D("0.3"))}
+    )
     assert p.price_of("EUR", "sim") is None
     p.mark("EUR/USDT", D("1.08"), "sim")
     p.mark("USDT/KRW", D("1400"), "sim")

@@ -14,21 +14,39 @@ D = Decimal
 
 
 def ctx(**kw) -> OrderContext:
-    base = dict(instrument=btc(), last=D("60000"), reference_price=D("60000"), free_base=D("1"),
-                free_quote=D("100000"), position_qty=D("0"), open_orders=0, quote_value=D("1"))
+    base = dict(
+        instrument=btc(),
+        last=D("60000"),
+        reference_price=D("60000"),
+        free_base=D("1"),
+        free_quote=D("100000"),
+        position_qty=D("0"),
+        open_orders=0,
+        quote_value=D("1"),
+    )
     base.update(kw)
     return OrderContext(**base)
 
 
 def req(side=Side.BUY, qty="0.1", type=OrderType.LIMIT, price="60000", stop=None) -> OrderRequest:
-    return OrderRequest("sim", "BTC/USDT", side, type, D(qty), price=D(price) if price else None,
-                        stop_price=D(stop) if stop else None)
+    return OrderRequest(
+        "sim", "BTC/USDT", side, type, D(qty), price=D(price) if price else None, stop_price=D(stop) if stop else None
+    )
 
 
 def open_limits(**kw) -> RiskLimits:
-    base = dict(max_order_notional=None, max_position_notional=None, max_open_orders=None, submits_per_second=None,
-                submits_per_day=None, cancels_per_second=None, cancels_per_day=None, duplicate_count=None,
-                price_band_pct=None, daily_loss_limit=None)
+    base = dict(
+        max_order_notional=None,
+        max_position_notional=None,
+        max_open_orders=None,
+        submits_per_second=None,
+        submits_per_day=None,
+        cancels_per_second=None,
+        cancels_per_day=None,
+        duplicate_count=None,
+        price_band_pct=None,
+        daily_loss_limit=None,
+    )
     base.update(kw)
     return RiskLimits(**base)
 
@@ -63,8 +81,7 @@ def test_balance_check_counts_the_fee():
 
 
 def test_max_position_per_asset():
-    d = RiskEngine(open_limits(max_position_notional=D("10000"))).check(
-        req(), ctx(position_qty=D("0.1")), 0.0)
+    d = RiskEngine(open_limits(max_position_notional=D("10000"))).check(req(), ctx(position_qty=D("0.1")), 0.0)
     assert d.key == "risk.max_position"
 
 

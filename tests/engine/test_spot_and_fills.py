@@ -40,10 +40,30 @@ def rig(tmp_path):
     r.close()
 
 
-def fill_report(cid: str, tid: str, qty: str, price: str, symbol: str = "BTC/USDT", side: Side = Side.BUY,
-                fee: str = "0", fee_asset: str = "USDT") -> ExecutionReport:
-    f = Fill(tid, cid, "v-" + cid, "sim", symbol, side, D(qty), D(price), D(fee), fee_asset, LiquiditySide.MAKER,
-             1_722_000_100_000)
+def fill_report(
+    cid: str,
+    tid: str,
+    qty: str,
+    price: str,
+    symbol: str = "BTC/USDT",
+    side: Side = Side.BUY,
+    fee: str = "0",
+    fee_asset: str = "USDT",
+) -> ExecutionReport:
+    f = Fill(
+        tid,
+        cid,
+        "v-" + cid,
+        "sim",
+        symbol,
+        side,
+        D(qty),
+        D(price),
+        D(fee),
+        fee_asset,
+        LiquiditySide.MAKER,
+        1_722_000_100_000,
+    )
     return ExecutionReport("sim", cid, OrderEvent.PARTIAL_FILL, f.ts_ms, fill=f)
 
 
@@ -89,8 +109,11 @@ async def test_reducing_mode_lets_a_sale_of_held_coins_pass_and_refuses_a_buy(ri
 
 
 async def test_max_position_counts_the_coins_held(tmp_path):
-    rig = Rig(tmp_path, balances={"USDT": "1000000", "BTC": "1"},
-              limits=RiskLimits(max_position_notional=D("100000"), max_order_notional=None))
+    rig = Rig(
+        tmp_path,
+        balances={"USDT": "1000000", "BTC": "1"},
+        limits=RiskLimits(max_position_notional=D("100000"), max_order_notional=None),
+    )
     await started(rig)
     denied = rig.capture(OrderDenied)
     assert await rig.om.submit(req(price="60000", qty="0.7")) is None  # 1.7 BTC would be 102,000
@@ -180,8 +203,9 @@ async def test_realized_pnl_with_a_bnb_fee_is_the_same_after_a_restart(tmp_path)
     buy = await rig.om.submit(req(price="59000", qty="0.1"))
     rig.om.on_report(fill_report(buy.client_order_id, "f1", "0.1", "59000", fee="0.01", fee_asset="BNB"))
     sell = await rig.om.submit(req(Side.SELL, price="61000", qty="0.1"))
-    rig.om.on_report(fill_report(sell.client_order_id, "f2", "0.1", "61000", side=Side.SELL, fee="0.01",
-                                 fee_asset="BNB"))
+    rig.om.on_report(
+        fill_report(sell.client_order_id, "f2", "0.1", "61000", side=Side.SELL, fee="0.01", fee_asset="BNB")
+    )
     before = rig.om.portfolio.position("sim", "BTC/USDT").realized_pnl
     assert before == D("200") - D("12")  # 0.02 BNB at 600
     rig.close()

@@ -40,18 +40,24 @@ class Gui:
         tmp_path = self.tmp_path
         self.store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
         eth = btc(symbol="ETH/USDT", base="ETH", lot_step=D("0.0001"), min_qty=D("0.0001"))
-        self.venue = PaperVenue(ScriptedMarket([btc(), eth]), name="sim", journal_path=tmp_path / "paper.journal",
-                                initial_balances={"USDT": D("100000"), "BTC": D("2")})
+        self.venue = PaperVenue(
+            ScriptedMarket([btc(), eth]),
+            name="sim",
+            journal_path=tmp_path / "paper.journal",
+            initial_balances={"USDT": D("100000"), "BTC": D("2")},
+        )
         self.session = TradingSession(self.store, self.venue, ["BTC/USDT"])
         if limits:
-            self.session.orders.set_limits(RiskLimits(max_order_notional=D("1000000"),
-                                                      max_position_notional=D("10000000")))
+            self.session.orders.set_limits(
+                RiskLimits(max_order_notional=D("1000000"), max_position_notional=D("10000000"))
+            )
         self.bridge = EngineBridge(self.session.bus, frame_ms=10)
         self.alerts = AlertService(self.session.bus, self.store)
         # The scripted market moves only when a test says so; a slow machine may take seconds
         # between two steps, which is not stale data (tests of the stale check lower this).
-        self.ctx = UiContext(self.session, self.bridge, self.alerts, Selection("BTC/USDT"), mode="paper",
-                             stale_after_s=600)
+        self.ctx = UiContext(
+            self.session, self.bridge, self.alerts, Selection("BTC/USDT"), mode="paper", stale_after_s=600
+        )
         self.run(self.session.start())
         theme.apply(QApplication.instance(), "dark")
         self.window = MainWindow(self.ctx, data_dir=str(tmp_path))

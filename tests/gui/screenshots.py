@@ -34,8 +34,18 @@ from app.ui import app as ui_app  # noqa: E402
 from app.ui import theme  # noqa: E402
 
 SIZE = (1280, 720)
-SCENES = ["main_dark", "ticket_error", "ticket_oco", "ticket_bracket", "portfolio", "risk", "confirm", "halted",
-          "main_light", "korean"]
+SCENES = [
+    "main_dark",
+    "ticket_error",
+    "ticket_oco",
+    "ticket_bracket",
+    "portfolio",
+    "risk",
+    "confirm",
+    "halted",
+    "main_light",
+    "korean",
+]
 
 
 class Shots:
@@ -83,8 +93,11 @@ async def drive(shots: Shots) -> None:
 
     await om.submit(OrderRequest(v, "BTC/USDT", Side.BUY, OrderType.MARKET, Decimal("0.05")))
     limit = await om.submit(OrderRequest(v, "BTC/USDT", Side.BUY, OrderType.LIMIT, Decimal("0.02"), price=px("0.9985")))
-    await om.submit(OrderRequest(v, "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, Decimal("0.01"), price=px("1.0025"),
-                                 stop_price=px("1.002")))
+    await om.submit(
+        OrderRequest(
+            v, "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, Decimal("0.01"), price=px("1.0025"), stop_price=px("1.002")
+        )
+    )
     await om.submit_oco(OcoRequest(v, "BTC/USDT", Side.SELL, Decimal("0.03"), px("1.003"), px("0.996")))
     for name in ("sma", "bollinger", "rsi"):
         win.chart_panel.buttons[name].setChecked(True)

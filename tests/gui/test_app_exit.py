@@ -37,8 +37,9 @@ def _wait_for(predicate, timeout_s: float, what: str) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is how a POSIX desktop asks an app to close")
 def test_the_app_exits_cleanly_when_asked_to_close(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AUTOGROWTH_DATA_DIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     log = tmp_path / "autogrowth.log"
     try:
         _wait_for(lambda: log.exists() and "window shown" in log.read_text(), 120, "the window")
@@ -61,8 +62,12 @@ def test_the_app_exits_cleanly_when_asked_to_close(tmp_path):
 
 def _session(tmp_path: Path) -> TradingSession:
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    venue = PaperVenue(ScriptedMarket(), name="sim", journal_path=tmp_path / "paper.journal",
-                       initial_balances={"USDT": D("100000"), "BTC": D("2")})
+    venue = PaperVenue(
+        ScriptedMarket(),
+        name="sim",
+        journal_path=tmp_path / "paper.journal",
+        initial_balances={"USDT": D("100000"), "BTC": D("2")},
+    )
     return TradingSession(store, venue, ["BTC/USDT"])
 
 
@@ -79,14 +84,19 @@ def excepthook():
 
 def test_closing_the_window_with_a_question_open_stops_everything(qt_loop, qtbot, tmp_path, excepthook):
     session = _session(tmp_path)
-    task = asyncio.ensure_future(ui_app.run_window(session, mode="paper", data_dir=tmp_path,
-                                                   log_path=tmp_path / "log", symbol="BTC/USDT", hard_exit_s=None))
+    task = asyncio.ensure_future(
+        ui_app.run_window(
+            session, mode="paper", data_dir=tmp_path, log_path=tmp_path / "log", symbol="BTC/USDT", hard_exit_s=None
+        )
+    )
     qtbot.waitUntil(lambda: _window() is not None, timeout=30_000)
     window = _window()
     window.risk.flatten.setChecked(True)
     window.risk.kill_btn.click()
-    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()),
+        timeout=10_000,
+    )
     window.close()
     qtbot.waitUntil(task.done, timeout=30_000)
     assert task.result() == 0
@@ -104,8 +114,16 @@ def test_a_session_that_does_not_stop_does_not_keep_the_app_open(qt_loop, qtbot,
         await asyncio.Event().wait()  # never returns
 
     session.stop = stuck  # type: ignore[method-assign]
-    task = asyncio.ensure_future(ui_app.run_window(session, mode="paper", data_dir=tmp_path, log_path=tmp_path / "log",
-                                                   shutdown_timeout_s=0.5, hard_exit_s=None))
+    task = asyncio.ensure_future(
+        ui_app.run_window(
+            session,
+            mode="paper",
+            data_dir=tmp_path,
+            log_path=tmp_path / "log",
+            shutdown_timeout_s=0.5,
+            hard_exit_s=None,
+        )
+    )
     qtbot.waitUntil(lambda: _window() is not None, timeout=30_000)
     _window().close()
     qtbot.waitUntil(task.done, timeout=30_000)

@@ -222,8 +222,16 @@ def test_wheel_zooms_time_only(chart, qtbot):
     chart.grab()
     (x0, x1), _ = chart.price_plot.getViewBox().viewRange()
     pos = QPointF(viewport_point(chart, chart.price_plot, 1950, float(c[1950])))
-    ev = QWheelEvent(pos, chart.glw.viewport().mapToGlobal(pos), P(0, 0), P(0, -240), Qt.MouseButton.NoButton,
-                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        chart.glw.viewport().mapToGlobal(pos),
+        P(0, 0),
+        P(0, -240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(chart.glw.viewport(), ev)
     (a0, a1), _ = chart.price_plot.getViewBox().viewRange()
     assert a1 - a0 > x1 - x0  # zoomed out around the cursor
@@ -310,7 +318,10 @@ def test_live_ticks_keep_indicators_equal_to_a_full_recompute(chart):
         ref = STUDIES[name](**chart.params[name])
         ref.compute(full)
         for out in ref.outputs:
-            assert np.allclose(study.out[out][:400], ref.out[out][:400], equal_nan=True, rtol=1e-9, atol=1e-9), (name, out)
+            assert np.allclose(study.out[out][:400], ref.out[out][:400], equal_nan=True, rtol=1e-9, atol=1e-9), (
+                name,
+                out,
+            )
 
 
 # -- markers, position, theme ------------------------------------------------------------------------
@@ -418,7 +429,7 @@ def test_order_labels_never_overlap_and_stay_left_of_the_candles_area(chart):
     rects = [r for r, _lab in chart.labels.layout()]
     assert len(rects) == 5 and all(r.left() == rects[0].left() for r in rects)
     for i, a in enumerate(rects):
-        for b in rects[i + 1:]:
+        for b in rects[i + 1 :]:
             assert not a.intersects(b)
 
 
@@ -429,7 +440,7 @@ def test_the_cross_on_an_order_label_asks_to_cancel_that_order(chart, qtbot):
     chart.grab()
     seen: list[str] = []
     chart.orderCancelRequested.connect(seen.append)
-    (rect, _lab), = chart.labels.layout()
+    ((rect, _lab),) = chart.labels.layout()
     cross = chart.labels.mapToScene(chart.labels.close_rect(rect).center())
     vp = chart.glw.viewport()
     qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=chart.glw.mapFromScene(cross))
@@ -440,10 +451,21 @@ def test_locked_and_trigger_lines_look_different_and_do_not_move(chart):
     t, o, h, low, c, v = history(300)
     chart.set_history(t, o, h, low, c, v)
     px = float(c[-1])
-    chart.set_order_lines([OrderLine("leg", "sell", "Sell Limit 0.01 · OCO", px + 3, locked=True),
-                           OrderLine("sl", "buy", "Buy Stop limit 0.01", px + 4),
-                           OrderLine("sl", "buy", "Buy Stop limit 0.01 · trigger", px + 3.5, line_id="sl#trigger",
-                                     trigger=True, cancellable=False)])
+    chart.set_order_lines(
+        [
+            OrderLine("leg", "sell", "Sell Limit 0.01 · OCO", px + 3, locked=True),
+            OrderLine("sl", "buy", "Buy Stop limit 0.01", px + 4),
+            OrderLine(
+                "sl",
+                "buy",
+                "Buy Stop limit 0.01 · trigger",
+                px + 3.5,
+                line_id="sl#trigger",
+                trigger=True,
+                cancellable=False,
+            ),
+        ]
+    )
     assert not chart.order_line("leg").movable and chart.labels.labels["order:leg"].locked
     assert chart.order_line("sl").movable and chart.order_line("sl#trigger").movable
     assert chart.order_line("sl#trigger").pen.style() == Qt.PenStyle.DotLine

@@ -20,8 +20,11 @@ def questions() -> list[QMessageBox]:
 
 
 def answer(box: QMessageBox, yes: bool) -> None:
-    roles = ((QMessageBox.ButtonRole.YesRole, QMessageBox.ButtonRole.AcceptRole) if yes
-             else (QMessageBox.ButtonRole.NoRole, QMessageBox.ButtonRole.RejectRole))
+    roles = (
+        (QMessageBox.ButtonRole.YesRole, QMessageBox.ButtonRole.AcceptRole)
+        if yes
+        else (QMessageBox.ButtonRole.NoRole, QMessageBox.ButtonRole.RejectRole)
+    )
     button = next(b for b in box.buttons() if box.buttonRole(b) in roles)
     button.click()
 

@@ -28,8 +28,28 @@ from app.ui import theme
 
 D = Decimal
 # Words that stay as they are in a Korean trading app: tickers, order flags, indicator names.
-ALLOWED = {"BTC", "USDT", "ETH", "GTC", "IOC", "FOK", "OCO", "SMA", "EMA", "BB", "VWAP", "RSI", "MACD", "ID", "API",
-           "sim", "English", "Binance", "Coinbase", "Kraken"}
+ALLOWED = {
+    "BTC",
+    "USDT",
+    "ETH",
+    "GTC",
+    "IOC",
+    "FOK",
+    "OCO",
+    "SMA",
+    "EMA",
+    "BB",
+    "VWAP",
+    "RSI",
+    "MACD",
+    "ID",
+    "API",
+    "sim",
+    "English",
+    "Binance",
+    "Coinbase",
+    "Kraken",
+}
 WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -65,10 +85,15 @@ def texts(root: QWidget) -> list[tuple[str, str]]:
             out.append((name, w.title()))
         if isinstance(w, QAbstractItemView) and w.model() is not None:
             m = w.model()
-            out += [(f"{name} header", str(m.headerData(i, Qt.Orientation.Horizontal) or ""))
-                    for i in range(m.columnCount())]
-            out += [(f"{name} cell", str(m.data(m.index(r, c)) or ""))
-                    for r in range(min(m.rowCount(), 20)) for c in range(m.columnCount())]
+            out += [
+                (f"{name} header", str(m.headerData(i, Qt.Orientation.Horizontal) or ""))
+                for i in range(m.columnCount())
+            ]
+            out += [
+                (f"{name} cell", str(m.data(m.index(r, c)) or ""))
+                for r in range(min(m.rowCount(), 20))
+                for c in range(m.columnCount())
+            ]
     for tb in root.findChildren(QToolBar):
         out += [("toolbar", a.text()) for a in tb.actions()]
     return out
@@ -82,8 +107,13 @@ def test_the_korean_window_has_no_english_left(gui, qtbot):
     w = gui.window
     om = gui.session.orders
     gui.run(om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.MARKET, D("0.1"))))
-    gui.run(om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, D("0.1"), price=D("60510"),
-                                   stop_price=D("60500"))))
+    gui.run(
+        om.submit(
+            OrderRequest(
+                "sim", "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, D("0.1"), price=D("60510"), stop_price=D("60500")
+            )
+        )
+    )
     gui.ctx.alerts.add("BTC/USDT", AlertKind.CROSS_ABOVE, price=D("60500"))
     gui.market("60001")
     gui.pump(0.2)

@@ -49,8 +49,10 @@ def test_the_book_groups_prices_and_shows_depth(gui):
     assert all(p % 10 == 0 for p, _q, _c in book.model.asks)
     book.depth_btn.setChecked(True)
     gui.market("60004")
-    assert book.stack.currentWidget() is book.depth and book.depth.points() == (len(book.model.bids),
-                                                                                len(book.model.asks))
+    assert book.stack.currentWidget() is book.depth and book.depth.points() == (
+        len(book.model.bids),
+        len(book.model.asks),
+    )
 
 
 def test_fills_and_alerts_pop_up_as_toasts(gui):
@@ -69,16 +71,21 @@ def test_fills_and_alerts_pop_up_as_toasts(gui):
 
 def test_hotkeys_are_set_stored_and_act(gui):
     w = gui.window
-    w.set_hotkeys({"cancel_all": "Ctrl+Shift+X", "market_buy": "Ctrl+Alt+B", "market_sell": "",
-                   "close_position": "Ctrl+Shift+C"}, "600")
+    w.set_hotkeys(
+        {"cancel_all": "Ctrl+Shift+X", "market_buy": "Ctrl+Alt+B", "market_sell": "", "close_position": "Ctrl+Shift+C"},
+        "600",
+    )
     assert w.hotkeys["market_buy"].key().toString() == "Ctrl+Alt+B" and "market_sell" not in w.hotkeys
     assert gui.store.get_setting("ui.hotkeys")["value"] == "600"
     w.hotkeys["market_buy"].activated.emit()
     gui.pump(0.2)
     (order,) = [o for o in gui.store.load_orders() if o.tag == "hotkey"]
     assert order.side is Side.BUY and order.quantity == D("0.01")  # 600 USDT at 60,000
-    gui.run(gui.session.orders.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"),
-                                                   price=D("59000"))))
+    gui.run(
+        gui.session.orders.submit(
+            OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"), price=D("59000"))
+        )
+    )
     w.hotkeys["cancel_all"].activated.emit()
     gui.pump(0.2)
     assert gui.session.orders.open_orders() == []

@@ -40,8 +40,12 @@ def cell(model, row: int, title: str) -> str:
 
 
 def test_a_stop_limit_shows_its_trigger_and_its_limit_and_either_can_be_dragged(gui):
-    o = place(gui, OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, D("0.1"), price=D("60510"),
-                                stop_price=D("60500")))
+    o = place(
+        gui,
+        OrderRequest(
+            "sim", "BTC/USDT", Side.BUY, OrderType.STOP_LIMIT, D("0.1"), price=D("60510"), stop_price=D("60500")
+        ),
+    )
     chart = gui.window.chart
     assert chart.order_line(o.client_order_id).value() == 60510.0
     trigger = chart.order_line(f"{o.client_order_id}#trigger")
@@ -55,9 +59,18 @@ def test_a_stop_limit_shows_its_trigger_and_its_limit_and_either_can_be_dragged(
 
 
 def test_a_trailing_stop_lists_its_trigger_price_and_its_distance_apart(gui):
-    place(gui, OrderRequest("sim", "BTC/USDT", Side.SELL, OrderType.TRAILING_STOP, D("0.1"),
-                            trail_mode=TrailingMode.AMOUNT,
-                            trail_value=D("200")))
+    place(
+        gui,
+        OrderRequest(
+            "sim",
+            "BTC/USDT",
+            Side.SELL,
+            OrderType.TRAILING_STOP,
+            D("0.1"),
+            trail_mode=TrailingMode.AMOUNT,
+            trail_value=D("200"),
+        ),
+    )
     gui.market("60100")
     model = gui.window.orders.open_model
     assert cell(model, 0, "Trail") == "200 USDT"
@@ -69,9 +82,20 @@ def test_oco_legs_are_dragged_within_their_group_and_a_bracket_entry_is_locked(g
 
     orders = gui.session.orders
     ol = gui.run(orders.submit_oco(OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.1"), D("60500"), D("59500"))))
-    bracket = gui.run(orders.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, D("0.1"), OrderType.LIMIT,
-                                                           D("59000"), take_profit=D("60800"),
-                                                           stop_loss=D("58000"))))
+    bracket = gui.run(
+        orders.submit_bracket(
+            BracketRequest(
+                "sim",
+                "BTC/USDT",
+                Side.BUY,
+                D("0.1"),
+                OrderType.LIMIT,
+                D("59000"),
+                take_profit=D("60800"),
+                stop_loss=D("58000"),
+            )
+        )
+    )
     gui.pump(0.1)
     chart = gui.window.chart
     for key in (ol.limit_id, ol.stop_id):

@@ -34,8 +34,12 @@ def _window() -> MainWindow | None:
 
 def test_the_window_shows_before_the_session_has_started(qt_loop, qtbot, tmp_path: Path, excepthook):
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    venue = PaperVenue(ScriptedMarket(), name="sim", journal_path=tmp_path / "paper.journal",
-                       initial_balances={"USDT": D("100000"), "BTC": D("2")})
+    venue = PaperVenue(
+        ScriptedMarket(),
+        name="sim",
+        journal_path=tmp_path / "paper.journal",
+        initial_balances={"USDT": D("100000"), "BTC": D("2")},
+    )
     session = TradingSession(store, venue, ["BTC/USDT"])
     go = asyncio.Event()
     real_start = session.start
@@ -45,8 +49,9 @@ def test_the_window_shows_before_the_session_has_started(qt_loop, qtbot, tmp_pat
         return await real_start()
 
     session.start = slow_start  # type: ignore[method-assign]
-    task = asyncio.ensure_future(ui_app.run_window(session, mode="paper", data_dir=tmp_path, log_path=tmp_path / "log",
-                                                   hard_exit_s=None))
+    task = asyncio.ensure_future(
+        ui_app.run_window(session, mode="paper", data_dir=tmp_path, log_path=tmp_path / "log", hard_exit_s=None)
+    )
     qtbot.waitUntil(lambda: _window() is not None, timeout=30_000)
     window = _window()
     qtbot.waitUntil(lambda: window.jobs.isVisible(), timeout=10_000)

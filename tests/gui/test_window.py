@@ -33,8 +33,12 @@ CASES = [
     ("stop_market", Side.SELL, {"trigger": "59500", "amount": "0.1"}, OrderType.STOP_MARKET),
     ("stop_limit", Side.BUY, {"trigger": "60500", "price": "60510", "amount": "0.1"}, OrderType.STOP_LIMIT),
     ("take_profit_market", Side.SELL, {"trigger": "61000", "amount": "0.1"}, OrderType.TAKE_PROFIT_MARKET),
-    ("take_profit_limit", Side.BUY, {"trigger": "59000", "price": "58990", "amount": "0.1"},
-     OrderType.TAKE_PROFIT_LIMIT),
+    (
+        "take_profit_limit",
+        Side.BUY,
+        {"trigger": "59000", "price": "58990", "amount": "0.1"},
+        OrderType.TAKE_PROFIT_LIMIT,
+    ),
     ("trailing_stop", Side.SELL, {"trail": "100", "amount": "0.1"}, OrderType.TRAILING_STOP),
 ]
 

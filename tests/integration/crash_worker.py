@@ -43,9 +43,18 @@ from app.venues.paper import PaperVenue  # noqa: E402
 
 D = Decimal
 INITIAL = {"USDT": D("1000000"), "BTC": D("100")}
-LIMITS = RiskLimits(max_order_notional=None, max_position_notional=None, max_open_orders=None,
-                    submits_per_second=None, submits_per_day=None, cancels_per_second=None,
-                    cancels_per_day=None, duplicate_count=None, price_band_pct=None, daily_loss_limit=None)
+LIMITS = RiskLimits(
+    max_order_notional=None,
+    max_position_notional=None,
+    max_open_orders=None,
+    submits_per_second=None,
+    submits_per_day=None,
+    cancels_per_second=None,
+    cancels_per_day=None,
+    duplicate_count=None,
+    price_band_pct=None,
+    daily_loss_limit=None,
+)
 
 
 def build(workdir: Path) -> tuple[Store, PaperVenue, OrderManager, EventBus]:
@@ -66,8 +75,10 @@ async def trade_forever(workdir: Path, seed: int, workload: str = "mixed") -> No
     checkpoints all the time."""
     _store, venue, om, bus = build(workdir)
     fd = os.open(workdir / "acks.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    bus.subscribe(OrderUpdated, lambda e: os.write(
-        fd, f"O {e.order.client_order_id} {e.order.status.value} {e.order.filled_qty}\n".encode()))
+    bus.subscribe(
+        OrderUpdated,
+        lambda e: os.write(fd, f"O {e.order.client_order_id} {e.order.status.value} {e.order.filled_qty}\n".encode()),
+    )
     bus.subscribe(FillReceived, lambda e: os.write(fd, f"F {e.fill.trade_id} {e.fill.client_order_id}\n".encode()))
     price_file = workdir / "price"
     try:
@@ -121,11 +132,19 @@ async def one_order(om: OrderManager, rng: random.Random, mid: Decimal, workload
     sign = 1 if side is Side.BUY else -1
     mk = dict(venue="sim", symbol="BTC/USDT", side=side, quantity=q)
     if workload == "brackets" and r < 0.6:
-        await om.submit_bracket(BracketRequest("sim", "BTC/USDT", Side.BUY, q * 5, OrderType.LIMIT, mid - 2,
-                                               mid + off, mid - off))
+        await om.submit_bracket(
+            BracketRequest("sim", "BTC/USDT", Side.BUY, q * 5, OrderType.LIMIT, mid - 2, mid + off, mid - off)
+        )
     elif workload == "trailing" and r < 0.5:
-        await om.submit(OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT, trail_value=off,
-                                     activation_price=mid + sign * off if rng.random() < 0.3 else None, **mk))
+        await om.submit(
+            OrderRequest(
+                type=OrderType.TRAILING_STOP,
+                trail_mode=TrailingMode.AMOUNT,
+                trail_value=off,
+                activation_price=mid + sign * off if rng.random() < 0.3 else None,
+                **mk,
+            )
+        )
     elif workload == "kill" and r < 0.5:
         await om.submit(OrderRequest(type=OrderType.LIMIT, price=mid - sign * off, **mk))
     elif r < 0.15:
@@ -136,16 +155,30 @@ async def one_order(om: OrderManager, rng: random.Random, mid: Decimal, workload
     elif r < 0.50:
         await om.submit(OrderRequest(type=OrderType.STOP_MARKET, stop_price=mid + sign * off, **mk))
     elif r < 0.55:
-        await om.submit(OrderRequest(type=OrderType.TAKE_PROFIT_LIMIT, stop_price=mid - sign * off,
-                                     price=mid - sign * (off + 2), **mk))
+        await om.submit(
+            OrderRequest(
+                type=OrderType.TAKE_PROFIT_LIMIT, stop_price=mid - sign * off, price=mid - sign * (off + 2), **mk
+            )
+        )
     elif r < 0.62:
-        await om.submit(OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT,
-                                     trail_value=off, **mk))
+        await om.submit(
+            OrderRequest(type=OrderType.TRAILING_STOP, trail_mode=TrailingMode.AMOUNT, trail_value=off, **mk)
+        )
     elif r < 0.75:
         await om.submit_oco(OcoRequest("sim", "BTC/USDT", side, q, mid - sign * off, mid + sign * off))
     elif r < 0.85:
-        await om.submit_bracket(BracketRequest("sim", "BTC/USDT", side, q, OrderType.LIMIT, mid - sign * 3,
-                                               mid - sign * (3 - off), mid - sign * (3 + off)))
+        await om.submit_bracket(
+            BracketRequest(
+                "sim",
+                "BTC/USDT",
+                side,
+                q,
+                OrderType.LIMIT,
+                mid - sign * 3,
+                mid - sign * (3 - off),
+                mid - sign * (3 + off),
+            )
+        )
     elif r < 0.95:
         opened = om.open_orders()
         if opened:
@@ -163,13 +196,17 @@ async def verify(workdir: Path) -> dict:
         problems.append("a fill is stored twice")
     venue_fills = {f.trade_id for f in await venue.fetch_my_trades(None, None)}
     if venue_fills != set(ids):
-        problems.append(f"fills differ: missing {sorted(venue_fills - set(ids))[:5]}, extra {sorted(set(ids) - venue_fills)[:5]}")
+        problems.append(
+            f"fills differ: missing {sorted(venue_fills - set(ids))[:5]}, extra {sorted(set(ids) - venue_fills)[:5]}"
+        )
     # Orders: every order filled at the venue has all its fills here; open sets agree.
     venue_open = {s.client_order_id for s in await venue.fetch_open_orders()}
     local_open = {o.client_order_id for o in om.open_orders() if o.venue_order_id is not None}
     if venue_open != local_open:
-        problems.append(f"open orders differ: venue-only {sorted(venue_open - local_open)[:5]}, "
-                        f"app-only {sorted(local_open - venue_open)[:5]}")
+        problems.append(
+            f"open orders differ: venue-only {sorted(venue_open - local_open)[:5]}, "
+            f"app-only {sorted(local_open - venue_open)[:5]}"
+        )
     for o in om.open_orders():
         if o.venue_order_id is None and not (o.type.has_trigger or o.list_id):
             problems.append(f"{o.client_order_id} is open but never reached the venue")
@@ -187,8 +224,9 @@ async def verify(workdir: Path) -> dict:
         for a, b in pairs:
             if a is None or b is None:
                 continue
-            if (b.filled_qty > 0 and a.is_open) or (a.filled_qty > 0 and not a.is_open and b.is_open
-                                                    and not b.triggered):
+            if (b.filled_qty > 0 and a.is_open) or (
+                a.filled_qty > 0 and not a.is_open and b.is_open and not b.triggered
+            ):
                 orphans += 1
             if a.is_open and a.filled_qty > 0 and b.is_open and not b.triggered and b.remaining != a.remaining:
                 orphans += 1
@@ -205,10 +243,16 @@ async def verify(workdir: Path) -> dict:
     if om.risk.state is TradingState.HALTED and (om.open_orders() or await venue.fetch_open_orders()):
         problems.append(f"halted, yet {len(om.open_orders())} orders work")
     brackets_missing_exits = sum(
-        1 for lid in lists
-        if (ol := store.get_order_list(lid)) and ol.kind is OrderListKind.BRACKET and ol.entry_id
-        and ol.status is OrderListStatus.ACTIVE and om.risk.state is TradingState.ACTIVE
-        and (e := all_orders.get(ol.entry_id)) and e.status.value == "filled" and not ol.exit_ids
+        1
+        for lid in lists
+        if (ol := store.get_order_list(lid))
+        and ol.kind is OrderListKind.BRACKET
+        and ol.entry_id
+        and ol.status is OrderListStatus.ACTIVE
+        and om.risk.state is TradingState.ACTIVE
+        and (e := all_orders.get(ol.entry_id))
+        and e.status.value == "filled"
+        and not ol.exit_ids
     )
     if brackets_missing_exits:
         problems.append(f"{brackets_missing_exits} filled bracket entries without exits")
@@ -249,8 +293,12 @@ async def verify(workdir: Path) -> dict:
     if om.risk.state is TradingState.ACTIVE and armed < len(local_open):
         problems.append(f"{len(local_open) - armed} locally watched orders are not re-armed")
     result = {
-        "problems": problems, "orders": len(all_orders), "fills": len(ids), "open": len(om.open_orders()),
-        "lists": len(lists), "changes": len(rec.changes),
+        "problems": problems,
+        "orders": len(all_orders),
+        "fills": len(ids),
+        "open": len(om.open_orders()),
+        "lists": len(lists),
+        "changes": len(rec.changes),
     }
     await venue.close()
     store.close()

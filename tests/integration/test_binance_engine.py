@@ -104,8 +104,9 @@ async def test_orders_of_every_type_are_placed_filled_and_cancelled_on_binance(l
         stop_lim = await live.submit(OrderType.STOP_LIMIT, Side.BUY, stop_price=D("60500"), price=D("60600"))
         tp = await live.submit(OrderType.TAKE_PROFIT_MARKET, Side.SELL, stop_price=D("61000"))
         tp_lim = await live.submit(OrderType.TAKE_PROFIT_LIMIT, Side.BUY, stop_price=D("59200"), price=D("59300"))
-        trail = await live.submit(OrderType.TRAILING_STOP, Side.SELL, trail_mode=TrailingMode.PERCENT,
-                                  trail_value=D("1"))
+        trail = await live.submit(
+            OrderType.TRAILING_STOP, Side.SELL, trail_mode=TrailingMode.PERCENT, trail_value=D("1")
+        )
         for o in (stop, stop_lim, tp, tp_lim):
             await live.status(o.client_order_id, OrderStatus.NEW)
             assert o.emulation is Emulation.NONE  # held by Binance
@@ -128,8 +129,8 @@ async def test_orders_of_every_type_are_placed_filled_and_cancelled_on_binance(l
         # What the engine holds matches the exchange, fill by fill.
         btc = live.lb.call(lambda: live.server.ledger.balances()["BTC"].total)
         assert live.session.portfolio.balances["binance"]["BTC"] == btc or btc == D(2) + sum(
-            (f.quantity - f.fee) if f.side is Side.BUY else -f.quantity
-            for f in live.store.load_fills(venue="binance"))
+            (f.quantity - f.fee) if f.side is Side.BUY else -f.quantity for f in live.store.load_fills(venue="binance")
+        )
     finally:
         await live.stop()
 
@@ -143,8 +144,9 @@ async def test_native_oco_is_one_exchange_order_list_and_the_exchange_ends_the_o
         for o in (limit, stop):
             await live.status(o.client_order_id, OrderStatus.NEW)
             assert o.emulation is Emulation.NONE and o.venue_order_id is not None
-        lists = live.lb.call(lambda: [(x.client_id, sorted(o.client_id for o in x.legs)) for x in
-                                      live.server.lists.values()])
+        lists = live.lb.call(
+            lambda: [(x.client_id, sorted(o.client_id for o in x.legs)) for x in live.server.lists.values()]
+        )
         assert lists == [(ol.list_id, sorted([limit.client_order_id, stop.client_order_id]))]
         await live.trade("60600", "0.05")  # through the limit leg
         await live.status(limit.client_order_id, OrderStatus.FILLED)
@@ -154,8 +156,9 @@ async def test_native_oco_is_one_exchange_order_list_and_the_exchange_ends_the_o
         assert cancels == []
 
         # The stop leg triggers: Binance expires the limit leg, the stop sells at the market.
-        ol2 = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("61000"),
-                                                  D("59800"), stop_limit_price=D("59700")))
+        ol2 = await live.om.submit_oco(
+            OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("61000"), D("59800"), stop_limit_price=D("59700"))
+        )
         assert ol2 is not None
         await live.status(ol2.limit_id, OrderStatus.NEW)
         await live.move("59750", "sell")
@@ -163,8 +166,7 @@ async def test_native_oco_is_one_exchange_order_list_and_the_exchange_ends_the_o
         await live.status(ol2.limit_id, OrderStatus.EXPIRED)
 
         # Moving a leg of an exchange OCO replaces the pair at the exchange.
-        ol3 = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("60500"),
-                                                  D("59000")))
+        ol3 = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("60500"), D("59000")))
         assert ol3 is not None
         old_limit, old_stop = ol3.limit_id, ol3.stop_id
         await live.status(old_stop, OrderStatus.NEW)
@@ -186,8 +188,9 @@ async def test_native_oco_is_one_exchange_order_list_and_the_exchange_ends_the_o
 async def test_a_bracket_exits_sell_what_the_entry_left_after_binances_fee_in_the_coin(lb, tmp_path):
     live = await Live(lb, tmp_path).start()
     try:
-        ol = await live.om.submit_bracket(BracketRequest("binance", "BTC/USDT", Side.BUY, D("0.01"), OrderType.MARKET,
-                                                         None, D("61000"), D("59000")))
+        ol = await live.om.submit_bracket(
+            BracketRequest("binance", "BTC/USDT", Side.BUY, D("0.01"), OrderType.MARKET, None, D("61000"), D("59000"))
+        )
         assert ol is not None
         await live.status(ol.entry_id, OrderStatus.FILLED)
         await until(lambda: live.om.order_list(ol.list_id).stop_id is not None, what="the exits")
@@ -215,8 +218,7 @@ async def test_a_send_that_timed_out_but_landed_is_adopted_not_sent_again(lb, tm
         assert live.lb.call(lambda: live.server.placed) == placed + 1
         # The same for a native OCO: both legs are looked up by their client ids.
         live.lb.call(live.server.faults.add, "timeout", "/api/v3/orderList/oco", method="POST", delay=2.0)
-        ol = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("60500"),
-                                                 D("59500")))
+        ol = await live.om.submit_oco(OcoRequest("binance", "BTC/USDT", Side.SELL, D("0.01"), D("60500"), D("59500")))
         assert ol is not None
         await live.status(ol.limit_id, OrderStatus.NEW)
         await live.status(ol.stop_id, OrderStatus.NEW)
@@ -254,7 +256,9 @@ async def test_a_restart_reconciles_what_happened_while_the_app_was_closed(lb, t
     await live.stop()
     await lb.acall(lb.server.trade, "BTC/USDT", "59980", "0.05", "sell")  # fills while closed
     cancel = lb.call(lambda: lb.server.by_client[("BTCUSDT", other.client_order_id)])
-    await lb.acall(lb.server._end, cancel, OrderStatus.CANCELLED, "CANCELED", lb.server.now_ms())  # cancelled on the website
+    await lb.acall(
+        lb.server._end, cancel, OrderStatus.CANCELLED, "CANCELED", lb.server.now_ms()
+    )  # cancelled on the website
 
     again = Live(lb, tmp_path, fresh=False)
     try:
@@ -284,13 +288,16 @@ async def test_paper_trading_on_binances_live_data_uses_its_filters_and_prices(l
         await session.start()
         inst = session.orders.instruments[("paper-binance", "BTC/USDT")]
         assert (inst.tick_size, inst.lot_step, inst.min_notional) == (D("0.01"), D("0.00001"), D("10"))
-        await until(lambda: lb.call(lb.server.subscribed, "btcusdt@trade")
-                    and lb.call(lb.server.subscribed, "btcusdt@depth"), what="the streams")
+        await until(
+            lambda: lb.call(lb.server.subscribed, "btcusdt@trade") and lb.call(lb.server.subscribed, "btcusdt@depth"),
+            what="the streams",
+        )
         await lb.acall(lb.server.book_around, "BTC/USDT", "60000", spread="1", levels=10, qty="1")
         await lb.acall(lb.server.trade, "BTC/USDT", "60000", "0.1")
         await until(lambda: session.orders.last_price("paper-binance", "BTC/USDT") == D("60000"), what="a price")
-        o = await session.orders.submit(OrderRequest("paper-binance", "BTC/USDT", Side.BUY, OrderType.LIMIT,
-                                                     D("0.01"), price=D("59990")))
+        o = await session.orders.submit(
+            OrderRequest("paper-binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59990"))
+        )
         assert o is not None and o.status is OrderStatus.NEW
         assert lb.call(lambda: len(lb.server.orders)) == 0  # nothing reaches the exchange
         await lb.acall(lb.server.trade, "BTC/USDT", "59980", "0.5", "sell")

@@ -25,8 +25,11 @@ KILLS = int(os.environ.get("CRASH_KILLS", "5"))  # per workload; CRASH_KILLS=100
 
 
 def _run_until_killed(workdir: Path, seed: int, after_s: float, workload: str = "mixed") -> None:
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(workdir), "--seed", str(seed), "--workload", workload],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(workdir), "--seed", str(seed), "--workload", workload],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     log = workdir / "acks.log"
     started = log.read_text().count("START") if log.exists() else 0
     deadline = time.monotonic() + 30
@@ -42,8 +45,9 @@ def _run_until_killed(workdir: Path, seed: int, after_s: float, workload: str = 
 
 
 def _verify(workdir: Path) -> dict:
-    out = subprocess.run([sys.executable, str(WORKER), str(workdir), "--verify"], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(WORKER), str(workdir), "--verify"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -83,8 +87,11 @@ async def test_crash_between_oco_leg_fill_and_other_leg_cancel_leaves_no_orphan(
     ol = await oco(rig, Side.SELL, "60100", "59900")
     # The app dies: the exchange fills the limit leg, but nobody hears of it.
     rig.venue.set_report_handler(lambda report: None)
-    rig.venue.on_trade(__import__("app.domain.market", fromlist=["Trade"]).Trade(
-        "sim", "BTC/USDT", "late", Decimal("60150"), Decimal("1"), Side.BUY, 1))
+    rig.venue.on_trade(
+        __import__("app.domain.market", fromlist=["Trade"]).Trade(
+            "sim", "BTC/USDT", "late", Decimal("60150"), Decimal("1"), Side.BUY, 1
+        )
+    )
     rig.store.close()
     # Restart on the same files.
     rig2 = Rig(tmp_path)
@@ -123,8 +130,17 @@ async def test_trailing_stop_is_rearmed_after_restart_and_still_fires(tmp_path):
     from app.domain.enums import TrailingMode
     from app.domain.order import OrderRequest
 
-    o = await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.SELL, OrderType.TRAILING_STOP, Decimal("0.1"),
-                                         trail_mode=TrailingMode.AMOUNT, trail_value=Decimal("50")))
+    o = await rig.om.submit(
+        OrderRequest(
+            "sim",
+            "BTC/USDT",
+            Side.SELL,
+            OrderType.TRAILING_STOP,
+            Decimal("0.1"),
+            trail_mode=TrailingMode.AMOUNT,
+            trail_value=Decimal("50"),
+        )
+    )
     rig.store.close()
     rig2 = Rig(tmp_path)
     rec = await rig2.start()

@@ -54,8 +54,9 @@ async def test_a_stream_that_comes_back_reconciles_the_venues_orders(tmp_path):
         await session.start()
         await until(lambda: len(market._queues) >= 3, what="the streams")
         venue.on_book(book("60000"))
-        o = await session.orders.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"),
-                                                     price=D("59000")))
+        o = await session.orders.submit(
+            OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000"))
+        )
         assert o is not None and o.status is OrderStatus.NEW
         market.push(Trade("sim", "BTC/USDT", "t1", D("60000"), D("1"), Side.BUY, 1))  # then the socket drops
         await until(lambda: market.broke and len(market._queues) >= 4, what="the stream to come back")

@@ -18,8 +18,9 @@ async def _serve(args: argparse.Namespace) -> None:
     print(f"loopback binance on {lb.base_url} ({source}); api key {API_KEY!r}, secret {SECRET!r}", flush=True)
     tasks = []
     if not args.quiet_market:
-        tasks = [asyncio.ensure_future(lb.simulate(sym, mid)) for sym, mid in
-                 (("BTCUSDT", "60000"), ("ETHUSDT", "3000"))]
+        tasks = [
+            asyncio.ensure_future(lb.simulate(sym, mid)) for sym, mid in (("BTCUSDT", "60000"), ("ETHUSDT", "3000"))
+        ]
     try:
         await asyncio.Event().wait()
     finally:

@@ -32,8 +32,16 @@ class Faults:
     book_gap: int = 0  # the next depth update skips this many update ids
     requests: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic, method, path): what came in
 
-    def add(self, kind: str, path: str = "", *, method: str = "", count: int = 1, retry_after: float = 1.0,
-            delay: float = 5.0) -> Fault:
+    def add(
+        self,
+        kind: str,
+        path: str = "",
+        *,
+        method: str = "",
+        count: int = 1,
+        retry_after: float = 1.0,
+        delay: float = 5.0,
+    ) -> Fault:
         f = Fault(kind, path, method, count, retry_after, delay)
         self.http.append(f)
         return f

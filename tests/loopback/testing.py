@@ -29,12 +29,26 @@ def binance_thread(**kw: Any) -> Iterator[LoopbackThread[BinanceLoopback]]:
         lb.stop()
 
 
-def binance_venue(base_url: str, *, secret: str = SECRET, api_key: str = API_KEY, timing: Timing = FAST,
-                  symbols: tuple[str, ...] = ("BTC/USDT",), timeout_ms: int = 5000, name: str | None = None,
-                  **config: Any) -> CcxtVenue:
+def binance_venue(
+    base_url: str,
+    *,
+    secret: str = SECRET,
+    api_key: str = API_KEY,
+    timing: Timing = FAST,
+    symbols: tuple[str, ...] = ("BTC/USDT",),
+    timeout_ms: int = 5000,
+    name: str | None = None,
+    **config: Any,
+) -> CcxtVenue:
     profile = profile_for("binance", timing=timing, **({"name": name} if name else {}))
-    return CcxtVenue(profile, api_key=api_key, secret=secret, base_url=base_url, symbols=symbols,
-                     config={"timeout": timeout_ms, **config})
+    return CcxtVenue(
+        profile,
+        api_key=api_key,
+        secret=secret,
+        base_url=base_url,
+        symbols=symbols,
+        config={"timeout": timeout_ms, **config},
+    )
 
 
 def binance_data(base_url: str, *, timing: Timing = FAST, **config: Any) -> CcxtMarketData:

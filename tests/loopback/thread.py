@@ -37,6 +37,7 @@ class LoopbackThread(Generic[S]):
 
     def call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """``fn(*args, **kw)`` on the server's loop (its state is touched from there only)."""
+
         async def run() -> T:
             return fn(*args, **kw)
 
@@ -44,6 +45,7 @@ class LoopbackThread(Generic[S]):
 
     async def acall(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """``call`` from a coroutine on another loop, without blocking that loop."""
+
         async def run() -> T:
             return fn(*args, **kw)
 

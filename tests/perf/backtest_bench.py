@@ -29,8 +29,9 @@ def _candles():  # type: ignore[no-untyped-def]
     n = 64_524
     close = np.round(4000 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), 2)
     t = np.arange(n, dtype=np.int64) * 3_600_000 + 1_502_942_400_000
-    return make_candles("BTC/USDT", "1h", np.column_stack([t, close, close * 1.004, close * 0.996, close,
-                                                           rng.uniform(1, 100, n)]))
+    return make_candles(
+        "BTC/USDT", "1h", np.column_stack([t, close, close * 1.004, close * 0.996, close, rng.uniform(1, 100, n)])
+    )
 
 
 def _peer(c):  # type: ignore[no-untyped-def]
@@ -38,8 +39,10 @@ def _peer(c):  # type: ignore[no-untyped-def]
     from backtesting import Backtest, Strategy
     from backtesting.lib import crossover
 
-    df = pd.DataFrame({"Open": c.open, "High": c.high, "Low": c.low, "Close": c.close, "Volume": c.volume},
-                      index=pd.to_datetime(c.open_ms, unit="ms"))
+    df = pd.DataFrame(
+        {"Open": c.open, "High": c.high, "Low": c.low, "Close": c.close, "Volume": c.volume},
+        index=pd.to_datetime(c.open_ms, unit="ms"),
+    )
 
     def sma(values, n):  # type: ignore[no-untyped-def]
         return pd.Series(values).rolling(n).mean()
@@ -85,10 +88,14 @@ def figures() -> list[tuple[str, float, str]]:
     config = BacktestConfig.backtesting_py(Decimal(CASH), Decimal(str(FEE)))
     ours_s, r = _best(lambda: run_backtest(SmaCross(fast=FAST, slow=SLOW), c, config), 7)
     peer_s, stats = _best(_peer(c), 3)
-    mine = [(t.entry_bar, t.exit_bar, float(t.entry_price), float(t.exit_price or 0), int(t.quantity) * t.direction)
-            for t in r.closed_trades]  # type: ignore[attr-defined]
-    peer = [(int(x.EntryBar), int(x.ExitBar), float(x.EntryPrice), float(x.ExitPrice), int(x.Size))
-            for x in stats._trades.itertuples()]  # type: ignore[attr-defined]
+    mine = [
+        (t.entry_bar, t.exit_bar, float(t.entry_price), float(t.exit_price or 0), int(t.quantity) * t.direction)
+        for t in r.closed_trades
+    ]  # type: ignore[attr-defined]
+    peer = [
+        (int(x.EntryBar), int(x.ExitBar), float(x.EntryPrice), float(x.ExitPrice), int(x.Size))
+        for x in stats._trades.itertuples()
+    ]  # type: ignore[attr-defined]
     if mine != peer:
         raise AssertionError(f"different trades: {len(mine)} here, {len(peer)} in backtesting.py")
     return [

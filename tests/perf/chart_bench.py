@@ -96,8 +96,10 @@ def run() -> list[tuple[str, float, str]]:
     moves: list[float] = []
     scene_rect = w.price_plot.getViewBox().sceneBoundingRect()
     for i in range(100):
-        pos = QPointF(scene_rect.left() + scene_rect.width() * (0.1 + 0.8 * i / 100),
-                      scene_rect.top() + scene_rect.height() * (0.2 + 0.6 * ((i * 37) % 100) / 100))
+        pos = QPointF(
+            scene_rect.left() + scene_rect.width() * (0.1 + 0.8 * i / 100),
+            scene_rect.top() + scene_rect.height() * (0.2 + 0.6 * ((i * 37) % 100) / 100),
+        )
         s = time.perf_counter()
         w._mouse_moved(pos)
         w.grab()

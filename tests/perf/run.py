@@ -27,9 +27,16 @@ from app.domain.order import OrderRequest  # noqa: E402
 from app.engine.risk import RiskLimits  # noqa: E402
 
 D = Decimal
-OPEN_LIMITS = RiskLimits(max_order_notional=None, max_position_notional=None, max_open_orders=None,
-                         submits_per_second=None, submits_per_day=None, duplicate_count=None,
-                         price_band_pct=None, daily_loss_limit=None)
+OPEN_LIMITS = RiskLimits(
+    max_order_notional=None,
+    max_position_notional=None,
+    max_open_orders=None,
+    submits_per_second=None,
+    submits_per_day=None,
+    duplicate_count=None,
+    price_band_pct=None,
+    daily_loss_limit=None,
+)
 FIGURES: dict[str, Callable[[], list[tuple[str, float, str]]]] = {}
 
 
@@ -94,8 +101,16 @@ async def _bus_events(n: int) -> float:
         rig.trade(str(first.price))
         # Resting orders far from the market give the matcher something to look at on every trade.
         for i in range(50):
-            await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.001"),
-                                             price=(first.price * D("0.9")).quantize(D("0.01")) - i))
+            await rig.om.submit(
+                OrderRequest(
+                    "sim",
+                    "BTC/USDT",
+                    Side.BUY,
+                    OrderType.LIMIT,
+                    D("0.001"),
+                    price=(first.price * D("0.9")).quantize(D("0.01")) - i,
+                )
+            )
         venue, publish = rig.venue, rig.bus.publish
         on_trade, on_book = venue.on_trade, venue.on_book
         t0 = time.perf_counter()
@@ -164,8 +179,9 @@ def loopback_ack() -> list[tuple[str, float, str]]:
     return venue_bench.ack_figures()
 
 
-@figure("backtest_bars_per_s", "backtest_speedup_vs_backtesting_py", "backtest_backtesting_py_bars_per_s",
-        "backtest_trades")
+@figure(
+    "backtest_bars_per_s", "backtest_speedup_vs_backtesting_py", "backtest_backtesting_py_bars_per_s", "backtest_trades"
+)
 def backtest() -> list[tuple[str, float, str]]:
     import backtest_bench
 

@@ -67,8 +67,9 @@ def _random_walk(n: int, make_candles):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(1)
     close = 30000 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     t = np.arange(n, dtype=np.int64) * 3_600_000
-    return make_candles("BTC/USDT", "1h", np.column_stack([t, close, close * 1.005, close * 0.995, close,
-                                                           rng.uniform(1, 100, n)]))
+    return make_candles(
+        "BTC/USDT", "1h", np.column_stack([t, close, close * 1.005, close * 0.995, close, rng.uniform(1, 100, n)])
+    )
 
 
 def onnx_figures(runs: int = 20_000) -> list[tuple[str, float, str]]:
@@ -125,8 +126,9 @@ def signal_figures(bars: int = 3000) -> list[tuple[str, float, str]]:
     c = c.slice(len(c) - bars - WINDOW, len(c))
     cols = [a.tolist() for a in (c.open, c.high, c.low, c.close, c.volume)]
     D = Decimal
-    series = [Bar("binance", "BTC/USDT", "1h", int(c.open_ms[i]), *(D(repr(col[i])) for col in cols))
-              for i in range(len(c))]
+    series = [
+        Bar("binance", "BTC/USDT", "1h", int(c.open_ms[i]), *(D(repr(col[i])) for col in cols)) for i in range(len(c))
+    ]
     bus = EventBus()  # nothing listens to Signal here: what the service itself costs is measured
     model = load_model()
     service = SignalService(bus, [model])

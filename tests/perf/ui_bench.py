@@ -73,7 +73,9 @@ def chart_figures() -> list[tuple[str, float, str]]:
         s = time.perf_counter()
         if i % 20 == 19:
             last_t += 60_000
-        w.update_bar(last_t, float(c[-1]), float(c[-1]) * 1.001, float(c[-1]) * 0.999, float(c[-1]) * (1 + i * 1e-5), 1.0)
+        w.update_bar(
+            last_t, float(c[-1]), float(c[-1]) * 1.001, float(c[-1]) * 0.999, float(c[-1]) * (1 + i * 1e-5), 1.0
+        )
         w.grab()
         ticks.append((time.perf_counter() - s) * 1000)
     w.close()
@@ -210,8 +212,9 @@ def dialog_feed_gap() -> list[tuple[str, float, str]]:
 
         task = asyncio.ensure_future(feed())
         await asyncio.sleep(1.0)
-        order = await session.orders.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"),
-                                                         price=D("59000")))
+        order = await session.orders.submit(
+            OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000"))
+        )
         assert order is not None
         win.chart.orderLineMoved.emit(order.client_order_id, 59100.0)
         while not [w for w in app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]:

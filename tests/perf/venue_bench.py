@@ -35,8 +35,14 @@ ORDERS = 1_000
 def loopback_process() -> Iterator[str]:
     """``python -m tests.loopback binance`` on a free port; its base URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.loopback", "binance", "--port", "0", "--quiet-market"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.loopback", "binance", "--port", "0", "--quiet-market"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -48,8 +54,12 @@ def loopback_process() -> Iterator[str]:
 
 
 def control(url: str, action: str, **body: object) -> dict:
-    req = urllib.request.Request(f"{url}/_loopback/{action}", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{url}/_loopback/{action}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=120) as resp:
         return json.loads(resp.read())
 
@@ -105,13 +115,21 @@ async def _acks(url: str, n: int) -> list[float]:
 
     control(url, "reset", balances={"USDT": "100000000", "BTC": "100"})
     control(url, "book", symbol="BTCUSDT", mid="60000", levels=20, qty="1")
-    venue = CcxtVenue(profile_for("binance"), api_key=API_KEY, secret=SECRET, base_url=url,
-                      config={"enableRateLimit": False})
+    venue = CcxtVenue(
+        profile_for("binance"), api_key=API_KEY, secret=SECRET, base_url=url, config={"enableRateLimit": False}
+    )
     await venue.load_markets()
     lat: list[float] = []
     for i in range(n):
-        o = Order(f"bench{i}", "binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, Decimal("0.001"),
-                  price=Decimal("50000") + i % 1000)
+        o = Order(
+            f"bench{i}",
+            "binance",
+            "BTC/USDT",
+            Side.BUY,
+            OrderType.LIMIT,
+            Decimal("0.001"),
+            price=Decimal("50000") + i % 1000,
+        )
         s = time.perf_counter()
         ack = await venue.place(o)
         lat.append(time.perf_counter() - s)
@@ -124,8 +142,10 @@ def ack_figures() -> list[tuple[str, float, str]]:
     with loopback_process() as url:
         asyncio.run(_acks(url, 100))  # warm-up
         lat = sorted(asyncio.run(_acks(url, ORDERS)))
-    return [("loopback_ack_p50_ms", statistics.median(lat) * 1000, "ms"),
-            ("loopback_ack_p99_ms", lat[int(len(lat) * 0.99)] * 1000, "ms")]
+    return [
+        ("loopback_ack_p50_ms", statistics.median(lat) * 1000, "ms"),
+        ("loopback_ack_p99_ms", lat[int(len(lat) * 0.99)] * 1000, "ms"),
+    ]
 
 
 if __name__ == "__main__":

@@ -92,8 +92,16 @@ def test_gaps_come_from_the_timestamps_and_from_a_coverage_list():
     hour = 3_600_000
     t = np.arange(400, dtype=np.int64) * hour
     t[200:] += 5 * hour  # five candles missing
-    rows = np.column_stack([t, np.full(400, 100.0), np.full(400, 101.0), np.full(400, 99.0),
-                            100.0 + np.sin(np.arange(400)), np.full(400, 5.0)])
+    rows = np.column_stack(
+        [
+            t,
+            np.full(400, 100.0),
+            np.full(400, 101.0),
+            np.full(400, 99.0),
+            100.0 + np.sin(np.arange(400)),
+            np.full(400, 5.0),
+        ]
+    )
     c = make_candles("BTC/USDT", "1h", rows)
     assert np.flatnonzero(c.segment_start).tolist() == [0, 200]
     # A coverage list may name a gap the timestamps do not show (a stretch of bad candles).

@@ -29,8 +29,13 @@ def test_the_shipped_model_and_its_cards_are_in_models_onnx():
 
 def test_the_shipped_model_loads_with_its_contract_from_the_file_metadata(shipped_model):
     c = shipped_model.contract
-    assert (c.name, c.feature_set, c.features, c.timeframe, c.window) == (DEFAULT_MODEL, FEATURE_SET, FEATURES, "1h",
-                                                                          WINDOW)
+    assert (c.name, c.feature_set, c.features, c.timeframe, c.window) == (
+        DEFAULT_MODEL,
+        FEATURE_SET,
+        FEATURES,
+        "1h",
+        WINDOW,
+    )
     meta = json.loads(shipped_model.session.get_modelmeta().custom_metadata_map[CONTRACT_KEY])
     card = json.loads((SHIPPED / f"{DEFAULT_MODEL}.json").read_text())
     assert meta == card["contract"] == c.to_dict()
@@ -62,8 +67,18 @@ def test_a_card_that_disagrees_with_the_file_is_refused():
 
 
 def _contract(**changes) -> dict:
-    d = ModelContract(name="m", version="1", feature_set=FEATURE_SET, features=FEATURES, timeframe="1h",
-                      window=WINDOW, horizon=24, fee=0.001, threshold=0.5, label="test").to_dict()
+    d = ModelContract(
+        name="m",
+        version="1",
+        feature_set=FEATURE_SET,
+        features=FEATURES,
+        timeframe="1h",
+        window=WINDOW,
+        horizon=24,
+        fee=0.001,
+        threshold=0.5,
+        label="test",
+    ).to_dict()
     d.update(changes)
     return d
 
@@ -75,8 +90,10 @@ def _tiny_model(width: int, contract: dict | str | None, output: str = "probabil
     w = helper.make_tensor("w", TensorProto.FLOAT, [width, 2], np.linspace(-1, 1, width * 2).tolist())
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["features", "w"], ["z"]), helper.make_node("Softmax", ["z"], [output], axis=1)],
-        "tiny", [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, width])],
-        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None, 2])], [w],
+        "tiny",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, width])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None, 2])],
+        [w],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
@@ -92,18 +109,21 @@ def test_a_model_meeting_the_contract_loads_and_runs():
     assert p.tolist() == [0.5, 0.5, 0.5]
 
 
-@pytest.mark.parametrize(("width", "contract", "output", "key"), [
-    (17, None, "probabilities", "signals.model.no_contract"),
-    (17, "{not json", "probabilities", "signals.model.bad_contract"),
-    (17, _contract(horizon=0), "probabilities", "signals.model.bad_contract"),
-    (17, _contract(timeframe="7m"), "probabilities", "signals.model.bad_contract"),
-    (17, _contract(features=list(reversed(FEATURES))), "probabilities", "signals.model.unknown_features"),
-    (18, _contract(features=[*FEATURES, "funding_rate"]), "probabilities", "signals.model.unknown_features"),
-    (17, _contract(feature_set="orderbook_v9"), "probabilities", "signals.model.unknown_features"),
-    (17, _contract(window=100), "probabilities", "signals.model.unknown_features"),
-    (16, _contract(), "probabilities", "signals.model.input_mismatch"),
-    (17, _contract(), "scores", "signals.model.output_mismatch"),
-])
+@pytest.mark.parametrize(
+    ("width", "contract", "output", "key"),
+    [
+        (17, None, "probabilities", "signals.model.no_contract"),
+        (17, "{not json", "probabilities", "signals.model.bad_contract"),
+        (17, _contract(horizon=0), "probabilities", "signals.model.bad_contract"),
+        (17, _contract(timeframe="7m"), "probabilities", "signals.model.bad_contract"),
+        (17, _contract(features=list(reversed(FEATURES))), "probabilities", "signals.model.unknown_features"),
+        (18, _contract(features=[*FEATURES, "funding_rate"]), "probabilities", "signals.model.unknown_features"),
+        (17, _contract(feature_set="orderbook_v9"), "probabilities", "signals.model.unknown_features"),
+        (17, _contract(window=100), "probabilities", "signals.model.unknown_features"),
+        (16, _contract(), "probabilities", "signals.model.input_mismatch"),
+        (17, _contract(), "scores", "signals.model.output_mismatch"),
+    ],
+)
 def test_a_model_breaking_the_contract_gets_a_clear_error(width, contract, output, key):
     with pytest.raises(ModelContractError) as err:
         OnnxSignalModel.load(_tiny_model(width, contract, output), name="user_model")
@@ -130,10 +150,12 @@ def test_user_models_are_found_beside_the_shipped_ones_and_broken_ones_are_repor
 
 
 def test_the_app_never_imports_the_training_packages():
-    code = ("import sys, app.cli, app.signals.model, app.signals.registry, app.signals.evaluate, "
-            "app.signals.pipeline, app.engine.signal_service, app.signals.cli\n"
-            "app.signals.registry.load_model()\n"
-            "heavy = [m for m in ('sklearn', 'skl2onnx', 'onnx', 'scipy', 'torch') if m in sys.modules]\n"
-            "assert not heavy, heavy")
+    code = (
+        "import sys, app.cli, app.signals.model, app.signals.registry, app.signals.evaluate, "
+        "app.signals.pipeline, app.engine.signal_service, app.signals.cli\n"
+        "app.signals.registry.load_model()\n"
+        "heavy = [m for m in ('sklearn', 'skl2onnx', 'onnx', 'scipy', 'torch') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

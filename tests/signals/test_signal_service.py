@@ -25,8 +25,10 @@ HOUR = 3_600_000
 
 def bars_of(c: Candles, lo: int, hi: int, venue: str = "binance") -> list[Bar]:
     cols = [a[lo:hi].tolist() for a in (c.open, c.high, c.low, c.close, c.volume)]
-    return [Bar(venue, c.symbol, c.timeframe, int(c.open_ms[lo + i]), *(D(repr(col[i])) for col in cols))
-            for i in range(hi - lo)]
+    return [
+        Bar(venue, c.symbol, c.timeframe, int(c.open_ms[lo + i]), *(D(repr(col[i])) for col in cols))
+        for i in range(hi - lo)
+    ]
 
 
 def expected(model, c: Candles) -> dict[int, Decimal]:
@@ -63,8 +65,11 @@ def test_each_closed_bar_gives_the_signal_of_the_batch_path(shipped_model, btc_1
     assert hits.scored == len(got) - 24
     lc = np.log(c.close)
     index = {int(t): i for i, t in enumerate(c.open_ms)}
-    manual = sum(((lc[index[x.bar_open_ms] + 24] - lc[index[x.bar_open_ms]]) > 0.0020010006671670687)
-                 == (x.direction is SignalDirection.UP) for x in got[:-24])
+    manual = sum(
+        ((lc[index[x.bar_open_ms] + 24] - lc[index[x.bar_open_ms]]) > 0.0020010006671670687)
+        == (x.direction is SignalDirection.UP)
+        for x in got[:-24]
+    )
     assert hits.hits == manual
 
 
@@ -141,8 +146,19 @@ def test_minute_bars_are_combined_into_the_models_hours(shipped_model):
     got = collect(bus)
     SignalService(bus, [shipped_model]).start()
     for r in rows.tolist():
-        bus.publish(Bar("binance", "BTC/USDT", "1m", int(r[0]), D(repr(r[1])), D(repr(r[2])), D(repr(r[3])),
-                        D(repr(r[4])), D(repr(r[5]))))
+        bus.publish(
+            Bar(
+                "binance",
+                "BTC/USDT",
+                "1m",
+                int(r[0]),
+                D(repr(r[1])),
+                D(repr(r[2])),
+                D(repr(r[3])),
+                D(repr(r[4])),
+                D(repr(r[5])),
+            )
+        )
     # The same hours made here, summing volume in the same order, through the batch path.
     hours = []
     for h in range(200):

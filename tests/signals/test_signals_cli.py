@@ -24,8 +24,23 @@ def run(argv, capsys) -> dict[str, str]:
 def test_evaluate_prints_the_cards_out_of_sample_figures(capsys):
     if not (CANDLES / "1h").is_dir():
         pytest.skip("the shared candles are not here")
-    got = run(["signals", "evaluate", "--candles", str(CANDLES), "--from", "2024-07-08", "--to", "2025-01-01",
-               "--symbol", "BTC/USDT", "--symbol", "ETH/USDT"], capsys)
+    got = run(
+        [
+            "signals",
+            "evaluate",
+            "--candles",
+            str(CANDLES),
+            "--from",
+            "2024-07-08",
+            "--to",
+            "2025-01-01",
+            "--symbol",
+            "BTC/USDT",
+            "--symbol",
+            "ETH/USDT",
+        ],
+        capsys,
+    )
     card = json.loads((ROOT / "models_onnx" / "gbm_1h_h24.json").read_text())
     for symbol in ("BTC/USDT", "ETH/USDT"):
         for name in NAMES:

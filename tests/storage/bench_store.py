@@ -33,27 +33,71 @@ def timed(label: str, fn: Callable[[object], object], items: Iterable[object]) -
         lat.append(time.perf_counter() - s)
     mean = (time.perf_counter() - t0) / len(lat)
     lat.sort()
-    print(f"{label:24s} mean {mean * 1e6:6.1f} µs   p50 {lat[len(lat) // 2] * 1e6:6.1f} µs   "
-          f"p99 {lat[int(len(lat) * 0.99)] * 1e6:6.1f} µs")
+    print(
+        f"{label:24s} mean {mean * 1e6:6.1f} µs   p50 {lat[len(lat) // 2] * 1e6:6.1f} µs   "
+        f"p99 {lat[int(len(lat) * 0.99)] * 1e6:6.1f} µs"
+    )
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp).as_posix()}/bench.sqlite3")
-        orders = [Order(f"c{i}", "sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.001"), price=D("65000.01"),
-                        created_ms=i, updated_ms=i) for i in range(N)]
+        orders = [
+            Order(
+                f"c{i}",
+                "sim",
+                "BTC/USDT",
+                Side.BUY,
+                OrderType.LIMIT,
+                D("0.001"),
+                price=D("65000.01"),
+                created_ms=i,
+                updated_ms=i,
+            )
+            for i in range(N)
+        ]
         for o in orders[:1000]:  # warm-up
             store.save_order(o)
         timed("save_order (insert)", store.save_order, orders)  # type: ignore[arg-type]
         for o in orders:
             o.status, o.venue_order_id = OrderStatus.NEW, f"v{o.client_order_id}"
         timed("save_order (update)", store.save_order, orders)  # type: ignore[arg-type]
-        fills = [Fill(f"t{i}", f"c{i}", f"v{i}", "sim", "BTC/USDT", Side.BUY, D("0.001"), D("65000.01"),
-                      D("0.00000065"), "BNB", LiquiditySide.MAKER, i) for i in range(N)]
+        fills = [
+            Fill(
+                f"t{i}",
+                f"c{i}",
+                f"v{i}",
+                "sim",
+                "BTC/USDT",
+                Side.BUY,
+                D("0.001"),
+                D("65000.01"),
+                D("0.00000065"),
+                "BNB",
+                LiquiditySide.MAKER,
+                i,
+            )
+            for i in range(N)
+        ]
         timed("save_fill (new)", store.save_fill, fills)  # type: ignore[arg-type]
         timed("save_fill (duplicate)", store.save_fill, fills)  # type: ignore[arg-type]
-        more = [Fill(f"u{i}", f"c{i}", f"v{i}", "sim", "BTC/USDT", Side.BUY, D("0.001"), D("65000.01"),
-                     D("0.00000065"), "BNB", LiquiditySide.MAKER, i) for i in range(N)]
+        more = [
+            Fill(
+                f"u{i}",
+                f"c{i}",
+                f"v{i}",
+                "sim",
+                "BTC/USDT",
+                Side.BUY,
+                D("0.001"),
+                D("65000.01"),
+                D("0.00000065"),
+                "BNB",
+                LiquiditySide.MAKER,
+                i,
+            )
+            for i in range(N)
+        ]
 
         def fill_and_order(i: object) -> None:
             assert isinstance(i, int)
@@ -63,8 +107,20 @@ def main() -> None:
                 store.save_order(orders[i])
 
         timed("fill + order, one tx", fill_and_order, range(N))
-        bars = [Bar("sim", "BTC/USDT", "1m", i * 60_000, D("65000.1"), D("65010.25"), D("64990.5"), D("65001.75"),
-                    D("12.345678")) for i in range(100_000)]
+        bars = [
+            Bar(
+                "sim",
+                "BTC/USDT",
+                "1m",
+                i * 60_000,
+                D("65000.1"),
+                D("65010.25"),
+                D("64990.5"),
+                D("65001.75"),
+                D("12.345678"),
+            )
+            for i in range(100_000)
+        ]
         t0 = time.perf_counter()
         store.upsert_bars(bars)
         t1 = time.perf_counter()

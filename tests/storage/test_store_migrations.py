@@ -26,20 +26,32 @@ def first_schema_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         command.upgrade(alembic_config(conn), "0001")
-        conn.execute(text(
-            "INSERT INTO fills (venue, trade_id, client_order_id, venue_order_id, symbol, side, quantity, price, fee,"
-            " fee_asset, liquidity, ts_ms) VALUES ('binance', '12345', 'c1', 'v1', 'BTC/USDT', 'buy', '0.5',"
-            " '65000.01', '0.00050', 'BNB', 'maker', 1700000000000)"))
-        conn.execute(text(
-            "INSERT INTO order_lists (list_id, kind, venue, symbol, status, created_ms, note, leg_ids)"
-            " VALUES ('L1', 'oco', 'binance', 'BTC/USDT', 'active', 1, '', '[\"a\", \"b\"]')"))
+        conn.execute(
+            text(
+                "INSERT INTO fills (venue, trade_id, client_order_id, venue_order_id, symbol, side, quantity, price, fee,"
+                " fee_asset, liquidity, ts_ms) VALUES ('binance', '12345', 'c1', 'v1', 'BTC/USDT', 'buy', '0.5',"
+                " '65000.01', '0.00050', 'BNB', 'maker', 1700000000000)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO order_lists (list_id, kind, venue, symbol, status, created_ms, note, leg_ids)"
+                " VALUES ('L1', 'oco', 'binance', 'BTC/USDT', 'active', 1, '', '[\"a\", \"b\"]')"
+            )
+        )
         conn.execute(text("INSERT INTO settings (key, value) VALUES ('ui.theme', '\"light\"')"))
-        conn.execute(text(
-            "INSERT INTO lots (venue, symbol, seq, quantity, price, ts_ms, trade_id)"
-            " VALUES ('binance', 'BTC/USDT', 0, '0.5', '65000.01', 1, '12345')"))
-        conn.execute(text(
-            "INSERT INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)"
-            " VALUES ('binance', 'BTC/USDT', '1m', 60000, '1', '2', '0.5', '1.5', '10')"))
+        conn.execute(
+            text(
+                "INSERT INTO lots (venue, symbol, seq, quantity, price, ts_ms, trade_id)"
+                " VALUES ('binance', 'BTC/USDT', 0, '0.5', '65000.01', 1, '12345')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO candles (venue, symbol, timeframe, open_ms, open, high, low, close, volume)"
+                " VALUES ('binance', 'BTC/USDT', '1m', 60000, '1', '2', '0.5', '1.5', '10')"
+            )
+        )
     engine.dispose()
 
 
@@ -63,8 +75,12 @@ def test_a_first_schema_database_upgrades_with_its_rows_and_takes_fills_of_other
     try:
         assert current_revision(store.connection) == head_revision()
         [old] = store.load_fills(venue="binance")
-        assert (old.trade_id, old.symbol, old.quantity, old.fee) == ("12345", "BTC/USDT", Decimal("0.5"),
-                                                                     Decimal("0.00050"))
+        assert (old.trade_id, old.symbol, old.quantity, old.fee) == (
+            "12345",
+            "BTC/USDT",
+            Decimal("0.5"),
+            Decimal("0.00050"),
+        )
         # The same trade number on another symbol is another trade (Binance numbers per symbol).
         assert store.save_fill(fill("12345", "c2", symbol="ETH/USDT", venue="binance"))
         assert not store.save_fill(fill("12345", "c3", symbol="ETH/USDT", venue="binance"))

@@ -16,8 +16,19 @@ D = Decimal
 
 
 def test_an_order_list_round_trips_and_updates(store: Store) -> None:
-    ol = OrderList("L1", OrderListKind.BRACKET, "sim", "BTC/USDT", entry_id="e", take_profit=D("70000.5"),
-                   stop_loss=D("60000"), stop_loss_limit=D("59990.00"), created_ms=5, note="n", leg_ids=["e"])
+    ol = OrderList(
+        "L1",
+        OrderListKind.BRACKET,
+        "sim",
+        "BTC/USDT",
+        entry_id="e",
+        take_profit=D("70000.5"),
+        stop_loss=D("60000"),
+        stop_loss_limit=D("59990.00"),
+        created_ms=5,
+        note="n",
+        leg_ids=["e"],
+    )
     store.save_order_list(ol)
     assert vars_of(store.get_order_list("L1")) == vars_of(ol)
     ol.limit_id, ol.stop_id, ol.status = "tp", "sl", OrderListStatus.DONE
@@ -51,7 +62,10 @@ def test_saving_balances_replaces_the_venues_snapshot(store: Store) -> None:
 
 
 def test_saving_lots_replaces_that_positions_lots_in_order(store: Store) -> None:
-    btc = [Lot("sim", "BTC/USDT", D("0.1"), D("65000.123"), 1, "t1"), Lot("sim", "BTC/USDT", D("-0.2"), D("1"), 2, "t2")]
+    btc = [
+        Lot("sim", "BTC/USDT", D("0.1"), D("65000.123"), 1, "t1"),
+        Lot("sim", "BTC/USDT", D("-0.2"), D("1"), 2, "t2"),
+    ]
     eth = [Lot("sim", "ETH/USDT", D("3"), D("2000"), 3, "t3")]
     store.save_lots("sim", "BTC/USDT", btc)
     store.save_lots("sim", "ETH/USDT", eth)

@@ -66,8 +66,12 @@ def ours(lb):
     lb.call(server.reset)
     lb.call(server.book_around, "BTC/USDT", "60000", spread="1", levels=10, qty="1")
     lb.call(server.trade, "BTC/USDT", "60000", "0.1")
-    lb.call(server.seed_klines, "BTC/USDT", "1h", [(1706630400000 + i * 3_600_000, 43500, 43900, 43100, 43480, 20)
-                                                  for i in range(5)])
+    lb.call(
+        server.seed_klines,
+        "BTC/USDT",
+        "1h",
+        [(1706630400000 + i * 3_600_000, 43500, 43900, 43100, 43480, 20) for i in range(5)],
+    )
 
     async def run() -> dict[str, tuple[Any, Any]]:
         v = binance_venue(server.base_url)
@@ -81,8 +85,10 @@ def ours(lb):
                 parsed = await coro
                 out[name] = (ex.last_json_response, parsed)
 
-            await call("createOrder", ex.create_order("BTC/USDT", "limit", "buy", "0.01", "59000",
-                                                      {"newOrderRespType": "FULL"}))
+            await call(
+                "createOrder",
+                ex.create_order("BTC/USDT", "limit", "buy", "0.01", "59000", {"newOrderRespType": "FULL"}),
+            )
             sold = await ex.create_order("BTC/USDT", "market", "sell", "0.01")
             await call("fetchOrder", ex.fetch_order(sold["id"], "BTC/USDT"))
             await ex.create_order("BTC/USDT", "LIMIT_MAKER", "buy", "0.01", "58000")
@@ -111,8 +117,21 @@ PARSED_STATE = {  # unified fields that depend on the order's state or the reque
 }
 
 
-@pytest.mark.parametrize("method", ["createOrder", "fetchOrder", "fetchOpenOrders", "fetchOrders", "fetchMyTrades",
-                                    "fetchBalance", "fetchOHLCV", "fetchOrderBook", "fetchTrades", "fetchTicker"])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "createOrder",
+        "fetchOrder",
+        "fetchOpenOrders",
+        "fetchOrders",
+        "fetchMyTrades",
+        "fetchBalance",
+        "fetchOHLCV",
+        "fetchOrderBook",
+        "fetchTrades",
+        "fetchTicker",
+    ],
+)
 def test_ccxt_reads_the_loopbacks_answers_into_the_recorded_unified_fields(recorded, ours, method):
     case = recorded[method][0]
     raw, parsed = ours[method]
@@ -191,19 +210,29 @@ def our_events():
     m.klines["1m"] = []
     depth = m.apply([(D("59999"), D("1"))], [(D("60001"), D("1"))], ts=1)
     trade, _ = m.trade(D("60000"), D("0.5"), Side.BUY, 1)
-    po = PaperOrder("c1", "1", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("1"), D("60000"), None, TimeInForce.GTC,
-                    False, 1)
+    po = PaperOrder(
+        "c1", "1", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("1"), D("60000"), None, TimeInForce.GTC, False, 1
+    )
     lo = LoopOrder(po, 1, "BTCUSDT", "LIMIT", "GTC", 1)
     po.filled = D("1")
     po.status = OrderStatus.FILLED
     fill = Fill(7, D("1"), D("60000"), D("0.001"), "BTC", True, 2)
     return {
-        "depthUpdate": depth, "bookTicker": m.book_ticker(), "trade": trade,
-        "aggTrade": {**trade, "e": "aggTrade", "a": 1, "f": 1, "l": 1}, "kline": m.kline_event("1m", 2),
-        "24hrTicker": m.ticker_event(2), "24hrMiniTicker": m.mini_ticker_event(2), "executionReport": lo.execution_report("TRADE", 2, fill=fill),
+        "depthUpdate": depth,
+        "bookTicker": m.book_ticker(),
+        "trade": trade,
+        "aggTrade": {**trade, "e": "aggTrade", "a": 1, "f": 1, "l": 1},
+        "kline": m.kline_event("1m", 2),
+        "24hrTicker": m.ticker_event(2),
+        "24hrMiniTicker": m.mini_ticker_event(2),
+        "executionReport": lo.execution_report("TRADE", 2, fill=fill),
         "listStatus": OrderList(1, "L1", "BTCUSDT", [lo], 1).event(2),
-        "outboundAccountPosition": {"e": "outboundAccountPosition", "E": 1, "u": 1,
-                                    "B": [{"a": "BTC", "f": "1.00000000", "l": "0.00000000"}]},
+        "outboundAccountPosition": {
+            "e": "outboundAccountPosition",
+            "E": 1,
+            "u": 1,
+            "B": [{"a": "BTC", "f": "1.00000000", "l": "0.00000000"}],
+        },
     }
 
 
@@ -213,17 +242,20 @@ def test_market_stream_messages_have_every_field_of_the_recorded_session(our_eve
     assert _keys(want) - _keys(our_events[event]) == set()
 
 
-@pytest.mark.parametrize(("event", "source"), [
-    ("trade", ("web-socket-streams", "Trade Streams")),
-    ("kline", ("web-socket-streams", "Kline/Candlestick Streams for UTC")),
-    ("24hrTicker", ("web-socket-streams", "Individual Symbol Ticker Streams")),
-    ("24hrMiniTicker", ("web-socket-streams", "Individual Symbol Mini Ticker Stream")),
-    ("bookTicker", ("web-socket-streams", "Individual Symbol Book Ticker Streams")),
-    ("depthUpdate", ("web-socket-streams", "Diff. Depth Stream")),
-    ("executionReport", ("user-data-stream", "Order Update")),
-    ("listStatus", ("user-data-stream", "Order Reject Reason")),  # the docs file the list status example there
-    ("outboundAccountPosition", ("user-data-stream", "Account Update")),
-])
+@pytest.mark.parametrize(
+    ("event", "source"),
+    [
+        ("trade", ("web-socket-streams", "Trade Streams")),
+        ("kline", ("web-socket-streams", "Kline/Candlestick Streams for UTC")),
+        ("24hrTicker", ("web-socket-streams", "Individual Symbol Ticker Streams")),
+        ("24hrMiniTicker", ("web-socket-streams", "Individual Symbol Mini Ticker Stream")),
+        ("bookTicker", ("web-socket-streams", "Individual Symbol Book Ticker Streams")),
+        ("depthUpdate", ("web-socket-streams", "Diff. Depth Stream")),
+        ("executionReport", ("user-data-stream", "Order Update")),
+        ("listStatus", ("user-data-stream", "Order Reject Reason")),  # the docs file the list status example there
+        ("outboundAccountPosition", ("user-data-stream", "Account Update")),
+    ],
+)
 def test_stream_messages_have_every_field_of_binances_documented_examples(our_events, event, source):
     want = _docs(*source)
     want = want.get("event", want)
@@ -245,8 +277,15 @@ def test_ccxt_reads_the_loopbacks_execution_report_like_a_real_one(our_events, n
 
 
 def test_the_recorded_depth_snapshot_and_ours_read_alike():
-    line = next(x for x in (FIXTURES / "cryptofeed_sample_data" / "BINANCE.http.0.0").read_text().splitlines()
-                if "/depth?" in x[:120]) if (FIXTURES / "cryptofeed_sample_data").exists() else None
+    line = (
+        next(
+            x
+            for x in (FIXTURES / "cryptofeed_sample_data" / "BINANCE.http.0.0").read_text().splitlines()
+            if "/depth?" in x[:120]
+        )
+        if (FIXTURES / "cryptofeed_sample_data").exists()
+        else None
+    )
     if line is None:
         pytest.skip("the recorded session is not here")
     real = json.loads(line.split(": ", 1)[1])

@@ -287,9 +287,14 @@ async def test_tickers_best_prices_and_candles_arrive_by_websocket(server):
         await v.load_markets()
         tickers, best = Pump(v.watch_ticker("BTC/USDT")), Pump(v.watch_best("BTC/USDT"))
         bars = Pump(v.watch_bars("BTC/USDT", "1m"))
-        await until(lambda: server.call(server.server.subscribed, "btcusdt@kline_1m")
-                    and server.call(server.server.subscribed, "btcusdt@miniTicker")
-                    and server.call(server.server.subscribed, "btcusdt@bookTicker"), what="subscriptions")
+        await until(
+            lambda: (
+                server.call(server.server.subscribed, "btcusdt@kline_1m")
+                and server.call(server.server.subscribed, "btcusdt@miniTicker")
+                and server.call(server.server.subscribed, "btcusdt@bookTicker")
+            ),
+            what="subscriptions",
+        )
         server.call(server.server.trade, "BTC/USDT", "60005", "0.2")
         server.call(server.server.book_around, "BTC/USDT", "60006", spread="1", levels=5, qty="1")
         await until(lambda: tickers.items and best.items and bars.items, what="ticker, book ticker, candle")

@@ -28,8 +28,9 @@ def harness(request):
     return HARNESSES[request.param]()
 
 
-def order(h: Harness, cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.01",
-          **kw) -> Order:
+def order(
+    h: Harness, cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.01", **kw
+) -> Order:
     return Order(cid, h.venue.name, "BTC/USDT", side, t, D(qty), **kw)
 
 

@@ -51,8 +51,9 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_differs():
     assert events(5, 3000, symbols=("BTC/USDT",)) == a  # whatever other symbols the market has
 
 
-@pytest.mark.parametrize("symbol,tick,lot", [("BTC/USDT", "0.01", "0.00001"), ("ETH/USDT", "0.01", "0.0001"),
-                                             ("SOL/USDT", "0.01", "0.001")])
+@pytest.mark.parametrize(
+    "symbol,tick,lot", [("BTC/USDT", "0.01", "0.00001"), ("ETH/USDT", "0.01", "0.0001"), ("SOL/USDT", "0.01", "0.001")]
+)
 def test_prices_and_quantities_are_on_the_exchange_grid(symbol, tick, lot):
     tick, lot = Decimal(tick), Decimal(lot)
     instrument = asyncio.run(DemoMarket(speed=0).load_markets())[symbol]
@@ -119,9 +120,11 @@ async def test_streams_replay_the_one_simulation_and_bars_agree_with_their_trade
         async for x in stream:
             into.append(x)
 
-    tasks = [asyncio.ensure_future(collect(m.watch_trades("BTC/USDT"), trades)),
-             asyncio.ensure_future(collect(m.watch_book("BTC/USDT"), books)),
-             asyncio.ensure_future(collect(m.watch_bars("BTC/USDT", "1m"), bars))]
+    tasks = [
+        asyncio.ensure_future(collect(m.watch_trades("BTC/USDT"), trades)),
+        asyncio.ensure_future(collect(m.watch_book("BTC/USDT"), books)),
+        asyncio.ensure_future(collect(m.watch_bars("BTC/USDT", "1m"), bars)),
+    ]
     while sum(b.closed for b in bars) < 3:
         await asyncio.sleep(0.001)
     await m.close()
@@ -236,8 +239,13 @@ def test_calibration_on_the_real_data_reproduces_the_committed_parameters(tmp_pa
         for key in ("log_intercept", "log_slope_log_vol", "log_slope_abs_z", "ar1", "mean_1m"):
             assert f["volume"][key] == pytest.approx(c["volume"][key], rel=0.02), (sym, key)
         assert f["return_sd_1m"] == pytest.approx(c["return_sd_1m"], rel=1e-6)
-    for key in ("depth_log_slope_per_level", "depth_log_sd", "level_gap_extra_prob", "mean_level_over_volume_1m",
-                "level_changes_per_trade"):
+    for key in (
+        "depth_log_slope_per_level",
+        "depth_log_sd",
+        "level_gap_extra_prob",
+        "mean_level_over_volume_1m",
+        "level_changes_per_trade",
+    ):
         assert fitted["book"][key] == pytest.approx(committed["book"][key], rel=0.02), key
 
 
@@ -261,8 +269,9 @@ async def test_a_resumed_market_keeps_the_shown_candles_and_continues_from_the_l
     again = DemoMarket(seed=4, speed=0, start_ms=restart, origin_ms=START, resume={"BTC/USDT": shown})
     bars = await again.fetch_bars("BTC/USDT", "1m", None, 105)
     assert bars[:100] == before  # the older history is the same as before the restart
-    assert [(b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in bars[100:]] == \
-        [(b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in shown]
+    assert [(b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in bars[100:]] == [
+        (b.open_ms, b.open, b.high, b.low, b.close, b.volume) for b in shown
+    ]
     assert again.start_ms == restart and again.resumed_close("BTC/USDT") == shown[-1].close
     trade = next(e for e in again.events("BTC/USDT", 200) if isinstance(e, Trade))
     assert trade.ts_ms >= restart
@@ -300,7 +309,7 @@ async def test_the_demo_session_stores_its_candles_and_resumes_from_them(tmp_pat
     try:
         assert again.store.get_setting("demo.origin_ms") == origin
         bars = await again.venue.fetch_bars("BTC/USDT", "1m", None, len(stored) + 10)
-        assert [(b.open_ms, b.close) for b in bars[-len(stored):]] == [(b.open_ms, b.close) for b in stored]
+        assert [(b.open_ms, b.close) for b in bars[-len(stored) :]] == [(b.open_ms, b.close) for b in stored]
         await again.start()
         async with asyncio.timeout(120):
             while not trades:

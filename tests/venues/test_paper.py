@@ -18,13 +18,22 @@ _n = 0
 def order(side=Side.BUY, type=OrderType.LIMIT, qty="0.1", price=None, stop=None) -> Order:
     global _n
     _n += 1
-    return Order(f"c{_n}", "paper", "BTC/USDT", side, type, D(qty), price=D(price) if price else None,
-                 stop_price=D(stop) if stop else None)
+    return Order(
+        f"c{_n}",
+        "paper",
+        "BTC/USDT",
+        side,
+        type,
+        D(qty),
+        price=D(price) if price else None,
+        stop_price=D(stop) if stop else None,
+    )
 
 
 async def venue(tmp_path, balances=None) -> tuple[PaperVenue, list]:
-    v = PaperVenue(ScriptedMarket(), journal_path=tmp_path / "j", initial_balances=balances or {"USDT": D("10000"),
-                                                                                                  "BTC": D("1")})
+    v = PaperVenue(
+        ScriptedMarket(), journal_path=tmp_path / "j", initial_balances=balances or {"USDT": D("10000"), "BTC": D("1")}
+    )
     reports: list = []
     v.set_report_handler(reports.append)
     await v.load_markets()

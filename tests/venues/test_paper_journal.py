@@ -38,10 +38,18 @@ async def test_a_journal_of_the_single_module_version_loads(tmp_path):
     v, _ = await loaded(tmp_path)
     bal = await v.fetch_balances()
     assert {a: (b.free, b.locked) for a, b in bal.items()} == {
-        "BTC": (D("4"), D("1")), "USDT": (D("9497.1773"), D("98.5985"))}
-    assert [(s.client_order_id, s.venue_order_id, s.status.value, s.filled_qty) for s in await v.fetch_open_orders()] == [
-        ("ask-103", "2", "new", 0), ("stop-95", "3", "new", 0), ("tp-110", "4", "new", 0),
-        ("stoplim-sell-99", "6", "new", 0), ("bid-985", "1", "new", 0), ("ask-102", "14", "partially_filled", D("0.1")),
+        "BTC": (D("4"), D("1")),
+        "USDT": (D("9497.1773"), D("98.5985")),
+    }
+    assert [
+        (s.client_order_id, s.venue_order_id, s.status.value, s.filled_qty) for s in await v.fetch_open_orders()
+    ] == [
+        ("ask-103", "2", "new", 0),
+        ("stop-95", "3", "new", 0),
+        ("tp-110", "4", "new", 0),
+        ("stoplim-sell-99", "6", "new", 0),
+        ("bid-985", "1", "new", 0),
+        ("ask-102", "14", "partially_filled", D("0.1")),
     ]
     fills = await v.fetch_my_trades(None, None)
     assert [(f.trade_id, f.client_order_id, f.quantity, f.price, f.fee, f.liquidity.value) for f in fills] == [
@@ -60,9 +68,16 @@ async def test_a_loaded_journal_keeps_queue_positions_triggers_and_ids(tmp_path)
     v.on_trade(Trade("sim", "BTC/USDT", "f", D("105"), D("1"), Side.BUY, 3002))
     v.on_book(book("95", spread="1", qty="2", ts=3003))  # sellers through 98.5: the rest of bid-985
     v.on_trade(Trade("sim", "BTC/USDT", "g", D("95"), D("1"), Side.SELL, 3004))  # the sell stop at 95
-    got = [(r.client_order_id, r.event.value, r.venue_order_id, r.ts_ms,
-            r.fill and (r.fill.trade_id, r.fill.quantity, r.fill.price, r.fill.fee, r.fill.liquidity.value))
-           for r in reports]
+    got = [
+        (
+            r.client_order_id,
+            r.event.value,
+            r.venue_order_id,
+            r.ts_ms,
+            r.fill and (r.fill.trade_id, r.fill.quantity, r.fill.price, r.fill.fee, r.fill.liquidity.value),
+        )
+        for r in reports
+    ]
     assert got == [
         ("bid-985", "partial_fill", "1", 3001, ("paper-16", D("0.4"), D("98.5"), D("0.0394"), "maker")),
         ("ask-102", "fill", "14", 3002, ("paper-17", D("0.1"), D("102"), D("0.0102"), "maker")),
@@ -74,5 +89,7 @@ async def test_a_loaded_journal_keeps_queue_positions_triggers_and_ids(tmp_path)
     ]
     bal = await v.fetch_balances()
     assert {a: (b.free, b.locked) for a, b in bal.items()} == {
-        "BTC": (D("5"), D("0.1")), "USDT": (D("9588.1862"), D("0"))}
+        "BTC": (D("5"), D("0.1")),
+        "USDT": (D("9588.1862"), D("0")),
+    }
     assert [s.client_order_id for s in await v.fetch_open_orders()] == ["tp-110"]

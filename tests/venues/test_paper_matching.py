@@ -25,12 +25,30 @@ D = Decimal
 _n = 0
 
 
-def po(side: Side = Side.BUY, type: OrderType = OrderType.LIMIT, qty: str = "1", price: str | None = None,
-       stop: str | None = None, tif: TimeInForce = TimeInForce.GTC, post_only: bool = False) -> PaperOrder:
+def po(
+    side: Side = Side.BUY,
+    type: OrderType = OrderType.LIMIT,
+    qty: str = "1",
+    price: str | None = None,
+    stop: str | None = None,
+    tif: TimeInForce = TimeInForce.GTC,
+    post_only: bool = False,
+) -> PaperOrder:
     global _n
     _n += 1
-    return PaperOrder(f"c{_n}", str(_n), "BTC/USDT", side, type, D(qty), D(price) if price else None,
-                      D(stop) if stop else None, tif, post_only, 0)
+    return PaperOrder(
+        f"c{_n}",
+        str(_n),
+        "BTC/USDT",
+        side,
+        type,
+        D(qty),
+        D(price) if price else None,
+        D(stop) if stop else None,
+        tif,
+        post_only,
+        0,
+    )
 
 
 def trade(price: str, qty: str = "1", taker: Side = Side.SELL, ts: int = 1) -> Trade:
@@ -44,8 +62,9 @@ def core() -> MatchingCore:
 
 
 def fills(events: list) -> list[tuple[str, Decimal, Decimal, LiquiditySide, bool]]:
-    return [(e.order.client_order_id, e.quantity, e.price, e.liquidity, e.done)
-            for e in events if isinstance(e, FillEvent)]
+    return [
+        (e.order.client_order_id, e.quantity, e.price, e.liquidity, e.done) for e in events if isinstance(e, FillEvent)
+    ]
 
 
 def test_a_resting_limit_fills_at_its_price_when_a_trade_goes_through_it():
@@ -158,8 +177,12 @@ def _session() -> list[tuple[str, Decimal, Decimal, LiquiditySide, bool]]:
     _n = 0
     c = core()
     out = []
-    for o in (po(price="99", qty="1"), po(Side.SELL, price="101", qty="2"), po(Side.SELL, OrderType.STOP_MARKET, "1", stop="96"),
-              po(type=OrderType.MARKET, qty="3")):
+    for o in (
+        po(price="99", qty="1"),
+        po(Side.SELL, price="101", qty="2"),
+        po(Side.SELL, OrderType.STOP_MARKET, "1", stop="96"),
+        po(type=OrderType.MARKET, qty="3"),
+    ):
         out += fills(c.submit(o))
     out += fills(c.on_bar(Bar("sim", "BTC/USDT", "1m", 60_000, D("100"), D("103"), D("95"), D("96"), D("8"))))
     out += fills(c.on_trade(trade("98.5", "4", ts=70_000)))

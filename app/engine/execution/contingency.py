@@ -110,8 +110,7 @@ def tradable(qty: Decimal, inst: Instrument, price: Decimal | None) -> bool:
     return qty > 0 and qty >= inst.min_qty and (price is None or qty * price >= inst.min_notional)
 
 
-def list_actions(ol: OrderList, orders: Mapping[str, Order], inst: Instrument | None, *,
-                 placing: bool) -> list[Action]:
+def list_actions(ol: OrderList, orders: Mapping[str, Order], inst: Instrument | None, *, placing: bool) -> list[Action]:
     """Everything ``ol`` needs now, given its orders (missing ones are unknown: nothing is done
     that depends on them)."""
     if ol.status is OrderListStatus.DONE:
@@ -132,15 +131,23 @@ def list_actions(ol: OrderList, orders: Mapping[str, Order], inst: Instrument | 
 
 def _cancelling(ol: OrderList, orders: Mapping[str, Order]) -> list[Action]:
     working = [o for cid in ol.order_ids() if (o := orders.get(cid)) is not None and o.is_open]
-    out: list[Action] = [Cancel(o.client_order_id, ol.note or "list cancelled") for o in working
-                         if o.status is not OrderStatus.PENDING_CANCEL]
+    out: list[Action] = [
+        Cancel(o.client_order_id, ol.note or "list cancelled")
+        for o in working
+        if o.status is not OrderStatus.PENDING_CANCEL
+    ]
     if not working:
         out.append(Close(ol.note or "cancelled"))
     return out
 
 
-def _bracket(ol: OrderList, orders: Mapping[str, Order], pairs: list[tuple[Order | None, Order | None]],
-             inst: Instrument | None, placing: bool) -> list[Action]:
+def _bracket(
+    ol: OrderList,
+    orders: Mapping[str, Order],
+    pairs: list[tuple[Order | None, Order | None]],
+    inst: Instrument | None,
+    placing: bool,
+) -> list[Action]:
     entry = orders.get(ol.entry_id) if ol.entry_id else None
     if entry is None or inst is None:
         return []
@@ -148,8 +155,9 @@ def _bracket(ol: OrderList, orders: Mapping[str, Order], pairs: list[tuple[Order
     sold = sum((x.filled_qty for pair in known for x in pair), ZERO)
     held = bought(entry, inst) - sold
     covered = sum((cover(a, b) for a, b in known), ZERO)
-    failed = [(a, b) for a, b in known
-              if a.status.is_final and b.status.is_final and a.filled_qty == 0 and b.filled_qty == 0]
+    failed = [
+        (a, b) for a, b in known if a.status.is_final and b.status.is_final and a.filled_qty == 0 and b.filled_qty == 0
+    ]
     out: list[Action] = []
     if len(failed) != ol.exit_failures:
         out.append(Failures(len(failed)))

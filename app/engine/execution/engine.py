@@ -61,8 +61,11 @@ class ExecutionEngine:
         elif event in (OrderEvent.CANCELLED, OrderEvent.EXPIRED) and o.status is not OrderStatus.FILLED:
             cancelled = event is OrderEvent.CANCELLED
             if o.reason:
-                say.info(N_("Cancelled: {order} ({reason})") if cancelled else N_("Expired: {order} ({reason})"),
-                         order=order_words(o), reason=o.reason)
+                say.info(
+                    N_("Cancelled: {order} ({reason})") if cancelled else N_("Expired: {order} ({reason})"),
+                    order=order_words(o),
+                    reason=o.reason,
+                )
             else:
                 say.info(N_("Cancelled: {order}") if cancelled else N_("Expired: {order}"), order=order_words(o))
         if o.status.is_final or event is OrderEvent.TRIGGERED:
@@ -75,8 +78,16 @@ class ExecutionEngine:
         if o.emulation is not Emulation.RELEASED:
             return o
         as_limit = o.type in (OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT) and o.price is not None
-        return replace(o, type=OrderType.LIMIT if as_limit else OrderType.MARKET, stop_price=None, trail_mode=None,
-                       trail_value=None, activation_price=None, quantity=o.remaining, trade_ids=set())
+        return replace(
+            o,
+            type=OrderType.LIMIT if as_limit else OrderType.MARKET,
+            stop_price=None,
+            trail_mode=None,
+            trail_value=None,
+            activation_price=None,
+            quantity=o.remaining,
+            trade_ids=set(),
+        )
 
     async def send(self, o: Order) -> None:
         venue = self.core.venues[o.venue]
@@ -84,8 +95,9 @@ class ExecutionEngine:
 
         async def landed(exc: BaseException) -> ExecutionReport | None:
             detail = exc.message if isinstance(exc, VenueError) else "no answer in time"
-            self.core.activity.warning(N_("Sending {order}: {detail}; checking before retrying"),
-                                       order=o.client_order_id, detail=detail)
+            self.core.activity.warning(
+                N_("Sending {order}: {detail}; checking before retrying"), order=o.client_order_id, detail=detail
+            )
             try:
                 st = await venue.fetch_order(o)
             except VenueError:
@@ -93,18 +105,30 @@ class ExecutionEngine:
             if st is None:
                 return None
             self.sync_state(o, st)  # the first try landed: adopt it, send nothing more
-            return ExecutionReport(o.venue, o.client_order_id, OrderEvent.ACCEPTED, self.core.clock.now_ms(),
-                                   venue_order_id=st.venue_order_id, reason=LANDED)
+            return ExecutionReport(
+                o.venue,
+                o.client_order_id,
+                OrderEvent.ACCEPTED,
+                self.core.clock.now_ms(),
+                venue_order_id=st.venue_order_id,
+                reason=LANDED,
+            )
 
         try:
             report = await retrying(lambda: venue.place(wire), self.policy, before_retry=landed)
         except GaveUp:
-            self.core.activity.error(N_("Order {order}: the exchange did not answer; its state will be checked "
-                                        "again at the next reconciliation"), order=o.client_order_id)
+            self.core.activity.error(
+                N_(
+                    "Order {order}: the exchange did not answer; its state will be checked "
+                    "again at the next reconciliation"
+                ),
+                order=o.client_order_id,
+            )
             return
         except VenueError as exc:
-            report = ExecutionReport(o.venue, o.client_order_id, OrderEvent.REJECTED, self.core.clock.now_ms(),
-                                     reason=exc.message)
+            report = ExecutionReport(
+                o.venue, o.client_order_id, OrderEvent.REJECTED, self.core.clock.now_ms(), reason=exc.message
+            )
         self.on_report(report)
 
     # -- cancelling -------------------------------------------------------------------------------
@@ -132,11 +156,13 @@ class ExecutionEngine:
             self.core.activity.error(N_("Cancel of {order} got no answer; it will be retried"), order=o.client_order_id)
             return False
         except OrderNotFound as exc:
-            report = ExecutionReport(o.venue, o.client_order_id, OrderEvent.CANCEL_REJECTED,
-                                     self.core.clock.now_ms(), reason=exc.message)
+            report = ExecutionReport(
+                o.venue, o.client_order_id, OrderEvent.CANCEL_REJECTED, self.core.clock.now_ms(), reason=exc.message
+            )
         except VenueError as exc:
-            report = ExecutionReport(o.venue, o.client_order_id, OrderEvent.CANCEL_REJECTED,
-                                     self.core.clock.now_ms(), reason=exc.message)
+            report = ExecutionReport(
+                o.venue, o.client_order_id, OrderEvent.CANCEL_REJECTED, self.core.clock.now_ms(), reason=exc.message
+            )
         self.on_report(report)
         return not o.is_open
 
@@ -151,8 +177,11 @@ class ExecutionEngine:
             self._apply_report(o, report)
         except Exception:
             log.exception("could not apply %s to %s", report.event, o.client_order_id)
-            self.core.activity.error(N_("Order {order}: could not apply '{event}' (see the log)"),
-                                     order=o.client_order_id, event=report.event.value)
+            self.core.activity.error(
+                N_("Order {order}: could not apply '{event}' (see the log)"),
+                order=o.client_order_id,
+                event=report.event.value,
+            )
 
     def _apply_report(self, o: Order, report: ExecutionReport) -> None:
         if report.fill is not None:
@@ -206,12 +235,18 @@ class ExecutionEngine:
         c.bus.publish(PortfolioChanged(fill.venue, fill.symbol))
         c.activity.info(N_("Filled: {fill}"), fill=fill_words(fill))
         if late:
-            c.activity.warning(N_("A fill arrived after order {order} was {status}: recorded"),
-                               order=o.client_order_id, status=was.value)
+            c.activity.warning(
+                N_("A fill arrived after order {order} was {status}: recorded"),
+                order=o.client_order_id,
+                status=was.value,
+            )
         if over:
-            c.activity.error(N_("Order {order} filled {filled}, more than its {qty}: the exchange's fills are "
-                                "recorded as they are"), order=o.client_order_id, filled=fmt(o.filled_qty),
-                             qty=fmt(o.quantity))
+            c.activity.error(
+                N_("Order {order} filled {filled}, more than its {qty}: the exchange's fills are recorded as they are"),
+                order=o.client_order_id,
+                filled=fmt(o.filled_qty),
+                qty=fmt(o.quantity),
+            )
         if follow_up:
             self.after_change(o)
         return True
@@ -224,18 +259,31 @@ class ExecutionEngine:
             o.venue_order_id = st.venue_order_id
         if st.status.is_final:
             if st.status is OrderStatus.FILLED and o.filled_qty < o.quantity:
-                changes.append(Msg(N_("Order {order} is filled at the exchange but fills are missing here "
-                                      "({filled} of {qty} recorded)"),
-                                   {"order": o.client_order_id, "filled": fmt(o.filled_qty), "qty": fmt(o.quantity)}))
+                changes.append(
+                    Msg(
+                        N_(
+                            "Order {order} is filled at the exchange but fills are missing here "
+                            "({filled} of {qty} recorded)"
+                        ),
+                        {"order": o.client_order_id, "filled": fmt(o.filled_qty), "qty": fmt(o.quantity)},
+                    )
+                )
                 return changes
             if st.status is not OrderStatus.FILLED and not o.status.is_final:
-                event = {OrderStatus.CANCELLED: OrderEvent.CANCELLED, OrderStatus.EXPIRED: OrderEvent.EXPIRED,
-                         OrderStatus.REJECTED: OrderEvent.REJECTED}[st.status]
+                event = {
+                    OrderStatus.CANCELLED: OrderEvent.CANCELLED,
+                    OrderStatus.EXPIRED: OrderEvent.EXPIRED,
+                    OrderStatus.REJECTED: OrderEvent.REJECTED,
+                }[st.status]
                 if o.status is OrderStatus.PENDING_NEW and event is not OrderEvent.REJECTED:
                     self.event(o, OrderEvent.ACCEPTED)
                 self.event(o, event, "found closed at the exchange")
-                changes.append(Msg(N_("Order {order} was {status} at the exchange meanwhile"),
-                                   {"order": o.client_order_id, "status": st.status.value}))
+                changes.append(
+                    Msg(
+                        N_("Order {order} was {status} at the exchange meanwhile"),
+                        {"order": o.client_order_id, "status": st.status.value},
+                    )
+                )
         elif o.status is OrderStatus.PENDING_NEW:
             self.event(o, OrderEvent.ACCEPTED)
             changes.append(Msg(N_("Order {order} was accepted by the exchange"), {"order": o.client_order_id}))

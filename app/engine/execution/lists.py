@@ -40,8 +40,15 @@ Check = Callable[[OrderRequest], Denial | None]
 
 
 class ListManager:
-    def __init__(self, core: Core, execution: ExecutionEngine, emulator: OrderEmulator,
-                 new_id: Callable[[], str], check: Check, emulates: Callable[[Order, bool], bool]) -> None:
+    def __init__(
+        self,
+        core: Core,
+        execution: ExecutionEngine,
+        emulator: OrderEmulator,
+        new_id: Callable[[], str],
+        check: Check,
+        emulates: Callable[[Order, bool], bool],
+    ) -> None:
         self.core = core
         self.execution = execution
         self.emulator = emulator
@@ -95,11 +102,14 @@ class ListManager:
         self.save(ol)
         self.core.cache.lists.pop(ol.list_id, None)
         if warning == "exit orders ended unfilled":
-            self.core.activity.error(N_("Bracket {list}: its exit orders ended without a fill; the position is not "
-                                        "protected any more"), list=ol.list_id)
+            self.core.activity.error(
+                N_("Bracket {list}: its exit orders ended without a fill; the position is not protected any more"),
+                list=ol.list_id,
+            )
         elif warning:
-            self.core.activity.warning(N_("Bracket {list}: what is left is below the exchange minimum and has no "
-                                          "exits"), list=ol.list_id)
+            self.core.activity.warning(
+                N_("Bracket {list}: what is left is below the exchange minimum and has no exits"), list=ol.list_id
+            )
 
     # -- placing ----------------------------------------------------------------------------------
     def native(self, ol: OrderList) -> bool:
@@ -135,8 +145,13 @@ class ListManager:
         c.bus.publish(OrderListUpdated(ol))
         c.bus.publish(OrderUpdated(limit))
         c.bus.publish(OrderUpdated(stop))
-        c.activity.info(N_("{kind} {list}: {limit} / {stop}"), kind=ol.kind.value.upper(), list=ol.list_id,
-                        limit=order_words(limit), stop=order_words(stop))
+        c.activity.info(
+            N_("{kind} {list}: {limit} / {stop}"),
+            kind=ol.kind.value.upper(),
+            list=ol.list_id,
+            limit=order_words(limit),
+            stop=order_words(stop),
+        )
         if self.native(ol) and limit.emulation is Emulation.NONE and stop.emulation is Emulation.NONE:
             if ol.status is OrderListStatus.ACTIVE:
                 await self.send_pair(limit, stop)
@@ -164,8 +179,9 @@ class ListManager:
 
         async def landed(exc: BaseException) -> tuple[ExecutionReport, ExecutionReport] | None:
             detail = exc.message if isinstance(exc, VenueError) else "no answer in time"
-            activity.warning(N_("Sending {order}: {detail}; checking before retrying"), order=limit.list_id or "",
-                             detail=detail)
+            activity.warning(
+                N_("Sending {order}: {detail}; checking before retrying"), order=limit.list_id or "", detail=detail
+            )
             try:
                 found = [await self.core.venues[o.venue].fetch_order(o) for o in (limit, stop)]
             except VenueError:
@@ -177,20 +193,35 @@ class ListManager:
             for o, st in zip((limit, stop), found, strict=True):
                 assert st is not None
                 ex.sync_state(o, st)
-                acks.append(ExecutionReport(o.venue, o.client_order_id, OrderEvent.ACCEPTED, now,
-                                            venue_order_id=st.venue_order_id, reason=LANDED))
+                acks.append(
+                    ExecutionReport(
+                        o.venue,
+                        o.client_order_id,
+                        OrderEvent.ACCEPTED,
+                        now,
+                        venue_order_id=st.venue_order_id,
+                        reason=LANDED,
+                    )
+                )
             return acks[0], acks[1]
 
         try:
             reports = await retrying(lambda: venue.place_oco(limit, stop), ex.policy, before_retry=landed)
         except GaveUp:
-            activity.error(N_("Order {order}: the exchange did not answer; its state will be checked again at the "
-                              "next reconciliation"), order=limit.list_id or limit.client_order_id)
+            activity.error(
+                N_(
+                    "Order {order}: the exchange did not answer; its state will be checked again at the "
+                    "next reconciliation"
+                ),
+                order=limit.list_id or limit.client_order_id,
+            )
             return
         except VenueError as exc:
             now = self.core.clock.now_ms()
-            reports = tuple(ExecutionReport(o.venue, o.client_order_id, OrderEvent.REJECTED, now, reason=exc.message)
-                            for o in (limit, stop))  # type: ignore[assignment]
+            reports = tuple(
+                ExecutionReport(o.venue, o.client_order_id, OrderEvent.REJECTED, now, reason=exc.message)
+                for o in (limit, stop)
+            )  # type: ignore[assignment]
         for r in reports:
             ex.on_report(r)
 
@@ -205,19 +236,40 @@ class ListManager:
         """A bracket's take-profit and stop-loss for ``qty`` of what its entry filled."""
         try:
             entry = self.core.order(ol.entry_id)
-            if ol.take_profit is None or ol.stop_loss is None or entry is None or ol.status is not OrderListStatus.ACTIVE:
+            if (
+                ol.take_profit is None
+                or ol.stop_loss is None
+                or entry is None
+                or ol.status is not OrderListStatus.ACTIVE
+            ):
                 return
-            oco = BracketRequest(ol.venue, ol.symbol, entry.side, qty, OrderType.LIMIT, entry.price or ol.take_profit,
-                                 ol.take_profit, ol.stop_loss, ol.stop_loss_limit, entry.tag).exit_oco(qty)
+            oco = BracketRequest(
+                ol.venue,
+                ol.symbol,
+                entry.side,
+                qty,
+                OrderType.LIMIT,
+                entry.price or ol.take_profit,
+                ol.take_profit,
+                ol.stop_loss,
+                ol.stop_loss_limit,
+                entry.tag,
+            ).exit_oco(qty)
             limit_req, stop_req = (_as_exit(r) for r in oco.legs())
             denial = self.check(limit_req)
             if denial is not None:
-                self.core.activity.error(N_("Bracket {list}: exits refused ({reason}); the position is not protected"),
-                                         list=ol.list_id, reason=denial.message)
+                self.core.activity.error(
+                    N_("Bracket {list}: exits refused ({reason}); the position is not protected"),
+                    list=ol.list_id,
+                    reason=denial.message,
+                )
                 self.close(ol, "exits refused")
                 return
-            self.core.activity.info(N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
-                                    list=ol.list_id, qty=fmt(qty))
+            self.core.activity.info(
+                N_("Bracket {list}: entry filled {qty}, placing take-profit and stop-loss"),
+                list=ol.list_id,
+                qty=fmt(qty),
+            )
             limit, stop = await self.open_pair(ol, limit_req, stop_req)
             if _cancelling(ol):  # cancelled while the exits were on their way
                 for o in (limit, stop):
@@ -267,8 +319,12 @@ class ListManager:
             return None
         now = c.clock.now_ms()
         new = Order.from_request(req, now, self.new_id(), ol.list_id)
-        twin = Order.from_request(replace(partner.to_request(), client_order_id=None, quantity=new.quantity,
-                                          origin=OrderOrigin.REPLACE), now, self.new_id(), ol.list_id)
+        twin = Order.from_request(
+            replace(partner.to_request(), client_order_id=None, quantity=new.quantity, origin=OrderOrigin.REPLACE),
+            now,
+            self.new_id(),
+            ol.list_id,
+        )
         olds, news = (old, partner), (new, twin)
         slots = [ol.leg_ids.index(o.client_order_id) for o in olds]
         for slot, o, n in zip(slots, olds, news, strict=True):
@@ -291,8 +347,11 @@ class ListManager:
             for slot, o, n in zip(slots, olds, news, strict=True):
                 self._swap(ol, slot, n.client_order_id, o.client_order_id)
             self.save(ol)
-            why = ("the order it replaced filled or still works" if ol.status is OrderListStatus.ACTIVE
-                   else ol.note or "list cancelled")
+            why = (
+                "the order it replaced filled or still works"
+                if ol.status is OrderListStatus.ACTIVE
+                else ol.note or "list cancelled"
+            )
             for n in news:
                 self.execution.event(n, OrderEvent.CANCELLED, why)
             self.evaluate(ol)
@@ -338,8 +397,9 @@ class ListManager:
                 if limit.is_open:
                     if o.is_open:
                         self.execution.event(o, OrderEvent.CANCELLED, "the other leg could not be cancelled")
-                    self.core.activity.error(N_("{order}: the other leg could not be cancelled and still works"),
-                                             order=order_words(o))
+                    self.core.activity.error(
+                        N_("{order}: the other leg could not be cancelled and still works"), order=order_words(o)
+                    )
                     return
                 left = limit.quantity - limit.filled_qty
                 if o.is_open and left < o.remaining:
@@ -370,11 +430,19 @@ def _as_exit(r: OrderRequest) -> OrderRequest:
 
 
 def _audit_fields(o: Order) -> dict[str, object]:
-    return {"order": o.client_order_id, "symbol": o.symbol, "side": o.side, "type": o.type, "quantity": o.quantity,
-            "price": o.price, "stop_price": o.stop_price, "origin": o.origin, "list": o.list_id}
+    return {
+        "order": o.client_order_id,
+        "symbol": o.symbol,
+        "side": o.side,
+        "type": o.type,
+        "quantity": o.quantity,
+        "price": o.price,
+        "stop_price": o.stop_price,
+        "origin": o.origin,
+        "list": o.list_id,
+    }
 
 
 async def _gather(coros: list[Awaitable[object]]) -> None:
     if coros:
         await asyncio.gather(*coros, return_exceptions=True)
-

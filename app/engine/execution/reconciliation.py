@@ -32,8 +32,14 @@ RESEND_GRACE_MS = 60_000  # fills are fetched from a minute before the last one 
 
 
 class Reconciler:
-    def __init__(self, core: Core, execution: ExecutionEngine, lists: ListManager, emulator: OrderEmulator,
-                 resend: Callable[[Order], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        core: Core,
+        execution: ExecutionEngine,
+        lists: ListManager,
+        emulator: OrderEmulator,
+        resend: Callable[[Order], Awaitable[None]],
+    ) -> None:
         self.core = core
         self.execution = execution
         self.lists = lists
@@ -56,8 +62,12 @@ class Reconciler:
                 changes += await self._check(venue, o, halted, resend)
             except Exception as exc:  # one order never stops the others
                 log.exception("reconciling %s", o.client_order_id)
-                changes.append(Msg(N_("Could not check order {order}: {why}"),
-                                   {"order": o.client_order_id, "why": str(exc) or type(exc).__name__}))
+                changes.append(
+                    Msg(
+                        N_("Could not check order {order}: {why}"),
+                        {"order": o.client_order_id, "why": str(exc) or type(exc).__name__},
+                    )
+                )
         before = len(c.tasks)
         for ol in c.cache.live_lists(name):
             try:
@@ -66,8 +76,12 @@ class Reconciler:
                 log.exception("list rules of %s", ol.list_id)
                 changes.append(Msg(N_("Could not check order {order}: {why}"), {"order": ol.list_id, "why": str(exc)}))
             if len(c.tasks) > before:
-                changes.append(Msg(N_("Completed the {kind} {list} after restart"),
-                                   {"kind": ol.kind.value.upper(), "list": ol.list_id}))
+                changes.append(
+                    Msg(
+                        N_("Completed the {kind} {list} after restart"),
+                        {"kind": ol.kind.value.upper(), "list": ol.list_id},
+                    )
+                )
                 before = len(c.tasks)
         await c.tasks.drain()
         for o in resend:
@@ -105,12 +119,17 @@ class Reconciler:
                 continue
             try:
                 if self.execution.apply_fill(o, fill, follow_up=False):
-                    changes.append(Msg(N_("Missed fill recorded: {fill} (order {order})"),
-                                       {"fill": fill_words(fill), "order": o.client_order_id}))
+                    changes.append(
+                        Msg(
+                            N_("Missed fill recorded: {fill} (order {order})"),
+                            {"fill": fill_words(fill), "order": o.client_order_id},
+                        )
+                    )
             except Exception as exc:
                 log.exception("missed fill %s", fill.trade_id)
-                changes.append(Msg(N_("Could not check order {order}: {why}"), {"order": o.client_order_id,
-                                                                                 "why": str(exc)}))
+                changes.append(
+                    Msg(N_("Could not check order {order}: {why}"), {"order": o.client_order_id, "why": str(exc)})
+                )
         return changes
 
     async def _check(self, venue: Venue, o: Order, halted: bool, resend: list[Order]) -> list[Msg]:
@@ -130,8 +149,9 @@ class Reconciler:
                 return []
             if o.status is OrderStatus.PENDING_NEW:
                 self.execution.event(o, OrderEvent.REJECTED, "never reached the exchange before the app stopped")
-                return [Msg(N_("Order {order} never reached the exchange: marked rejected"),
-                            {"order": o.client_order_id})]
+                return [
+                    Msg(N_("Order {order} never reached the exchange: marked rejected"), {"order": o.client_order_id})
+                ]
             self.execution.event(o, OrderEvent.CANCELLED, "the exchange no longer knows this order")
             return [Msg(N_("Order {order} is unknown to the exchange: marked cancelled"), {"order": o.client_order_id})]
         changes = self.execution.sync_state(o, st)

@@ -38,8 +38,9 @@ class Releaser:
         if d is not None or not o.is_open:
             if o.is_open and d is not None:
                 self.execution.event(o, OrderEvent.CANCELLED, d.message)
-                self.core.activity.error(N_("{order} triggered but was refused: {reason}"), order=order_words(o),
-                                         reason=d.message)
+                self.core.activity.error(
+                    N_("{order} triggered but was refused: {reason}"), order=order_words(o), reason=d.message
+                )
             return
         c = self.core
         o.emulation = Emulation.RELEASED

@@ -17,8 +17,9 @@ Key = tuple[str, str]  # venue, asset
 
 
 class Reservations:
-    def __init__(self, instrument: Callable[[str, str], Instrument | None],
-                 last_price: Callable[[str, str], Decimal | None]) -> None:
+    def __init__(
+        self, instrument: Callable[[str, str], Instrument | None], last_price: Callable[[str, str], Decimal | None]
+    ) -> None:
         self._instrument = instrument
         self._last = last_price
         self._total: dict[Key, Decimal] = {}

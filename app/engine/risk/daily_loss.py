@@ -25,8 +25,16 @@ from .engine import RiskEngine
 
 
 class DailyLoss:
-    def __init__(self, risk: RiskEngine, portfolio: Portfolio, store: Store, clock: Clock, bus: EventBus,
-                 activity: Activity, venues: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        risk: RiskEngine,
+        portfolio: Portfolio,
+        store: Store,
+        clock: Clock,
+        bus: EventBus,
+        activity: Activity,
+        venues: Callable[[], Iterable[str]],
+    ) -> None:
         self.risk = risk
         self.portfolio = portfolio
         self.store = store
@@ -59,8 +67,13 @@ class DailyLoss:
         self.risk.new_day(day, sum(self._values.values(), ZERO))
 
     def _save(self, day: int) -> None:
-        self.store.set_setting(f"risk.day.{day}", {"amounts": {k: str(x) for k, x in self._amounts.items()},
-                                                   "values": {k: str(x) for k, x in self._values.items()}})
+        self.store.set_setting(
+            f"risk.day.{day}",
+            {
+                "amounts": {k: str(x) for k, x in self._amounts.items()},
+                "values": {k: str(x) for k, x in self._values.items()},
+            },
+        )
 
     def check(self) -> None:
         """On a timer: today's P&L; at the limit, only orders that reduce holdings pass."""
@@ -87,11 +100,14 @@ class DailyLoss:
             fresh = [a for a in unvalued if a not in self.risk.unvalued]
             self.risk.unvalued = unvalued
             if fresh:
-                self.activity.warning(N_("Daily loss limit: {assets} cannot be valued (no price) and is not counted"),
-                                      assets=", ".join(fresh))
+                self.activity.warning(
+                    N_("Daily loss limit: {assets} cannot be valued (no price) and is not counted"),
+                    assets=", ".join(fresh),
+                )
         self.risk.day_start_equity = start
         if self.risk.update_daily_pnl(equity):
             self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": "daily_loss"})
             self.bus.publish(RiskStateChanged(self.risk.state, "daily_loss"))
-            self.activity.warning(N_("Daily loss limit reached ({pnl}): only reducing orders pass"),
-                                  pnl=fmt(self.risk.daily_pnl))
+            self.activity.warning(
+                N_("Daily loss limit reached ({pnl}): only reducing orders pass"), pnl=fmt(self.risk.daily_pnl)
+            )

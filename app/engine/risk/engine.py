@@ -84,8 +84,9 @@ class RiskEngine:
         if d is not None:
             return d
         if req.origin in SIZED:  # new decisions and moves are throttled; a stop on its way never is
-            d = self._throttle(now, self._submits, lim.submits_per_second, self._day_submits, lim.submits_per_day,
-                               "submit")
+            d = self._throttle(
+                now, self._submits, lim.submits_per_second, self._day_submits, lim.submits_per_day, "submit"
+            )
             if d is None and req.origin.is_discretionary:
                 d = self._duplicate(req, now)
             if d is not None:
@@ -107,9 +108,11 @@ class RiskEngine:
             self._recent.popleft()
         same = sum(1 for _, k in self._recent if k == key)
         if same >= lim.duplicate_count:
-            return Denial("risk.duplicate",
-                          "The same order was sent {n} times in {s} seconds; refused as a probable mistake",
-                          {"n": str(same), "s": fmt(Decimal(str(lim.duplicate_window_s)))})
+            return Denial(
+                "risk.duplicate",
+                "The same order was sent {n} times in {s} seconds; refused as a probable mistake",
+                {"n": str(same), "s": fmt(Decimal(str(lim.duplicate_window_s)))},
+            )
         return None
 
     def record_submit(self, req: OrderRequest, now: float) -> None:
@@ -132,14 +135,17 @@ class RiskEngine:
         self._day_cancels += 1
 
     @staticmethod
-    def _throttle(now: float, window: deque[float], per_s: int | None, today: int, per_day: int | None,
-                  what: str) -> Denial | None:
+    def _throttle(
+        now: float, window: deque[float], per_s: int | None, today: int, per_day: int | None, what: str
+    ) -> Denial | None:
         while window and now - window[0] >= 1.0:
             window.popleft()
         if per_s is not None and len(window) >= per_s:
-            return Denial(f"risk.{what}_rate", "Too many {what}s: at most {limit} per second",
-                          {"what": what, "limit": str(per_s)})
+            return Denial(
+                f"risk.{what}_rate", "Too many {what}s: at most {limit} per second", {"what": what, "limit": str(per_s)}
+            )
         if per_day is not None and today >= per_day:
-            return Denial(f"risk.{what}_daily", "Daily limit of {limit} {what}s reached",
-                          {"what": what, "limit": str(per_day)})
+            return Denial(
+                f"risk.{what}_daily", "Daily limit of {limit} {what}s reached", {"what": what, "limit": str(per_day)}
+            )
         return None

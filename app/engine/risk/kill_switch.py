@@ -39,8 +39,15 @@ class KillResult:
 
 
 class KillSwitch:
-    def __init__(self, core: Core, execution: ExecutionEngine, lists: ListManager, emulator: OrderEmulator,
-                 set_state: Callable[[TradingState, str], None], flatten: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        core: Core,
+        execution: ExecutionEngine,
+        lists: ListManager,
+        emulator: OrderEmulator,
+        set_state: Callable[[TradingState, str], None],
+        flatten: Callable[[], Awaitable[int]],
+    ) -> None:
         self.core = core
         self.execution = execution
         self.lists = lists
@@ -76,8 +83,9 @@ class KillSwitch:
             working = [o for o in targets if o.is_open]
             if not working:
                 break
-            results = await asyncio.gather(*(self.execution.cancel(o, "kill switch") for o in working),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(self.execution.cancel(o, "kill switch") for o in working), return_exceptions=True
+            )
             cancelled += sum(1 for r in results if r is True)
             if wait is not None and any(o.is_open for o in targets):
                 await asyncio.sleep(wait)
@@ -86,14 +94,21 @@ class KillSwitch:
         flattened = await self.flatten() if flatten else 0
         still = tuple(o.client_order_id for o in c.cache.iter_open() if o.origin is not OrderOrigin.FLATTEN)
         if still:
-            c.activity.error(N_("Kill switch: {n} orders still working ({orders}); cancelling again until confirmed"),
-                             n=str(len(still)), orders=", ".join(still[:10]))
+            c.activity.error(
+                N_("Kill switch: {n} orders still working ({orders}); cancelling again until confirmed"),
+                n=str(len(still)),
+                orders=", ".join(still[:10]),
+            )
             if self._retry is None or self._retry.done():
                 self._retry = asyncio.ensure_future(self._until_done())
         else:
             self._clear()
-        c.activity.warning(N_("Kill switch done: {c} orders cancelled, {w} still working, {f} positions closed"),
-                           c=str(cancelled), w=str(len(still)), f=str(flattened))
+        c.activity.warning(
+            N_("Kill switch done: {c} orders cancelled, {w} still working, {f} positions closed"),
+            c=str(cancelled),
+            w=str(len(still)),
+            f=str(flattened),
+        )
         return KillResult(cancelled, still, flattened)
 
     async def _until_done(self) -> None:
@@ -105,8 +120,9 @@ class KillSwitch:
                 c.activity.info(N_("Kill switch: every order is cancelled now"))
                 return
             await asyncio.sleep(RETRY_EVERY_S)
-            await asyncio.gather(*(self.execution.cancel(o, "kill switch") for o in working if o.is_open),
-                                 return_exceptions=True)
+            await asyncio.gather(
+                *(self.execution.cancel(o, "kill switch") for o in working if o.is_open), return_exceptions=True
+            )
 
     def _clear(self) -> None:
         self.core.store.delete_setting(INTENT)
@@ -117,8 +133,9 @@ class KillSwitch:
             await asyncio.gather(self._retry, return_exceptions=True)
 
 
-async def flatten(core: Core, submit: Callable[[OrderRequest], Awaitable[Order | None]],
-                  available: Callable[[str, str], Decimal]) -> int:
+async def flatten(
+    core: Core, submit: Callable[[OrderRequest], Awaitable[Order | None]], available: Callable[[str, str], Decimal]
+) -> int:
     """Sell, at market, every coin held that a market of its venue buys (a spot account has no
     shorts to cover). Returns how many sales were placed."""
     done = 0
@@ -131,8 +148,9 @@ async def flatten(core: Core, submit: Callable[[OrderRequest], Awaitable[Order |
             qty = inst.round_qty(available(venue, asset))
             if qty <= 0 or qty < inst.min_qty:
                 continue
-            req = OrderRequest(venue, inst.symbol, Side.SELL, OrderType.MARKET, qty, tag="flatten",
-                               origin=OrderOrigin.FLATTEN)
+            req = OrderRequest(
+                venue, inst.symbol, Side.SELL, OrderType.MARKET, qty, tag="flatten", origin=OrderOrigin.FLATTEN
+            )
             if await submit(req) is not None:
                 done += 1
     return done

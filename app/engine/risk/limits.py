@@ -63,8 +63,12 @@ class RiskLimits:
                 setattr(limits, k, None)
             elif k == "max_order_qty":
                 setattr(limits, k, {a: Decimal(x) for a, x in v.items()})
-            elif isinstance(cur, Decimal) or k in ("max_order_notional", "max_position_notional",
-                                                    "price_band_pct", "daily_loss_limit"):
+            elif isinstance(cur, Decimal) or k in (
+                "max_order_notional",
+                "max_position_notional",
+                "price_band_pct",
+                "daily_loss_limit",
+            ):
                 setattr(limits, k, Decimal(v))
             else:
                 setattr(limits, k, v)

@@ -44,8 +44,9 @@ def state_rule(state: TradingState, reason: str, req: OrderRequest, ctx: OrderCo
     if state is TradingState.ACTIVE:
         return None
     if state is TradingState.HALTED and req.origin is not OrderOrigin.FLATTEN:
-        return Denial("risk.halted",
-                      "Trading is halted (kill switch). Re-arm trading in the risk panel to place orders", {})
+        return Denial(
+            "risk.halted", "Trading is halted (kill switch). Re-arm trading in the risk panel to place orders", {}
+        )
     if state is TradingState.REDUCING and not reduces(req, ctx.position_qty):
         why = "the daily loss limit was reached" if reason == "daily_loss" else "trading is reducing-only"
         return Denial("risk.reducing_only", "Only orders that sell coins you hold are allowed: {why}", {"why": why})
@@ -55,33 +56,45 @@ def state_rule(state: TradingState, reason: str, req: OrderRequest, ctx: OrderCo
 def valuation(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     needs = lim.max_order_notional is not None or lim.max_position_notional is not None
     if needs and ctx.quote_value is None:
-        return Denial("risk.no_valuation",
-                      "{quote} cannot be valued in {ccy} yet (no price): the order's size cannot be checked",
-                      {"quote": ctx.instrument.quote, "ccy": ctx.valuation_currency}, "quantity")
+        return Denial(
+            "risk.no_valuation",
+            "{quote} cannot be valued in {ccy} yet (no price): the order's size cannot be checked",
+            {"quote": ctx.instrument.quote, "ccy": ctx.valuation_currency},
+            "quantity",
+        )
     return None
 
 
 def max_order_notional(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     value = notional(req, ctx)
     if lim.max_order_notional is not None and value is not None and value > lim.max_order_notional:
-        return Denial("risk.max_order_notional", "Order value {value} is above the limit of {limit} per order",
-                      {"value": _money(value, ctx), "limit": _money(lim.max_order_notional, ctx)}, "quantity")
+        return Denial(
+            "risk.max_order_notional",
+            "Order value {value} is above the limit of {limit} per order",
+            {"value": _money(value, ctx), "limit": _money(lim.max_order_notional, ctx)},
+            "quantity",
+        )
     return None
 
 
 def max_order_qty(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     base = ctx.instrument.base
     if lim.max_order_qty and base in lim.max_order_qty and req.quantity > lim.max_order_qty[base]:
-        return Denial("risk.max_order_qty", "Amount {qty} {base} is above the limit of {limit} {base} per order",
-                      {"qty": fmt(req.quantity), "base": base, "limit": fmt(lim.max_order_qty[base])}, "quantity")
+        return Denial(
+            "risk.max_order_qty",
+            "Amount {qty} {base} is above the limit of {limit} {base} per order",
+            {"qty": fmt(req.quantity), "base": base, "limit": fmt(lim.max_order_qty[base])},
+            "quantity",
+        )
     return None
 
 
 def price_band(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     if lim.price_band_pct is None:
         return None
-    return band({"price": req.price, "stop_price": req.stop_price, "activation_price": req.activation_price},
-                ctx.last, lim)
+    return band(
+        {"price": req.price, "stop_price": req.stop_price, "activation_price": req.activation_price}, ctx.last, lim
+    )
 
 
 def band(prices: dict[str, Decimal | None], last: Decimal | None, lim: RiskLimits) -> Denial | None:
@@ -96,8 +109,12 @@ def band(prices: dict[str, Decimal | None], last: Decimal | None, lim: RiskLimit
             return Denial(
                 "risk.price_band",
                 "Price {price} is {dev}% away from the last price {last}; the limit is {limit}% (a fat-finger check)",
-                {"price": fmt(px), "dev": fmt(dev.quantize(Decimal("0.1"))), "last": fmt(last),
-                 "limit": fmt(lim.price_band_pct)},
+                {
+                    "price": fmt(px),
+                    "dev": fmt(dev.quantize(Decimal("0.1"))),
+                    "last": fmt(last),
+                    "limit": fmt(lim.price_band_pct),
+                },
                 name,
             )
     return None
@@ -112,14 +129,23 @@ def balance(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | N
         if req.type is OrderType.MARKET:
             need *= Decimal("1.001")  # the book can move before the order arrives
         if need > ctx.free_quote:
-            return Denial("risk.insufficient_balance",
-                          "Not enough {asset}: this order needs {need} {asset} with fees, {free} {asset} is free",
-                          {"asset": inst.quote, "need": fmt(need.quantize(inst.tick_size)),
-                           "free": fmt(ctx.free_quote.quantize(inst.tick_size))}, "quantity")
+            return Denial(
+                "risk.insufficient_balance",
+                "Not enough {asset}: this order needs {need} {asset} with fees, {free} {asset} is free",
+                {
+                    "asset": inst.quote,
+                    "need": fmt(need.quantize(inst.tick_size)),
+                    "free": fmt(ctx.free_quote.quantize(inst.tick_size)),
+                },
+                "quantity",
+            )
     if req.side is Side.SELL and req.quantity > ctx.free_base:
-        return Denial("risk.insufficient_balance",
-                      "Not enough {asset}: this order sells {need} {asset}, {free} {asset} is free",
-                      {"asset": inst.base, "need": fmt(req.quantity), "free": fmt(ctx.free_base)}, "quantity")
+        return Denial(
+            "risk.insufficient_balance",
+            "Not enough {asset}: this order sells {need} {asset}, {free} {asset} is free",
+            {"asset": inst.base, "need": fmt(req.quantity), "free": fmt(ctx.free_base)},
+            "quantity",
+        )
     return None
 
 
@@ -142,8 +168,11 @@ def max_position(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denia
 
 def max_open_orders(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     if lim.max_open_orders is not None and ctx.open_orders >= lim.max_open_orders:
-        return Denial("risk.max_open_orders", "{n} orders are open already; the limit is {limit}",
-                      {"n": str(ctx.open_orders), "limit": str(lim.max_open_orders)})
+        return Denial(
+            "risk.max_open_orders",
+            "{n} orders are open already; the limit is {limit}",
+            {"n": str(ctx.open_orders), "limit": str(lim.max_open_orders)},
+        )
     return None
 
 

@@ -38,8 +38,9 @@ class RiskState:
             c.risk.set_state(TradingState(saved["state"]), saved.get("reason", ""))
         day = day_start_ms(c.clock.now_ms())
         counts = c.store.count_audit(day)
-        c.risk.restore_day(day, counts.get("order.submit", 0) + counts.get("order.release", 0),
-                           counts.get("order.cancel", 0))
+        c.risk.restore_day(
+            day, counts.get("order.submit", 0) + counts.get("order.release", 0), counts.get("order.cancel", 0)
+        )
 
     def set_limits(self, limits: RiskLimits) -> None:
         c = self.core

@@ -78,14 +78,25 @@ class TrainConfig:
         return Rule(self.horizon, self.fee, self.threshold)
 
     def label_text(self) -> str:
-        return (f"1 if log(close[t+{self.horizon}] / close[t]) > -2*log(1-{self.fee}) = {round_trip_cost(self.fee):.6f}, "
-                f"else 0: a long bought at bar t's close and sold {self.horizon} bars later gains after two taker "
-                f"fees of {self.fee:.2%}; undefined across a gap")
+        return (
+            f"1 if log(close[t+{self.horizon}] / close[t]) > -2*log(1-{self.fee}) = {round_trip_cost(self.fee):.6f}, "
+            f"else 0: a long bought at bar t's close and sold {self.horizon} bars later gains after two taker "
+            f"fees of {self.fee:.2%}; undefined across a gap"
+        )
 
     def contract(self) -> ModelContract:
-        return ModelContract(name=self.name, version=self.version, feature_set=FEATURE_SET, features=FEATURES,
-                             timeframe=self.timeframe, window=WINDOW, horizon=self.horizon, fee=self.fee,
-                             threshold=self.threshold, label=self.label_text())
+        return ModelContract(
+            name=self.name,
+            version=self.version,
+            feature_set=FEATURE_SET,
+            features=FEATURES,
+            timeframe=self.timeframe,
+            window=WINDOW,
+            horizon=self.horizon,
+            fee=self.fee,
+            threshold=self.threshold,
+            label=self.label_text(),
+        )
 
 
 @dataclass
@@ -125,8 +136,9 @@ class Samples:
             xs.append(X[vf & (c.open_ms >= start_ms) & (c.open_ms < end_ms)])
         return np.concatenate(xs)
 
-    def score(self, predict: Callable[[np.ndarray], np.ndarray], rule: Rule, start_ms: int,
-              end_ms: int) -> tuple[Evaluation, dict[str, Evaluation]]:
+    def score(
+        self, predict: Callable[[np.ndarray], np.ndarray], rule: Rule, start_ms: int, end_ms: int
+    ) -> tuple[Evaluation, dict[str, Evaluation]]:
         runs = {}
         for sym, c in sorted(self.candles.items()):
             run = run_symbol(c, predict, rule, start_ms, end_ms, features=self.features[sym])
@@ -140,9 +152,13 @@ class Samples:
 
 def fit(cfg: TrainConfig, X: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
     model = HistGradientBoostingClassifier(
-        max_iter=cfg.max_iter, learning_rate=cfg.learning_rate, max_depth=cfg.max_depth,
-        min_samples_leaf=cfg.min_samples_leaf, l2_regularization=cfg.l2_regularization,
-        early_stopping=False, random_state=cfg.seed,
+        max_iter=cfg.max_iter,
+        learning_rate=cfg.learning_rate,
+        max_depth=cfg.max_depth,
+        min_samples_leaf=cfg.min_samples_leaf,
+        l2_regularization=cfg.l2_regularization,
+        early_stopping=False,
+        random_state=cfg.seed,
     )
     with threadpool_limits(limits=1):
         model.fit(X, y)
@@ -177,9 +193,11 @@ def export_onnx(model: HistGradientBoostingClassifier, contract: ModelContract) 
     with warnings.catch_warnings():  # protobuf 6 warns of the bools skl2onnx writes (see the train extra)
         warnings.simplefilter("ignore", DeprecationWarning)
         onx = convert_sklearn(
-            model, name=contract.name,
+            model,
+            name=contract.name,
             initial_types=[(contract.input_name, FloatTensorType([None, len(contract.features)]))],
-            options={id(model): {"zipmap": False}}, target_opset=ONNX_OPSET,
+            options={id(model): {"zipmap": False}},
+            target_opset=ONNX_OPSET,
         )
     onx.doc_string = f"AutoGrowth Trader signal model {contract.name} {contract.version}: P(label=1). {contract.label}"
     onx.model_version = int(contract.version.split(".")[0])
@@ -202,8 +220,21 @@ def _clean(x: Any) -> Any:
 
 
 def _figures(e: Evaluation) -> dict[str, Any]:
-    d = {k: getattr(e, k) for k in ("n", "auc", "accuracy", "base_rate", "brier", "ece", "strategy_return",
-                                    "buy_hold_return", "exposure", "trades")}
+    d = {
+        k: getattr(e, k)
+        for k in (
+            "n",
+            "auc",
+            "accuracy",
+            "base_rate",
+            "brier",
+            "ece",
+            "strategy_return",
+            "buy_hold_return",
+            "exposure",
+            "trades",
+        )
+    }
     d["majority_accuracy"] = e.majority_accuracy
     d["brier_base"] = e.brier_base
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in d.items()}
@@ -213,8 +244,9 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
+def build(
+    data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Build ``out_dir/NAME.onnx`` and its cards from ``data_dir`` (laid out like the shared
     ``data/`` folder: ``candles/binance/1h/...``); returns the card."""
     cfg = cfg or TrainConfig()
@@ -233,8 +265,10 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
         model = fit(cfg, X, y)
         overall, _ = samples.score(_sk_predict(model), rule, a + embargo_ms, b)
         folds.append({"from": _day(a + embargo_ms), "to": _day(b), "train_rows": len(y), **_figures(overall)})
-        log(f"walk-forward {_day(a)[:10]}: n={overall.n} auc={overall.auc:.4f} acc={overall.accuracy:.4f} "
-            f"majority={overall.majority_accuracy:.4f} brier={overall.brier:.5f}/{overall.brier_base:.5f}")
+        log(
+            f"walk-forward {_day(a)[:10]}: n={overall.n} auc={overall.auc:.4f} acc={overall.accuracy:.4f} "
+            f"majority={overall.majority_accuracy:.4f} brier={overall.brier:.5f}/{overall.brier_base:.5f}"
+        )
 
     train_end = parse_ms(cfg.train_end)
     X, y = samples.training_rows(train_end, cfg.horizon)
@@ -246,12 +280,19 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
     tune_from, tune_to = train_end + embargo_ms, parse_ms(cfg.tune_end)
     tune, tune_per = samples.score(onnx_model.predict_proba, rule, tune_from, tune_to)
     rows = samples.rows_between(tune_from, tune_to)
-    conversion_diff = float(np.max(np.abs(_sk_predict(model)(rows) - onnx_model.predict_proba(rows)))) if len(rows) else 0.0
-    log(f"tune (onnx): n={tune.n} auc={tune.auc:.4f} acc={tune.accuracy:.4f} majority={tune.majority_accuracy:.4f} "
+    conversion_diff = (
+        float(np.max(np.abs(_sk_predict(model)(rows) - onnx_model.predict_proba(rows)))) if len(rows) else 0.0
+    )
+    log(
+        f"tune (onnx): n={tune.n} auc={tune.auc:.4f} acc={tune.accuracy:.4f} majority={tune.majority_accuracy:.4f} "
         f"brier={tune.brier:.5f}/{tune.brier_base:.5f} ece={tune.ece:.4f} strategy={tune.strategy_return:.4f} "
-        f"buy_hold={tune.buy_hold_return:.4f}")
-    first_train = min(int(c.open_ms[np.flatnonzero(samples.features[s][1])[0]]) for s, c in candles.items()
-                      if samples.features[s][1].any())
+        f"buy_hold={tune.buy_hold_return:.4f}"
+    )
+    first_train = min(
+        int(c.open_ms[np.flatnonzero(samples.features[s][1])[0]])
+        for s, c in candles.items()
+        if samples.features[s][1].any()
+    )
     card: dict[str, Any] = {
         "name": cfg.name,
         "version": cfg.version,
@@ -259,15 +300,21 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
         "features": [{"name": f, "description": FEATURE_DOCS[f]} for f in FEATURES],
         "model": {
             "kind": "gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, log loss)",
-            "params": {k: getattr(cfg, k) for k in ("max_iter", "learning_rate", "max_depth", "min_samples_leaf",
-                                                     "l2_regularization", "seed")},
+            "params": {
+                k: getattr(cfg, k)
+                for k in ("max_iter", "learning_rate", "max_depth", "min_samples_leaf", "l2_regularization", "seed")
+            },
             "trees": int(model.n_iter_),
             "input": f"{contract.input_name}: float32 [N, {len(FEATURES)}]",
             "output": f"{contract.output_name}: float32 [N, 2] (P(0), P(1)); label: int64 [N]",
             "onnx_opset": ONNX_OPSET,
-            "built_with": {"python": platform.python_version(), "numpy": np.__version__,
-                           "scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__,
-                           "onnx": onnx.__version__},
+            "built_with": {
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "scikit-learn": sklearn.__version__,
+                "skl2onnx": skl2onnx.__version__,
+                "onnx": onnx.__version__,
+            },
         },
         "training": {
             "data": f"Binance spot {cfg.timeframe} candles ({', '.join(sorted(candles))}); Market data (c) Binance",
@@ -277,32 +324,41 @@ def build(data_dir: Path, out_dir: Path, cfg: TrainConfig | None = None,
             "base_rate": round(float(y.mean()), 6),
         },
         "walk_forward": {
-            "scheme": (f"expanding window; folds of {cfg.fold_months} months from {cfg.folds_from}; each scored by a "
-                       f"model fitted on labels ending before the fold, first scored bar {LOOKBACK} bars into it"),
+            "scheme": (
+                f"expanding window; folds of {cfg.fold_months} months from {cfg.folds_from}; each scored by a "
+                f"model fitted on labels ending before the fold, first scored bar {LOOKBACK} bars into it"
+            ),
             "folds": folds,
             "mean_auc": round(float(np.mean([f["auc"] for f in folds])), 6) if folds else None,
         },
         "tune": {
-            "from": _day(tune_from), "to_before": _day(tune_to),
+            "from": _day(tune_from),
+            "to_before": _day(tune_to),
             "embargo": f"{LOOKBACK} + {cfg.horizon} bars (look-back + horizon) between the last training label "
-                       f"and the first tune feature window",
+            f"and the first tune feature window",
             "overall": _figures(tune),
             "per_symbol": {s: _figures(e) for s, e in tune_per.items()},
             "reliability": [asdict(r) for r in tune.reliability if r.n],
             "max_abs_diff_sklearn_onnx_probability": float(f"{conversion_diff:.3g}"),
         },
-        "trading_rule": (f"a forecast above {cfg.threshold} at a bar's close opens (or extends) a long held "
-                         f"{cfg.horizon} bars; {cfg.fee:.2%} taker fee on each entry and exit; spot, no shorts"),
-        "rebuild": {"command": "python -m app signals train --data ../shared/data",
-                    "onnx_sha256": hashlib.sha256(blob).hexdigest()},
+        "trading_rule": (
+            f"a forecast above {cfg.threshold} at a bar's close opens (or extends) a long held "
+            f"{cfg.horizon} bars; {cfg.fee:.2%} taker fee on each entry and exit; spot, no shorts"
+        ),
+        "rebuild": {
+            "command": "python -m app signals train --data ../shared/data",
+            "onnx_sha256": hashlib.sha256(blob).hexdigest(),
+        },
     }
     card = _clean(card)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{cfg.name}.onnx").write_bytes(blob)
     (out_dir / f"{cfg.name}.json").write_text(json.dumps(card, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     (out_dir / f"{cfg.name}.md").write_text(card_markdown(card), encoding="utf-8")
-    log(f"wrote {out_dir / (cfg.name + '.onnx')} ({len(blob)} bytes, sha256 {card['rebuild']['onnx_sha256'][:16]}…) "
-        f"in {time.perf_counter() - t_start:.0f} s")
+    log(
+        f"wrote {out_dir / (cfg.name + '.onnx')} ({len(blob)} bytes, sha256 {card['rebuild']['onnx_sha256'][:16]}…) "
+        f"in {time.perf_counter() - t_start:.0f} s"
+    )
     return card
 
 
@@ -315,8 +371,20 @@ def card_markdown(card: dict[str, Any]) -> str:
     c = card["contract"]
     t = card["tune"]
     o = t["overall"]
-    keys = ("n", "auc", "accuracy", "majority_accuracy", "base_rate", "brier", "brier_base", "ece",
-            "strategy_return", "buy_hold_return", "exposure", "trades")
+    keys = (
+        "n",
+        "auc",
+        "accuracy",
+        "majority_accuracy",
+        "base_rate",
+        "brier",
+        "brier_base",
+        "ece",
+        "strategy_return",
+        "buy_hold_return",
+        "exposure",
+        "trades",
+    )
     lines = [
         f"# Model card: {card['name']} {card['version']}",
         "",
@@ -335,7 +403,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"- Output `{c['output_name']}`: [N, 2], column 1 = P(label = 1)",
         f"- Label (horizon {c['horizon']} bars): {c['label']}",
-        f"- Signal: \"up\" when P > {c['threshold']}, else \"down\"; confidence = |2P - 1|",
+        f'- Signal: "up" when P > {c["threshold"]}, else "down"; confidence = |2P - 1|',
         f"- Trading rule used for the figures: {card['trading_rule']}",
         "",
         "## Model and training",
@@ -372,8 +440,11 @@ def card_markdown(card: dict[str, Any]) -> str:
         "| forecast bin | n | mean forecast | observed |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {r['lo']:.1f}-{r['hi']:.1f} | {r['n']} | {r['mean_forecast']:.4f} | {r['observed']:.4f} |"
-              for r in t["reliability"] if r["n"]]
+    lines += [
+        f"| {r['lo']:.1f}-{r['hi']:.1f} | {r['n']} | {r['mean_forecast']:.4f} | {r['observed']:.4f} |"
+        for r in t["reliability"]
+        if r["n"]
+    ]
     if any(o.get(k) is None for k in ("auc", "brier", "brier_base", "strategy_return", "buy_hold_return")):
         lines += ["", "The tune period has too few labelled bars (or one class only) for a verdict.", ""]
     else:
@@ -402,9 +473,12 @@ def card_markdown(card: dict[str, Any]) -> str:
 def reduced(cfg: TrainConfig | None = None, **changes: Any) -> TrainConfig:
     """A small build for tests: one symbol, few trees, one fold."""
     base = cfg or TrainConfig()
-    opts: dict[str, Any] = {"symbols": ("BTC/USDT",), "max_iter": 20, "folds_from": "2024-01-01",
-                            "name": "test_model", "min_samples_leaf": 500}
+    opts: dict[str, Any] = {
+        "symbols": ("BTC/USDT",),
+        "max_iter": 20,
+        "folds_from": "2024-01-01",
+        "name": "test_model",
+        "min_samples_leaf": 500,
+    }
     opts.update(changes)
     return replace(base, **opts)
-
-

@@ -22,10 +22,34 @@ from .series import OhlcSeries
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 # Candidate tick steps: fixed lengths below a day, then calendar steps (days, months, years).
-FIXED_STEPS = [1_000, 5_000, 15_000, 30_000, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR,
-               3 * HOUR, 4 * HOUR, 6 * HOUR, 12 * HOUR]
-CALENDAR_STEPS = [("day", 1), ("day", 2), ("day", 7), ("month", 1), ("month", 3), ("month", 6), ("year", 1),
-                  ("year", 2), ("year", 5), ("year", 10)]
+FIXED_STEPS = [
+    1_000,
+    5_000,
+    15_000,
+    30_000,
+    MINUTE,
+    5 * MINUTE,
+    15 * MINUTE,
+    30 * MINUTE,
+    HOUR,
+    2 * HOUR,
+    3 * HOUR,
+    4 * HOUR,
+    6 * HOUR,
+    12 * HOUR,
+]
+CALENDAR_STEPS = [
+    ("day", 1),
+    ("day", 2),
+    ("day", 7),
+    ("month", 1),
+    ("month", 3),
+    ("month", 6),
+    ("year", 1),
+    ("year", 2),
+    ("year", 5),
+    ("year", 10),
+]
 TICK_PX = 90  # room for one time label
 _TICK_CACHE: dict[tuple, tuple[list, int]] = {}
 
@@ -118,7 +142,9 @@ class TimeAxis(Axis):
         step: int | tuple[str, int] = ("year", 10)
         candidates: list[int | tuple[str, int]] = [*FIXED_STEPS, *CALENDAR_STEPS]
         for cand in candidates:
-            length = cand if isinstance(cand, int) else {"day": DAY, "month": 30 * DAY, "year": 365 * DAY}[cand[0]] * cand[1]
+            length = (
+                cand if isinstance(cand, int) else {"day": DAY, "month": 30 * DAY, "year": 365 * DAY}[cand[0]] * cand[1]
+            )
             if length >= bar and (t1 - t0) / length <= max_ticks:
                 step = cand
                 break
@@ -323,5 +349,7 @@ class AxisTags(pg.GraphicsObject):
             path.addRoundedRect(rect, 2, 2)
             p.fillPath(path, tag.fill)
             p.setPen(tag.text_color)
-            flags = Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignLeft if vertical else Qt.AlignmentFlag.AlignHCenter)
+            flags = Qt.AlignmentFlag.AlignVCenter | (
+                Qt.AlignmentFlag.AlignLeft if vertical else Qt.AlignmentFlag.AlignHCenter
+            )
             p.drawText(rect.adjusted(5 if vertical else 0, 0, 0, 0), flags, tag.text)

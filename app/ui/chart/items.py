@@ -168,8 +168,13 @@ class CandleItem(OhlcItem):
                 continue
             color = self.up if up else self.down
             out.append((pens[up], None, segments(idx[m], lo[m], h[m])))
-            out.append((pens[up], QBrush(color),
-                        boxes(idx[m].astype(float), np.minimum(o[m], c[m]), np.maximum(o[m], c[m]), BODY_HALF_WIDTH)))
+            out.append(
+                (
+                    pens[up],
+                    QBrush(color),
+                    boxes(idx[m].astype(float), np.minimum(o[m], c[m]), np.maximum(o[m], c[m]), BODY_HALF_WIDTH),
+                )
+            )
         return out
 
 
@@ -390,13 +395,28 @@ class HistogramItem(ViewItem):
             prev[0] = lo[0]
             prev[1:] = lo[:-1]
             shade = np.where(lo >= 0, np.where(lo >= prev, 0, 1), np.where(lo <= prev, 2, 3))
-            return [(self.colors[c], boxes(x[shade == c].astype(float), np.zeros(int((shade == c).sum())),
-                                           lo[shade == c], BODY_HALF_WIDTH), True)
-                    for c in range(4) if (shade == c).any()]
+            return [
+                (
+                    self.colors[c],
+                    boxes(
+                        x[shade == c].astype(float), np.zeros(int((shade == c).sum())), lo[shade == c], BODY_HALF_WIDTH
+                    ),
+                    True,
+                )
+                for c in range(4)
+                if (shade == c).any()
+            ]
         y0, y1 = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
         positive = hi >= -lo
-        return [(self.colors[0 if pos else 2], segments(x[positive == pos], y0[positive == pos], y1[positive == pos]), False)
-                for pos in (True, False) if (positive == pos).any()]
+        return [
+            (
+                self.colors[0 if pos else 2],
+                segments(x[positive == pos], y0[positive == pos], y1[positive == pos]),
+                False,
+            )
+            for pos in (True, False)
+            if (positive == pos).any()
+        ]
 
 
 class BandItem(ViewItem):

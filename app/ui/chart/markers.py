@@ -93,8 +93,12 @@ class MarkerItem(ViewItem):
             idx = s.index_of(t) if s.n else np.full(len(t), -1)
             keep = np.flatnonzero(idx >= 0)
             order = keep[np.argsort(idx[keep], kind="stable")]
-            arrays = self._arrays = (idx[order], np.asarray(self._price)[order],
-                                     np.asarray(self._kind, dtype=np.int8)[order], order)
+            arrays = self._arrays = (
+                idx[order],
+                np.asarray(self._price)[order],
+                np.asarray(self._kind, dtype=np.int8)[order],
+                order,
+            )
             self._arrays_key = key
         return arrays
 
@@ -158,4 +162,3 @@ def _glyphs(x: np.ndarray, y: np.ndarray, kind: str) -> QPainterPath:
     connect = np.ones(px.shape, dtype=np.int32)
     connect[:, -1] = 0
     return pg.arrayToQPath(px.ravel(), py.ravel(), connect=connect.ravel(), finiteCheck=False)
-

@@ -36,9 +36,15 @@ class OrderLine:
 class OrderLines:
     """Keeps one InfiniteLine per order in sync with the latest ``OrderLine`` list."""
 
-    def __init__(self, plot: pg.PlotItem, labels: PriceLabels, tags: AxisTags,
-                 moved: Callable[[str, float], None], round_price: Callable[[float], float],
-                 decimals: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        labels: PriceLabels,
+        tags: AxisTags,
+        moved: Callable[[str, float], None],
+        round_price: Callable[[float], float],
+        decimals: Callable[[], int],
+    ) -> None:
         self.plot, self.labels, self.tags = plot, labels, tags
         self.moved, self.round_price, self.decimals = moved, round_price, decimals
         self.items: dict[str, pg.InfiniteLine] = {}
@@ -119,10 +125,12 @@ class OrderLines:
         if abs(price - ln.price) > 1e-12:
             text = f"{ln.label}  → {format_price(price, self.decimals())}"
         close = f"cancel:{ln.client_order_id}" if ln.cancellable else ""
-        self.labels.set(f"order:{ln.key}", PriceLabel(price, text, color, close_key=close, locked=ln.locked,
-                                                      dashed=ln.trigger))
-        self.tags.set(f"order:{ln.key}",
-                      Tag(price, format_price(price, self.decimals()), color, self.tag_text, order=2))
+        self.labels.set(
+            f"order:{ln.key}", PriceLabel(price, text, color, close_key=close, locked=ln.locked, dashed=ln.trigger)
+        )
+        self.tags.set(
+            f"order:{ln.key}", Tag(price, format_price(price, self.decimals()), color, self.tag_text, order=2)
+        )
 
     def prices(self) -> list[float]:
         return [it.value() for it in self.items.values()]

@@ -141,7 +141,9 @@ class PriceLabels(pg.GraphicsObject):
             y = self.mapFromItem(self.vb, self.vb.mapFromView(QPointF(0, lab.price))).y()
             if -h <= y <= height + h:
                 items.append((y, lab))
-        placed = [(QRectF(PAD, y - h / 2, self._width(fm, lab), h), lab) for y, lab in sorted(items, key=lambda i: i[0])]
+        placed = [
+            (QRectF(PAD, y - h / 2, self._width(fm, lab), h), lab) for y, lab in sorted(items, key=lambda i: i[0])
+        ]
         for (prev, _a), (rect, _b) in itertools.pairwise(placed):
             if rect.top() < prev.bottom() + 1:
                 rect.moveTop(prev.bottom() + 1)

@@ -13,11 +13,13 @@ from app.ui import theme
 def over(color: QColor, background: QColor) -> QColor:
     """The opaque colour a translucent one shows over the background (opaque fills paint faster)."""
     a = color.alphaF()
-    return QColor(*(round(getattr(color, ch)() * a + getattr(background, ch)() * (1 - a)) for ch in ("red", "green", "blue")))
+    return QColor(
+        *(round(getattr(color, ch)() * a + getattr(background, ch)() * (1 - a)) for ch in ("red", "green", "blue"))
+    )
 
 
 def qcolor(spec: str, alpha: int | None = None) -> QColor:
-    """"#rrggbb" or "#rrggbbaa" (CSS order; Qt would read the latter as #aarrggbb)."""
+    """ "#rrggbb" or "#rrggbbaa" (CSS order; Qt would read the latter as #aarrggbb)."""
     s = spec.lstrip("#")
     c = QColor(int(s[0:2], 16), int(s[2:4], 16), int(s[4:6], 16), int(s[6:8], 16) if len(s) == 8 else 255)
     if alpha is not None:

@@ -88,8 +88,15 @@ class OhlcSeries:
         self._build()  # a live bar may come before the history does
 
     # -- loading ----------------------------------------------------------------------------------
-    def set(self, t: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray, c: np.ndarray,  # noqa: E741
-            v: np.ndarray) -> None:
+    def set(
+        self,
+        t: np.ndarray,
+        o: np.ndarray,
+        h: np.ndarray,
+        l: np.ndarray,  # noqa: E741
+        c: np.ndarray,
+        v: np.ndarray,
+    ) -> None:
         cols = [np.asarray(a) for a in (t, o, h, l, c, v)]
         n = len(cols[0])
         if any(len(a) != n for a in cols):

@@ -177,7 +177,9 @@ class Rsi(Study):
             change = float(s.c[i] - s.c[i - 1])
             gain[i] = gain[i - 1] + (max(change, 0.0) - gain[i - 1]) / n
             loss[i] = loss[i - 1] + (max(-change, 0.0) - loss[i - 1]) / n
-        out[i] = float(ind.rsi_from_averages(np.asarray(gain[i], dtype=np.float64), np.asarray(loss[i], dtype=np.float64)))
+        out[i] = float(
+            ind.rsi_from_averages(np.asarray(gain[i], dtype=np.float64), np.asarray(loss[i], dtype=np.float64))
+        )
 
 
 class Macd(Study):

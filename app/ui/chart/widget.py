@@ -45,8 +45,14 @@ pg.setConfigOptions(antialias=False, useNumba=False)
 MIN_BARS = 8  # narrowest zoom
 KEY_PAN = 0.1  # of the visible width per arrow key
 KEY_ZOOM = 1.25
-NAMES = {"sma": N_("SMA"), "ema": N_("EMA"), "bollinger": N_("BB"), "vwap": N_("VWAP"), "rsi": N_("RSI"),
-         "macd": N_("MACD")}
+NAMES = {
+    "sma": N_("SMA"),
+    "ema": N_("EMA"),
+    "bollinger": N_("BB"),
+    "vwap": N_("VWAP"),
+    "rsi": N_("RSI"),
+    "macd": N_("MACD"),
+}
 OVERLAYS = ("sma", "ema", "bollinger", "vwap")  # drawn on the price pane, in the legend's order
 
 
@@ -120,8 +126,14 @@ class ChartWidget(QWidget):
         self.labels = PriceLabels(vb, self._label_closed)
         self.legends = {id(p): LegendItem(p.getViewBox()) for p in self.plots if p is not self.volume_plot}
         self.rules = [TopRule(p.getViewBox()) for p in self.plots[1:]]
-        self.orders = OrderLines(self.price_plot, self.labels, self.price_tags, self.orderLineMoved.emit,
-                                 self.round_price, lambda: self.decimals)
+        self.orders = OrderLines(
+            self.price_plot,
+            self.labels,
+            self.price_tags,
+            self.orderLineMoved.emit,
+            self.round_price,
+            lambda: self.decimals,
+        )
 
         self.last_line = pg.InfiniteLine(angle=0, movable=False)
         self.position_line = pg.InfiniteLine(angle=0, movable=False)
@@ -163,8 +175,11 @@ class ChartWidget(QWidget):
             self.alertRemoveRequested.emit(ident)
 
     def _plot(self, row: int, right: pg.AxisItem) -> pg.PlotItem:
-        plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": TimeAxis(self.series), "right": right,
-                                                          "left": Axis("left"), "top": Axis("top")})
+        plot = self.glw.addPlot(
+            row=row,
+            col=0,
+            axisItems={"bottom": TimeAxis(self.series), "right": right, "left": Axis("left"), "top": Axis("top")},
+        )
         plot.hideAxis("left")
         plot.hideAxis("top")
         plot.showAxis("right")
@@ -205,15 +220,29 @@ class ChartWidget(QWidget):
         return next(p for p in self.plots if p.getAxis("bottom").isVisible() and self._pane_on.get(id(p)))
 
     # -- data -------------------------------------------------------------------------------------
-    def set_history(self, t_ms: np.ndarray, o: np.ndarray, h: np.ndarray, l: np.ndarray,  # noqa: E741
-                    c: np.ndarray, v: np.ndarray, tick: float = 0.01) -> None:
+    def set_history(
+        self,
+        t_ms: np.ndarray,
+        o: np.ndarray,
+        h: np.ndarray,
+        l: np.ndarray,  # noqa: E741
+        c: np.ndarray,
+        v: np.ndarray,
+        tick: float = 0.01,
+    ) -> None:
         """Replace the whole history (bars in time order). Fill and signal markers are cleared;
         order lines and the position stay (the window re-sends them for a new symbol)."""
         self.tick = tick if tick > 0 else 0.01
         self.decimals = price_decimals(self.tick)
         self.price_plot.getAxis("right").decimals = self.decimals
-        self.series.set(np.asarray(t_ms, np.int64), np.asarray(o, float), np.asarray(h, float),
-                        np.asarray(l, float), np.asarray(c, float), np.asarray(v, float))
+        self.series.set(
+            np.asarray(t_ms, np.int64),
+            np.asarray(o, float),
+            np.asarray(h, float),
+            np.asarray(l, float),
+            np.asarray(c, float),
+            np.asarray(v, float),
+        )
         self.markers.clear()
         self.hover_index = None
         self._fit_axis_width()
@@ -232,8 +261,10 @@ class ChartWidget(QWidget):
         """History from domain bars; Decimals become floats here, for drawing only."""
         n = len(bars)
         t = np.fromiter((b.open_ms for b in bars), np.int64, n)
-        op, hi, lo, cl, vol = (np.fromiter((float(getattr(b, f)) for b in bars), float, n)
-                               for f in ("open", "high", "low", "close", "volume"))
+        op, hi, lo, cl, vol = (
+            np.fromiter((float(getattr(b, f)) for b in bars), float, n)
+            for f in ("open", "high", "low", "close", "volume")
+        )
         self.set_history(t, op, hi, lo, cl, vol, tick=tick)
 
     def update_bar(self, t_ms: int, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
@@ -265,8 +296,9 @@ class ChartWidget(QWidget):
             self._legend()
 
     def update_from_bar(self, bar: Bar) -> None:
-        self.update_bar(bar.open_ms, float(bar.open), float(bar.high), float(bar.low), float(bar.close),
-                        float(bar.volume))
+        self.update_bar(
+            bar.open_ms, float(bar.open), float(bar.high), float(bar.low), float(bar.close), float(bar.volume)
+        )
 
     def round_price(self, price: float) -> float:
         return round(round(price / self.tick) * self.tick, self.decimals)
@@ -290,8 +322,12 @@ class ChartWidget(QWidget):
     def _update_limits(self) -> None:
         n = max(self.series.n, MIN_BARS)
         for p in self.plots:
-            p.getViewBox().setLimits(xMin=-0.5 - right_margin(n), xMax=n - 0.5 + right_margin(n) * 2,
-                                     minXRange=MIN_BARS, maxXRange=n + right_margin(n) * 3)
+            p.getViewBox().setLimits(
+                xMin=-0.5 - right_margin(n),
+                xMax=n - 0.5 + right_margin(n) * 2,
+                minXRange=MIN_BARS,
+                maxXRange=n + right_margin(n) * 3,
+            )
 
     def _resized(self, *_: object) -> None:
         self._fit_y()
@@ -433,8 +469,9 @@ class ChartWidget(QWidget):
             self.tags[id(p)].set("cross", Tag(pt.y(), value, fill, text, order=10) if p is plot else None)
         bottom = self._bottom_plot()
         for p in self.plots:
-            self.time_tags[id(p)].set("cross", Tag(float(i), format_readout_time(int(self.series.t[i])), fill, text)
-                                      if p is bottom else None)
+            self.time_tags[id(p)].set(
+                "cross", Tag(float(i), format_readout_time(int(self.series.t[i])), fill, text) if p is bottom else None
+            )
         self._legend(i)
 
     def _axis_value(self, plot: pg.PlotItem, y: float) -> str:
@@ -512,9 +549,11 @@ class ChartWidget(QWidget):
                 runs.append((self._fmt(study.value("rsi", i), 2), qcolor(pal.rsi)))
             else:
                 d = self.decimals
-                runs += [(self._fmt(study.value("macd", i), d) + "  ", qcolor(pal.macd)),
-                         (self._fmt(study.value("signal", i), d) + "  ", qcolor(pal.signal)),
-                         (self._fmt(study.value("hist", i), d), qcolor(pal.up if study.value("hist", i) >= 0 else pal.down))]
+                runs += [
+                    (self._fmt(study.value("macd", i), d) + "  ", qcolor(pal.macd)),
+                    (self._fmt(study.value("signal", i), d) + "  ", qcolor(pal.signal)),
+                    (self._fmt(study.value("hist", i), d), qcolor(pal.up if study.value("hist", i) >= 0 else pal.down)),
+                ]
             self.legends[id(plot)].set_lines([runs])
 
     @staticmethod
@@ -537,10 +576,14 @@ class ChartWidget(QWidget):
         """Right-click on the price pane: an order or an alert at that price."""
         menu = QMenu(self)
         text = format_price(price, self.decimals)
-        for action, label in (("buy", _("Buy limit at {price}")), ("sell", _("Sell limit at {price}")),
-                              ("alert", _("Alert when the price crosses {price}"))):
+        for action, label in (
+            ("buy", _("Buy limit at {price}")),
+            ("sell", _("Sell limit at {price}")),
+            ("alert", _("Alert when the price crosses {price}")),
+        ):
             menu.addAction(label.format(price=text)).triggered.connect(
-                lambda _c=False, a=action: self.priceAction.emit(a, price))
+                lambda _c=False, a=action: self.priceAction.emit(a, price)
+            )
         return menu
 
     # -- indicators -------------------------------------------------------------------------------
@@ -578,8 +621,11 @@ class ChartWidget(QWidget):
             band = self._bands[name] = BandItem(over(qcolor(pal.band_fill), qcolor(pal.background)))
             band.setZValue(-10)
             plot.addItem(band, ignoreBounds=True)
-            outs = [("upper", LineItem(color)), ("mid", LineItem(color, style=Qt.PenStyle.DashLine)),
-                    ("lower", LineItem(color))]
+            outs = [
+                ("upper", LineItem(color)),
+                ("mid", LineItem(color, style=Qt.PenStyle.DashLine)),
+                ("lower", LineItem(color)),
+            ]
         elif name == "macd":
             hist = HistogramItem()
             hist.set_colors(qcolor(pal.up), qcolor(pal.down))
@@ -587,8 +633,9 @@ class ChartWidget(QWidget):
         elif name == "rsi":
             outs = [("rsi", LineItem(qcolor(pal.rsi)))]
             for level in (30, 70):
-                ln = pg.InfiniteLine(level, angle=0, movable=False,
-                                     pen=pg.mkPen(qcolor(pal.muted), style=Qt.PenStyle.DashLine))
+                ln = pg.InfiniteLine(
+                    level, angle=0, movable=False, pen=pg.mkPen(qcolor(pal.muted), style=Qt.PenStyle.DashLine)
+                )
                 ln.is_rsi_level = True
                 plot.addItem(ln, ignoreBounds=True)
         else:
@@ -645,8 +692,10 @@ class ChartWidget(QWidget):
             line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
             line.setValue(price)
             self.labels.set(f"alert:{aid}", PriceLabel(price, text, color, close_key=f"alert:{aid}", dashed=True))
-            self.price_tags.set(f"alert:{aid}", Tag(price, format_price(price, self.decimals), color,
-                                                    qcolor(self.palette_.background), order=1))
+            self.price_tags.set(
+                f"alert:{aid}",
+                Tag(price, format_price(price, self.decimals), color, qcolor(self.palette_.background), order=1),
+            )
         self._alert_specs = list(alerts)
 
     def alert_line_ids(self) -> list[str]:
@@ -698,8 +747,10 @@ class ChartWidget(QWidget):
         if pnl_text:
             text += f"   {pnl_text}"
         self.labels.set("position", PriceLabel(avg_price, text, color))
-        self.price_tags.set("position", Tag(avg_price, format_price(avg_price, self.decimals), color,
-                                            qcolor(self.palette_.background), order=3))
+        self.price_tags.set(
+            "position",
+            Tag(avg_price, format_price(avg_price, self.decimals), color, qcolor(self.palette_.background), order=3),
+        )
 
     def _last_price(self) -> None:
         s = self.series
@@ -712,10 +763,12 @@ class ChartWidget(QWidget):
         color = qcolor(pal.up if s.c[s.n - 1] >= s.o[s.n - 1] else pal.down)
         self.last_line.setVisible(True)
         self.last_line.setValue(c)
-        self.last_line.setPen(pg.mkPen(QColor(color.red(), color.green(), color.blue(), 150),
-                                       style=Qt.PenStyle.DotLine))
-        self.price_tags.set("last", Tag(c, format_price(c, self.decimals), color, qcolor(pal.last_tag_text),
-                                        order=5, clamp=True))
+        self.last_line.setPen(
+            pg.mkPen(QColor(color.red(), color.green(), color.blue(), 150), style=Qt.PenStyle.DotLine)
+        )
+        self.price_tags.set(
+            "last", Tag(c, format_price(c, self.decimals), color, qcolor(pal.last_tag_text), order=5, clamp=True)
+        )
 
     # -- language -------------------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -773,8 +826,11 @@ class ChartWidget(QWidget):
         self.volume.alpha = pal.volume_alpha
         self.volume.background = qcolor(pal.background)
         self.volume.set_colors(up, down)
-        self.markers.set_colors({"buy": up, "sell": down, "long": qcolor(pal.long), "short": qcolor(pal.short),
-                                 "flat": qcolor(pal.flat)}, qcolor(pal.background), qcolor(pal.label_fill))
+        self.markers.set_colors(
+            {"buy": up, "sell": down, "long": qcolor(pal.long), "short": qcolor(pal.short), "flat": qcolor(pal.flat)},
+            qcolor(pal.background),
+            qcolor(pal.label_fill),
+        )
         self.orders.set_colors(up, down, qcolor(pal.last_tag_text))
         fill = qcolor(pal.label_fill)
         self.labels.fill = fill

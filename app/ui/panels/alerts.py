@@ -40,8 +40,9 @@ def alert_text(a: Alert) -> str:
         return _("{symbol} crosses above {price}").format(symbol=a.symbol, price=fmt_decimal(a.price or Decimal(0)))
     if a.kind is AlertKind.CROSS_BELOW:
         return _("{symbol} crosses below {price}").format(symbol=a.symbol, price=fmt_decimal(a.price or Decimal(0)))
-    return _("{symbol} moves {pct}% within {m} min").format(symbol=a.symbol, pct=fmt_decimal(a.pct or Decimal(0)),
-                                                           m=a.window_s // 60)
+    return _("{symbol} moves {pct}% within {m} min").format(
+        symbol=a.symbol, pct=fmt_decimal(a.pct or Decimal(0)), m=a.window_s // 60
+    )
 
 
 class AlertsPanel(QWidget):
@@ -58,21 +59,37 @@ class AlertsPanel(QWidget):
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
         self._pct_form = False
-        self.model = RowsModel([
-            Column(lambda: _("Alert"), alert_text),
-            Column(lambda: _("State"), lambda a: _("active") if a.active else _("fired {when}").format(
-                when=datetime.fromtimestamp((a.fired_ms or 0) / 1000).strftime("%H:%M:%S"))),
-        ], key=lambda a: a.alert_id)
+        self.model = RowsModel(
+            [
+                Column(lambda: _("Alert"), alert_text),
+                Column(
+                    lambda: _("State"),
+                    lambda a: (
+                        _("active")
+                        if a.active
+                        else _("fired {when}").format(
+                            when=datetime.fromtimestamp((a.fired_ms or 0) / 1000).strftime("%H:%M:%S")
+                        )
+                    ),
+                ),
+            ],
+            key=lambda a: a.alert_id,
+        )
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.verticalHeader().setVisible(False)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.notes = RowsModel([
-            Column(lambda: _("Time"), lambda n: datetime.fromtimestamp(n.ts_ms / 1000).strftime("%H:%M:%S")),
-            Column(lambda: _("Notification"), lambda n: f"{_(n.title)}: " + (
-                message_text("", n.template, n.params) if n.template else n.text(_))),
-        ], max_rows=200)
+        self.notes = RowsModel(
+            [
+                Column(lambda: _("Time"), lambda n: datetime.fromtimestamp(n.ts_ms / 1000).strftime("%H:%M:%S")),
+                Column(
+                    lambda: _("Notification"),
+                    lambda n: f"{_(n.title)}: " + (message_text("", n.template, n.params) if n.template else n.text(_)),
+                ),
+            ],
+            max_rows=200,
+        )
         notes_view = QTableView()
         notes_view.setModel(self.notes)
         notes_view.verticalHeader().setVisible(False)
@@ -99,7 +116,9 @@ class AlertsPanel(QWidget):
         ctx.selection.symbolChanged.connect(lambda _s: self.validate())
         ctx.bridge.alertsChanged.connect(self._alerts_changed)
         ctx.bridge.notification.connect(self.on_notification)
-        ctx.selection.priceClicked.connect(lambda p: self.value.setText(str(p)) if self.kind.currentData() != "pct_move" else None)
+        ctx.selection.priceClicked.connect(
+            lambda p: self.value.setText(str(p)) if self.kind.currentData() != "pct_move" else None
+        )
         self.retranslate()
         self.reload()
 
@@ -153,7 +172,8 @@ class AlertsPanel(QWidget):
         if kind is AlertKind.PCT_MOVE:
             if not MIN_PCT <= value <= MAX_PCT:
                 return _("A move of {pct} % is not plausible: enter {lo} to {hi} %").format(
-                    pct=fmt_decimal(value), lo=fmt_decimal(MIN_PCT), hi=fmt_decimal(MAX_PCT))
+                    pct=fmt_decimal(value), lo=fmt_decimal(MIN_PCT), hi=fmt_decimal(MAX_PCT)
+                )
             try:
                 minutes = int(self.minutes.text().strip())
             except ValueError:
@@ -164,17 +184,21 @@ class AlertsPanel(QWidget):
             inst, last = self.ctx.instrument(), self.ctx.last_price()
             if inst is not None and value % inst.tick_size:
                 return _("Price {price} is not a multiple of the tick size {tick} {quote}").format(
-                    price=fmt_decimal(value), tick=fmt_decimal(inst.tick_size), quote=inst.quote)
+                    price=fmt_decimal(value), tick=fmt_decimal(inst.tick_size), quote=inst.quote
+                )
             if last is not None and last > 0:
                 if abs(value / last - 1) > MAX_AWAY:
                     return _("Price {price} is more than {pct} % away from the last price {last}").format(
-                        price=fmt_decimal(value), pct=fmt_decimal(MAX_AWAY * 100), last=fmt_decimal(last))
+                        price=fmt_decimal(value), pct=fmt_decimal(MAX_AWAY * 100), last=fmt_decimal(last)
+                    )
                 if kind is AlertKind.CROSS_ABOVE and value <= last:
                     return _("The price is above {price} already: choose “crosses below” or a higher price").format(
-                        price=fmt_decimal(value))
+                        price=fmt_decimal(value)
+                    )
                 if kind is AlertKind.CROSS_BELOW and value >= last:
                     return _("The price is below {price} already: choose “crosses above” or a lower price").format(
-                        price=fmt_decimal(value))
+                        price=fmt_decimal(value)
+                    )
         if self.existing(self.ctx.selection.symbol, kind, value, minutes * 60) is not None:
             return _("This alert exists already")
         return kind, value, minutes

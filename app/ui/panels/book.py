@@ -151,7 +151,9 @@ class DepthChart(pg.PlotWidget):
             self.getAxis(axis).setTextPen(pg.mkPen(c.muted))
             self.getAxis(axis).setPen(pg.mkPen(c.border))
 
-    def set_book(self, bids: list[tuple[Decimal, Decimal, Decimal]], asks: list[tuple[Decimal, Decimal, Decimal]]) -> None:
+    def set_book(
+        self, bids: list[tuple[Decimal, Decimal, Decimal]], asks: list[tuple[Decimal, Decimal, Decimal]]
+    ) -> None:
         """Rows as the ladder has them: bids best first, asks best last (floats: drawing only)."""
         b = list(reversed(bids))
         a = list(reversed(asks))
@@ -244,8 +246,7 @@ class BookPanel(QWidget):
             return
         self._last = b
         inst = self.ctx.instrument()
-        self.model.set_book(b, inst.price_decimals if inst else 2, inst.qty_decimals if inst else 5,
-                            self.group_step())
+        self.model.set_book(b, inst.price_decimals if inst else 2, inst.qty_decimals if inst else 5, self.group_step())
         if self.depth_btn.isChecked():
             self.depth.set_book(self.model.bids, self.model.asks)
 
@@ -278,12 +279,19 @@ class TradesPanel(QWidget):
             inst = ctx.instrument()
             return (inst.price_decimals, inst.qty_decimals) if inst else (2, 5)
 
-        self.model = RowsModel([
-            Column(lambda: _("Time"), lambda t: datetime.fromtimestamp(t.ts_ms / 1000).strftime("%H:%M:%S")),
-            Column(lambda: _("Price"), lambda t: fmt_fixed(t.price, places()[0]), True,
-                   lambda t: c().buy if t.taker_side.value == "buy" else c().sell),
-            Column(lambda: _("Amount"), lambda t: fmt_fixed(t.quantity, places()[1]), True),
-        ], max_rows=60)
+        self.model = RowsModel(
+            [
+                Column(lambda: _("Time"), lambda t: datetime.fromtimestamp(t.ts_ms / 1000).strftime("%H:%M:%S")),
+                Column(
+                    lambda: _("Price"),
+                    lambda t: fmt_fixed(t.price, places()[0]),
+                    True,
+                    lambda t: c().buy if t.taker_side.value == "buy" else c().sell,
+                ),
+                Column(lambda: _("Amount"), lambda t: fmt_fixed(t.quantity, places()[1]), True),
+            ],
+            max_rows=60,
+        )
         self.view = make_table(self.model)
         self.view.clicked.connect(lambda i: ctx.selection.priceClicked.emit(self.model.rows[i.row()].price))
         lay = QVBoxLayout(self)

@@ -63,14 +63,17 @@ class MarketsPanel(QWidget):
         self.ctx = ctx
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
-        self.model = RowsModel([
-            Column(lambda: _("Symbol"), lambda r: r.symbol),
-            Column(lambda: _("Last"), lambda r: _px(r, r.last), True, _change_color),
-            Column(lambda: _("24h change"), _change, True, _change_color),
-            Column(lambda: _("24h high"), lambda r: _px(r, r.high), True),
-            Column(lambda: _("24h low"), lambda r: _px(r, r.low), True),
-            Column(lambda: _("24h volume"), lambda r: fmt_decimal(r.volume, 2), True),
-        ], key=lambda r: r.symbol)
+        self.model = RowsModel(
+            [
+                Column(lambda: _("Symbol"), lambda r: r.symbol),
+                Column(lambda: _("Last"), lambda r: _px(r, r.last), True, _change_color),
+                Column(lambda: _("24h change"), _change, True, _change_color),
+                Column(lambda: _("24h high"), lambda r: _px(r, r.high), True),
+                Column(lambda: _("24h low"), lambda r: _px(r, r.low), True),
+                Column(lambda: _("24h volume"), lambda r: fmt_decimal(r.volume, 2), True),
+            ],
+            key=lambda r: r.symbol,
+        )
         self.view = make_table(self.model, stretch=False, rows=True)
         self.view.doubleClicked.connect(lambda i: self.choose(i.row()))
         self.view.activated.connect(lambda i: self.choose(i.row()))
@@ -133,4 +136,3 @@ class MarketsPanel(QWidget):
     def choose(self, row: int) -> None:
         if 0 <= row < len(self.model.rows):
             self.ctx.selection.set_symbol(self.model.rows[row].symbol)
-

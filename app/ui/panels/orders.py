@@ -76,7 +76,8 @@ def order_columns(ctx: UiContext, *, cancel: bool = False) -> list[Column]:
         role = ""
         if ol is not None:
             role = {ol.entry_id: _("entry"), ol.limit_id: _("limit leg"), ol.stop_id: _("stop leg")}.get(
-                o.client_order_id, "")
+                o.client_order_id, ""
+            )
         return f"{kind} {o.list_id[-6:]} · {role}".strip()
 
     cols = [
@@ -105,16 +106,20 @@ class OrdersPanel(QWidget):
         self.open_model = RowsModel(order_columns(ctx, cancel=True), key=lambda o: o.client_order_id)
         self.cancel_column = len(self.open_model.columns) - 2
         self.history_model = RowsModel(order_columns(ctx), key=lambda o: o.client_order_id, max_rows=500)
-        self.fills_model = RowsModel([
-            Column(lambda: _("Time"), lambda f: _when(f.ts_ms)),
-            Column(lambda: _("Symbol"), lambda f: f.symbol),
-            Column(lambda: _("Side"), lambda f: side_text(f.side), color=_side_color),
-            Column(lambda: _("Price"), lambda f: fmt_decimal(f.price), True),
-            Column(lambda: _("Amount"), lambda f: fmt_decimal(f.quantity), True),
-            Column(lambda: _("Fee"), lambda f: f"{fmt_decimal(f.fee)} {f.fee_asset}", True),
-            Column(lambda: _("Role"), lambda f: _("maker") if f.liquidity.value == "maker" else _("taker")),
-            Column(lambda: _("Order"), lambda f: f.client_order_id),
-        ], key=lambda f: f.trade_id, max_rows=1000)
+        self.fills_model = RowsModel(
+            [
+                Column(lambda: _("Time"), lambda f: _when(f.ts_ms)),
+                Column(lambda: _("Symbol"), lambda f: f.symbol),
+                Column(lambda: _("Side"), lambda f: side_text(f.side), color=_side_color),
+                Column(lambda: _("Price"), lambda f: fmt_decimal(f.price), True),
+                Column(lambda: _("Amount"), lambda f: fmt_decimal(f.quantity), True),
+                Column(lambda: _("Fee"), lambda f: f"{fmt_decimal(f.fee)} {f.fee_asset}", True),
+                Column(lambda: _("Role"), lambda f: _("maker") if f.liquidity.value == "maker" else _("taker")),
+                Column(lambda: _("Order"), lambda f: f.client_order_id),
+            ],
+            key=lambda f: f.trade_id,
+            max_rows=1000,
+        )
         self.open_view = make_table(self.open_model, stretch=False, rows=True)
         self.open_view.setMouseTracking(True)
         self.open_view.clicked.connect(self._clicked)
@@ -185,7 +190,8 @@ class OrdersPanel(QWidget):
         if o is None or not o.is_open:
             return
         text = _("Cancel {side} {type} {qty} {symbol}?").format(
-            side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining), symbol=o.symbol)
+            side=side_text(o.side), type=order_type_text(o.type), qty=fmt_decimal(o.remaining), symbol=o.symbol
+        )
         if o.list_id:
             text += "\n" + _("It is part of a group: the other orders of the group are cancelled too.")
         if await dialogs.ask(self, _("Cancel order"), text, accept=_("Cancel order"), reject=_("Keep it")):
@@ -209,5 +215,3 @@ class OrdersPanel(QWidget):
         self.tabs.setTabText(1, _("Order history"))
         self.tabs.setTabText(2, _("Fills"))
         self._update_title()
-
-

@@ -40,26 +40,43 @@ class PortfolioPanel(QWidget):
         pf = ctx.session.portfolio
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        self.balances = RowsModel([
-            Column(lambda: _("Asset"), lambda r: r[0]),
-            Column(lambda: _("Total"), lambda r: fmt_amount(r[1], ctx.places(r[0])), True),
-            Column(lambda: _("Available"), lambda r: fmt_amount(r[2], ctx.places(r[0]), down=True), True),
-            Column(lambda: _("Value ({ccy})").format(ccy=ctx.session.portfolio.ccy),
-                   lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—", True),
-            Column(lambda: _("Allocation"), lambda r: f"{r[4]:.1f}%" if r[4] is not None else "—", True),
-        ], key=lambda r: r[0])
-        self.positions = RowsModel([
-            Column(lambda: _("Symbol"), lambda p: p.symbol),
-            Column(lambda: _("Position"), lambda p: fmt_decimal(p.quantity), True),
-            Column(lambda: _("Avg cost"), _avg_cost, True, lambda p: colors().muted if p.estimated else None),
-            Column(lambda: _("Mark"), lambda p: fmt_decimal(p.mark, 2) if p.mark is not None else "—", True),
-            Column(lambda: _("Unrealized P&L"), lambda p: fmt_decimal(p.unrealized_pnl, 2), True,
-                   lambda p: _pnl_color(p.unrealized_pnl)),
-            Column(lambda: _("Realized P&L"), lambda p: fmt_decimal(p.realized_pnl, 2), True,
-                   lambda p: _pnl_color(p.realized_pnl)),
-            Column(lambda: _("Fees"), lambda p: fmt_decimal(p.fees, 2), True),
-            Column(lambda: "", lambda p: _("Close") if p.quantity else "", color=lambda p: colors().warning),
-        ], key=lambda p: p.symbol)
+        self.balances = RowsModel(
+            [
+                Column(lambda: _("Asset"), lambda r: r[0]),
+                Column(lambda: _("Total"), lambda r: fmt_amount(r[1], ctx.places(r[0])), True),
+                Column(lambda: _("Available"), lambda r: fmt_amount(r[2], ctx.places(r[0]), down=True), True),
+                Column(
+                    lambda: _("Value ({ccy})").format(ccy=ctx.session.portfolio.ccy),
+                    lambda r: fmt_decimal(r[3], 2) if r[3] is not None else "—",
+                    True,
+                ),
+                Column(lambda: _("Allocation"), lambda r: f"{r[4]:.1f}%" if r[4] is not None else "—", True),
+            ],
+            key=lambda r: r[0],
+        )
+        self.positions = RowsModel(
+            [
+                Column(lambda: _("Symbol"), lambda p: p.symbol),
+                Column(lambda: _("Position"), lambda p: fmt_decimal(p.quantity), True),
+                Column(lambda: _("Avg cost"), _avg_cost, True, lambda p: colors().muted if p.estimated else None),
+                Column(lambda: _("Mark"), lambda p: fmt_decimal(p.mark, 2) if p.mark is not None else "—", True),
+                Column(
+                    lambda: _("Unrealized P&L"),
+                    lambda p: fmt_decimal(p.unrealized_pnl, 2),
+                    True,
+                    lambda p: _pnl_color(p.unrealized_pnl),
+                ),
+                Column(
+                    lambda: _("Realized P&L"),
+                    lambda p: fmt_decimal(p.realized_pnl, 2),
+                    True,
+                    lambda p: _pnl_color(p.realized_pnl),
+                ),
+                Column(lambda: _("Fees"), lambda p: fmt_decimal(p.fees, 2), True),
+                Column(lambda: "", lambda p: _("Close") if p.quantity else "", color=lambda p: colors().warning),
+            ],
+            key=lambda p: p.symbol,
+        )
         self.close_column = len(self.positions.columns) - 1
         self.cost_column = 2
         self.curve_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
@@ -111,9 +128,15 @@ class PortfolioPanel(QWidget):
         self.positions.set_rows(positions)
         unreal = sum((p.unrealized_pnl for p in positions), ZERO)
         real = sum((p.realized_pnl for p in positions), ZERO)
-        self.summary.setText(_("Equity {equity} {ccy} · unrealized {u} · realized {r} · today {d}").format(
-            equity=fmt_decimal(equity, 2), ccy=pf.ccy, u=fmt_decimal(unreal, 2), r=fmt_decimal(real, 2),
-            d=fmt_decimal(self.ctx.session.risk.daily_pnl, 2)))
+        self.summary.setText(
+            _("Equity {equity} {ccy} · unrealized {u} · realized {r} · today {d}").format(
+                equity=fmt_decimal(equity, 2),
+                ccy=pf.ccy,
+                u=fmt_decimal(unreal, 2),
+                r=fmt_decimal(real, 2),
+                d=fmt_decimal(self.ctx.session.risk.daily_pnl, 2),
+            )
+        )
         if pf.equity_known(v) and (not self._equity or len(self._equity) < 2):
             now = self.ctx.session.clock.now_ms()
             if not self._equity or now - self._equity[-1][0] > 5_000:
@@ -137,9 +160,13 @@ class PortfolioPanel(QWidget):
             return
         pos = self.pf.position(self.ctx.venue, symbol)
         cost = await dialogs.ask_number(
-            self, _("Cost of coins held before"),
+            self,
+            _("Cost of coins held before"),
             _("What did one {base} cost you, in {quote}? (The estimate is the first price the app saw.)").format(
-                base=inst.base, quote=inst.quote), fmt_decimal(pos.avg_cost, inst.price_decimals))
+                base=inst.base, quote=inst.quote
+            ),
+            fmt_decimal(pos.avg_cost, inst.price_decimals),
+        )
         if cost is None:
             self.summary.setText(_("The cost was not changed: enter a price above zero"))
             return
@@ -166,15 +193,19 @@ class PortfolioPanel(QWidget):
     async def close_position(self, symbol: str) -> None:
         req = self.close_request(symbol)
         if req is None:
-            self.summary.setText(_("Nothing to close in {symbol}: the coins are held by open orders").format(
-                symbol=symbol))
+            self.summary.setText(
+                _("Nothing to close in {symbol}: the coins are held by open orders").format(symbol=symbol)
+            )
             return
         base = symbol.split("/")[0]
-        text = (_("Sell {qty} {base} at market to close the {symbol} position?") if req.side is Side.SELL
-                else _("Buy {qty} {base} at market to close the {symbol} position?")).format(
-            qty=fmt_decimal(req.quantity), base=base, symbol=symbol)
-        if await dialogs.ask(self, _("Close position"), text, accept=_("Close position"), reject=_("Keep it"),
-                             danger=True):
+        text = (
+            _("Sell {qty} {base} at market to close the {symbol} position?")
+            if req.side is Side.SELL
+            else _("Buy {qty} {base} at market to close the {symbol} position?")
+        ).format(qty=fmt_decimal(req.quantity), base=base, symbol=symbol)
+        if await dialogs.ask(
+            self, _("Close position"), text, accept=_("Close position"), reject=_("Keep it"), danger=True
+        ):
             await self.ctx.orders.submit(req)
 
     def on_equity(self, e: EquityPoint) -> None:

@@ -118,28 +118,44 @@ class RiskPanel(QWidget):
             out["max_open_orders"] = (n / lim.max_open_orders, f"{n} / {lim.max_open_orders}")
         if lim.max_position_notional:
             worst = max((pf.exposure(v, a) for a in pf.balances.get(v, {}) if a != pf.ccy), default=Decimal(0))
-            out["max_position_notional"] = (float(worst / lim.max_position_notional),
-                                            f"{fmt_decimal(worst, 0)} / {fmt_decimal(lim.max_position_notional, 0)} {ccy}")
+            out["max_position_notional"] = (
+                float(worst / lim.max_position_notional),
+                f"{fmt_decimal(worst, 0)} / {fmt_decimal(lim.max_position_notional, 0)} {ccy}",
+            )
         if lim.submits_per_day:
-            out["submits_per_day"] = (risk.submits_today / lim.submits_per_day, f"{risk.submits_today} / {lim.submits_per_day}")
+            out["submits_per_day"] = (
+                risk.submits_today / lim.submits_per_day,
+                f"{risk.submits_today} / {lim.submits_per_day}",
+            )
         if lim.cancels_per_day:
-            out["cancels_per_day"] = (risk.cancels_today / lim.cancels_per_day, f"{risk.cancels_today} / {lim.cancels_per_day}")
+            out["cancels_per_day"] = (
+                risk.cancels_today / lim.cancels_per_day,
+                f"{risk.cancels_today} / {lim.cancels_per_day}",
+            )
         if lim.daily_loss_limit:
             loss = max(Decimal(0), -risk.daily_pnl)
-            out["daily_loss_limit"] = (float(loss / lim.daily_loss_limit),
-                                       f"{fmt_decimal(loss, 2)} / {fmt_decimal(lim.daily_loss_limit, 0)} {ccy}")
+            out["daily_loss_limit"] = (
+                float(loss / lim.daily_loss_limit),
+                f"{fmt_decimal(loss, 2)} / {fmt_decimal(lim.daily_loss_limit, 0)} {ccy}",
+            )
         return out
 
     def refresh(self) -> None:
         risk = self.ctx.orders.risk
         c = colors()
-        text = {TradingState.ACTIVE: _("Trading: ACTIVE"), TradingState.REDUCING: _("Trading: REDUCING ONLY"),
-                TradingState.HALTED: _("Trading: HALTED")}[risk.state]
+        text = {
+            TradingState.ACTIVE: _("Trading: ACTIVE"),
+            TradingState.REDUCING: _("Trading: REDUCING ONLY"),
+            TradingState.HALTED: _("Trading: HALTED"),
+        }[risk.state]
         if risk.state is TradingState.REDUCING and risk.state_reason == "daily_loss":
             text += " — " + _("the daily loss limit was reached")
         color = {TradingState.ACTIVE: c.buy, TradingState.REDUCING: c.warning, TradingState.HALTED: c.sell}[risk.state]
-        self.state.setText(text + "   " + _("P&L today: {pnl}").format(
-            pnl=f"{fmt_decimal(risk.daily_pnl, 2)} {self.ctx.session.portfolio.ccy}"))
+        self.state.setText(
+            text
+            + "   "
+            + _("P&L today: {pnl}").format(pnl=f"{fmt_decimal(risk.daily_pnl, 2)} {self.ctx.session.portfolio.ccy}")
+        )
         self.state.setStyleSheet(f"font-weight: 700; color: {color};")
         use = self.usage()
         for name, bar in self.bars.items():
@@ -163,8 +179,11 @@ class RiskPanel(QWidget):
                 if kind == "int" and d != d.to_integral_value():
                     raise InvalidOperation
             except InvalidOperation:
-                self.message.setText(_("{what}: enter a number above zero, or leave it empty to switch the rule off")
-                                     .format(what=label()))
+                self.message.setText(
+                    _("{what}: enter a number above zero, or leave it empty to switch the rule off").format(
+                        what=label()
+                    )
+                )
                 return
             values[name] = int(d) if kind == "int" else d
         self.ctx.orders.set_limits(replace(lim, **values) if isinstance(lim, RiskLimits) else lim)
@@ -175,13 +194,21 @@ class RiskPanel(QWidget):
     async def kill(self) -> None:
         flatten = self.flatten.isChecked()
         # Asked without stopping the loop: prices, fills and the risk timer go on meanwhile.
-        if flatten and not await dialogs.ask(self, _("Kill switch"),
-                                             _("Cancel every open order and close every position at market?"),
-                                             accept=_("Cancel all and close"), reject=_("Do nothing"), danger=True):
+        if flatten and not await dialogs.ask(
+            self,
+            _("Kill switch"),
+            _("Cancel every open order and close every position at market?"),
+            accept=_("Cancel all and close"),
+            reject=_("Do nothing"),
+            danger=True,
+        ):
             return
         result = await self.ctx.orders.kill_switch(flatten=flatten)
-        self.effect.setText(_("Kill switch: {c} orders cancelled, {f} positions closed. Trading is halted until "
-                              "you re-arm it.").format(c=result["cancelled"], f=result["flattened"]))
+        self.effect.setText(
+            _("Kill switch: {c} orders cancelled, {f} positions closed. Trading is halted until you re-arm it.").format(
+                c=result["cancelled"], f=result["flattened"]
+            )
+        )
         self.refresh()
 
     def rearm(self) -> None:

@@ -42,22 +42,38 @@ from ..format import fmt_money
 from ..words import message_text
 
 # Ticket kinds: the core's order types plus the two order lists.
-KINDS = ["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit",
-         "trailing_stop", "oco", "bracket"]
+KINDS = [
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop",
+    "oco",
+    "bracket",
+]
 
 
 def kind_text(kind: str) -> str:
     return {
-        "market": _("Market"), "limit": _("Limit"), "stop_market": _("Stop market"), "stop_limit": _("Stop limit"),
-        "take_profit_market": _("Take profit market"), "take_profit_limit": _("Take profit limit"),
-        "trailing_stop": _("Trailing stop"), "oco": _("OCO"), "bracket": _("Bracket"),
+        "market": _("Market"),
+        "limit": _("Limit"),
+        "stop_market": _("Stop market"),
+        "stop_limit": _("Stop limit"),
+        "take_profit_market": _("Take profit market"),
+        "take_profit_limit": _("Take profit limit"),
+        "trailing_stop": _("Trailing stop"),
+        "oco": _("OCO"),
+        "bracket": _("Bracket"),
     }[kind]
 
 
 def kind_tip(kind: str) -> str:
-    return {"oco": _("One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled"),
-            "bracket": _("An entry order; once it fills, a take-profit and a stop-loss order (OCO) protect it"),
-            }.get(kind, "")
+    return {
+        "oco": _("One cancels the other: a take-profit limit and a stop; when one fills the other is cancelled"),
+        "bracket": _("An entry order; once it fills, a take-profit and a stop-loss order (OCO) protect it"),
+    }.get(kind, "")
 
 
 class DecimalEdit(QLineEdit):
@@ -194,8 +210,12 @@ class OrderTicket(QWidget):
         self.best_btn = QToolButton()
         self.best_btn.clicked.connect(self.use_best)
         boxes: dict[str, QWidget] = {}
-        for key, edit in (("price", self.price), ("stop_price", self.trigger), ("stop_limit_price", self.stop_limit),
-                          ("take_profit", self.take_profit)):
+        for key, edit in (
+            ("price", self.price),
+            ("stop_price", self.trigger),
+            ("stop_limit_price", self.stop_limit),
+            ("take_profit", self.take_profit),
+        ):
             btn = QToolButton()
             btn.clicked.connect(lambda _c=False, e=edit: self.use_last(e))
             self.last_btns[key] = btn
@@ -212,10 +232,17 @@ class OrderTicket(QWidget):
         self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setVerticalSpacing(4)
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
-        for key, widget in (("kind", self.kind), ("entry", self.entry_kind), ("price", boxes["price"]),
-                            ("stop_price", boxes["stop_price"]), ("stop_limit_price", boxes["stop_limit_price"]),
-                            ("take_profit", boxes["take_profit"]), ("trail_value", boxes["trail_value"]),
-                            ("tif", boxes["tif"]), ("quantity", boxes["quantity"])):
+        for key, widget in (
+            ("kind", self.kind),
+            ("entry", self.entry_kind),
+            ("price", boxes["price"]),
+            ("stop_price", boxes["stop_price"]),
+            ("stop_limit_price", boxes["stop_limit_price"]),
+            ("take_profit", boxes["take_profit"]),
+            ("trail_value", boxes["trail_value"]),
+            ("tif", boxes["tif"]),
+            ("quantity", boxes["quantity"]),
+        ):
             label = QLabel()
             self.form.addRow(label, widget)
             self.rows[key] = (label, widget)
@@ -282,10 +309,17 @@ class OrderTicket(QWidget):
     def labels(self) -> dict[str, str]:
         """The form's labels for the current order type, named as traders name them."""
         kind = self.current_kind()
-        labels = {"kind": _("Order type"), "entry": _("Entry"), "price": _("Limit price"),
-                  "stop_price": _("Stop price"), "stop_limit_price": _("Stop-limit price"),
-                  "take_profit": _("Take-profit price"), "trail_value": _("Trailing distance"),
-                  "tif": _("Time in force"), "quantity": _("Amount")}
+        labels = {
+            "kind": _("Order type"),
+            "entry": _("Entry"),
+            "price": _("Limit price"),
+            "stop_price": _("Stop price"),
+            "stop_limit_price": _("Stop-limit price"),
+            "take_profit": _("Take-profit price"),
+            "trail_value": _("Trailing distance"),
+            "tif": _("Time in force"),
+            "quantity": _("Amount"),
+        }
         if kind in ("take_profit_market", "take_profit_limit"):
             labels["stop_price"] = _("Trigger price")
         if kind == "oco":
@@ -308,8 +342,10 @@ class OrderTicket(QWidget):
         self.kind.setToolTip(kind_tip(self.current_kind()))
         self._fill_combo(self.trail_mode, [(quote or _("Amount"), "amount"), (_("Percent"), "percent")])
         self._fill_combo(self.entry_kind, [(_("Market"), "market"), (_("Limit"), "limit")])
-        self._fill_combo(self.amount_unit, [(base or _("Base"), "base"), (quote or _("Quote"), "quote"),
-                                            (_("% of available"), "pct")])
+        self._fill_combo(
+            self.amount_unit,
+            [(base or _("Base"), "base"), (quote or _("Quote"), "quote"), (_("% of available"), "pct")],
+        )
         self.post_only.setText(_("Post-only"))
         for btn in self.last_btns.values():
             btn.setText(_("Last"))
@@ -388,8 +424,12 @@ class OrderTicket(QWidget):
             edit.clear()
             edit.blockSignals(False)
         last = self.ctx.last_price(symbol)
-        if last is not None and self.current_kind() not in ("market", "stop_market", "take_profit_market",
-                                                            "trailing_stop"):
+        if last is not None and self.current_kind() not in (
+            "market",
+            "stop_market",
+            "take_profit_market",
+            "trailing_stop",
+        ):
             self.price.blockSignals(True)
             self.price.set_value(last)
             self.price.blockSignals(False)
@@ -403,8 +443,8 @@ class OrderTicket(QWidget):
             "entry": kind == "bracket",
             "price": kind in ("limit", "stop_limit", "take_profit_limit", "oco")
             or (kind == "bracket" and self.entry_kind.currentData() == "limit"),
-            "stop_price": kind in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit", "oco",
-                                   "bracket"),
+            "stop_price": kind
+            in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit", "oco", "bracket"),
             "stop_limit_price": kind == "oco",
             "take_profit": kind == "bracket",
             "trail_value": kind == "trailing_stop",
@@ -419,8 +459,11 @@ class OrderTicket(QWidget):
             widget.setVisible(show[key])
         self.kind.setToolTip(kind_tip(kind))
         self.best_btn.setText(_("Bid") if self.side is Side.BUY else _("Ask"))
-        self.best_btn.setToolTip(_("Use the best bid (join the buyers)") if self.side is Side.BUY
-                                 else _("Use the best ask (join the sellers)"))
+        self.best_btn.setToolTip(
+            _("Use the best bid (join the buyers)")
+            if self.side is Side.BUY
+            else _("Use the best ask (join the sellers)")
+        )
         if inst is not None:
             for w in (self.price, self.trigger, self.stop_limit, self.take_profit):
                 w.step = inst.tick_size
@@ -553,9 +596,20 @@ class OrderTicket(QWidget):
         ref = price or stop or last
         qty = self._read_qty(inst, ref)
         tif = TimeInForce(self.tif.currentData() or "gtc") if otype is OrderType.LIMIT else TimeInForce.GTC
-        return OrderRequest(v, sym, self.side, otype, qty, price=price, stop_price=stop, tif=tif,
-                            post_only=otype is OrderType.LIMIT and self.post_only.isChecked() and tif is TimeInForce.GTC,
-                            trail_mode=trail_mode, trail_value=trail, tag="ticket")
+        return OrderRequest(
+            v,
+            sym,
+            self.side,
+            otype,
+            qty,
+            price=price,
+            stop_price=stop,
+            tif=tif,
+            post_only=otype is OrderType.LIMIT and self.post_only.isChecked() and tif is TimeInForce.GTC,
+            trail_mode=trail_mode,
+            trail_value=trail,
+            tag="ticket",
+        )
 
     def _read_qty(self, inst: Instrument, ref: Decimal | None) -> Decimal:
         try:
@@ -571,8 +625,14 @@ class OrderTicket(QWidget):
         try:
             req = self.build()
         except LookupError as exc:
-            return [Problem(str(exc.args[0]), "ticket.missing", "Enter the {what}",
-                            {"what": self._field_name(str(exc.args[0])).lower()})]
+            return [
+                Problem(
+                    str(exc.args[0]),
+                    "ticket.missing",
+                    "Enter the {what}",
+                    {"what": self._field_name(str(exc.args[0])).lower()},
+                )
+            ]
         except ValueError as exc:
             field = str(exc.args[0]) if exc.args else ""
             return [Problem(field, "ticket.not_a_number", "{what} is not a number", {"what": self._field_name(field)})]
@@ -595,14 +655,21 @@ class OrderTicket(QWidget):
 
     def problem_text(self, p: Problem | Denial) -> str:
         inst = self.ctx.instrument()
-        return message_text(p.key, p.template, p.params, ccy=self.ctx.session.portfolio.ccy if inst else "",
-                            fields=self.labels())
+        return message_text(
+            p.key, p.template, p.params, ccy=self.ctx.session.portfolio.ccy if inst else "", fields=self.labels()
+        )
 
     def validate(self) -> bool:
         inst = self.ctx.instrument()
         probs = self.problems() if inst is not None else []
-        targets = {"price": self.price, "stop_price": self.trigger, "stop_limit_price": self.stop_limit,
-                   "take_profit": self.take_profit, "trail_value": self.trail, "quantity": self.amount}
+        targets = {
+            "price": self.price,
+            "stop_price": self.trigger,
+            "stop_limit_price": self.stop_limit,
+            "take_profit": self.take_profit,
+            "trail_value": self.trail,
+            "quantity": self.amount,
+        }
         invalid = None
         if probs:
             p = probs[0]
@@ -636,8 +703,9 @@ class OrderTicket(QWidget):
             return
         asset = inst.quote if self.side is Side.BUY else inst.base
         free = self.ctx.available(asset)
-        self.available.setText(_("Available {amount}").format(
-            amount=fmt_money(free, asset, self.ctx.places(asset), down=True)))
+        self.available.setText(
+            _("Available {amount}").format(amount=fmt_money(free, asset, self.ctx.places(asset), down=True))
+        )
         top = self.max_quantity()
         try:
             qty = self.amount.value() if self.amount_unit.currentData() == "base" else None
@@ -670,14 +738,18 @@ class OrderTicket(QWidget):
         fee = value * max(inst.taker_fee, inst.maker_fee)
         qp = self.ctx.places(inst.quote)
         text = _("≈ {qty} {base} · cost {value} · fee ≈ {fee}").format(
-            qty=fmt_decimal(qty), base=inst.base, value=fmt_money(value, inst.quote, qp),
-            fee=fmt_money(fee, inst.quote, qp))
+            qty=fmt_decimal(qty),
+            base=inst.base,
+            value=fmt_money(value, inst.quote, qp),
+            fee=fmt_money(fee, inst.quote, qp),
+        )
         home = self.ctx.session.portfolio.ccy
         rate = self.ctx.session.portfolio.price_of(inst.quote) if home != inst.quote else None
         if rate is not None and rate != 1:
             hp = self.ctx.places(home)
             text += "\n" + _("≈ {value} · fee ≈ {fee} in {ccy}").format(
-                value=fmt_money(value * rate, home, hp), fee=fmt_money(fee * rate, home, hp), ccy=home)
+                value=fmt_money(value * rate, home, hp), fee=fmt_money(fee * rate, home, hp), ccy=home
+            )
         self.estimate.setText(text)
 
     # -- submit -----------------------------------------------------------------------------------
@@ -713,20 +785,33 @@ class OrderTicket(QWidget):
         stale = self.ctx.stale_for(sym)
         if stale is None:
             return True
-        text = (_("No market data for {symbol} has arrived yet: prices are unknown.").format(symbol=sym)
-                if stale == float("inf") else
-                _("No market data for {symbol} for {s} s: prices may have moved.").format(symbol=sym, s=int(stale)))
-        answer = await dialogs.ask(self, _("Market data is stale"), text + "\n\n" + _("Send the order anyway?"),
-                                   accept=_("Send order"), reject=_("Cancel"), danger=True)
+        text = (
+            _("No market data for {symbol} has arrived yet: prices are unknown.").format(symbol=sym)
+            if stale == float("inf")
+            else _("No market data for {symbol} for {s} s: prices may have moved.").format(symbol=sym, s=int(stale))
+        )
+        answer = await dialogs.ask(
+            self,
+            _("Market data is stale"),
+            text + "\n\n" + _("Send the order anyway?"),
+            accept=_("Send order"),
+            reject=_("Cancel"),
+            danger=True,
+        )
         return answer.yes
 
     async def confirm_live(self, req: object) -> bool:
         """Ask before a live order (the market keeps moving meanwhile); the user may stop the
         questions for this session only."""
-        answer = await dialogs.ask(self, _("Confirm order"),
-                                   _("Send this order to the exchange?") + "\n\n" + self.estimate.text(),
-                                   accept=_("Send order"), reject=_("Cancel"),
-                                   checkbox=_("Don't ask again until the app is closed"), danger=True)
+        answer = await dialogs.ask(
+            self,
+            _("Confirm order"),
+            _("Send this order to the exchange?") + "\n\n" + self.estimate.text(),
+            accept=_("Send order"),
+            reject=_("Cancel"),
+            checkbox=_("Don't ask again until the app is closed"),
+            danger=True,
+        )
         if answer and answer.checked:
             self.ctx.confirm_orders = False
         return answer.yes

@@ -105,7 +105,9 @@ class BinanceProfile(ExchangeProfile):
         down = band.get("multiplierDown") or band.get("bidMultiplierDown")
         up = band.get("multiplierUp") or band.get("askMultiplierUp")
         return instrument_from_market(
-            self.venue_name, market, precision_mode,
+            self.venue_name,
+            market,
+            precision_mode,
             tick_size=_positive(price.get("tickSize")),
             lot_step=_positive(lot.get("stepSize")),
             min_qty=_positive(lot.get("minQty")),
@@ -147,8 +149,14 @@ class BinanceProfile(ExchangeProfile):
             params["trailingTriggerPrice"] = fmt(order.activation_price)
         return OrderArgs("STOP_LOSS", order.side.value, fmt(order.quantity), None, params)
 
-    def oco_call(self, limit: Order, stop: Order, market: dict[str, Any],
-                 fmt_price: Callable[[Decimal], str], fmt_amount: Callable[[Decimal], str]) -> tuple[str, dict[str, Any]]:
+    def oco_call(
+        self,
+        limit: Order,
+        stop: Order,
+        market: dict[str, Any],
+        fmt_price: Callable[[Decimal], str],
+        fmt_amount: Callable[[Decimal], str],
+    ) -> tuple[str, dict[str, Any]]:
         """``POST /api/v3/orderList/oco``: the limit leg is a LIMIT_MAKER on its side of the market
         (above for a sell, below for a buy); the stop leg is STOP_LOSS or STOP_LOSS_LIMIT."""
         if limit.price is None or stop.stop_price is None:
@@ -196,11 +204,25 @@ class BinanceProfile(ExchangeProfile):
     def fill_numbers(self, trade: dict[str, Any]) -> tuple[str, str, str, str, str, bool | None, int | None] | None:
         info = trade.get("info") or {}
         if info.get("e") == "executionReport" and info.get("x") == "TRADE":
-            return (str(info["t"]), str(info["l"]), str(info["L"]), str(info.get("n") or "0"),
-                    str(info.get("N") or ""), bool(info.get("m")), int(info.get("T") or 0))
+            return (
+                str(info["t"]),
+                str(info["l"]),
+                str(info["L"]),
+                str(info.get("n") or "0"),
+                str(info.get("N") or ""),
+                bool(info.get("m")),
+                int(info.get("T") or 0),
+            )
         if "commissionAsset" in info and "qty" in info:  # GET /api/v3/myTrades
-            return (str(info["id"]), str(info["qty"]), str(info["price"]), str(info.get("commission") or "0"),
-                    str(info["commissionAsset"]), bool(info.get("isMaker")), int(info.get("time") or 0))
+            return (
+                str(info["id"]),
+                str(info["qty"]),
+                str(info["price"]),
+                str(info.get("commission") or "0"),
+                str(info["commissionAsset"]),
+                bool(info.get("isMaker")),
+                int(info.get("time") or 0),
+            )
         return None
 
     def balance_numbers(self, info: Any) -> dict[str, tuple[str, str]] | None:

@@ -50,8 +50,14 @@ class SocketStalled(ccxt.NetworkError):
     """Raised into a ccxt websocket client that received no frame (data, ping or pong) for too long."""
 
 
-def make_exchange(profile: ExchangeProfile, *, api_key: str | None = None, secret: str | None = None,
-                  base_url: str | None = None, config: dict[str, Any] | None = None) -> Any:
+def make_exchange(
+    profile: ExchangeProfile,
+    *,
+    api_key: str | None = None,
+    secret: str | None = None,
+    base_url: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> Any:
     """The ccxt.pro exchange of ``profile``: rate limited, with the profile's options, pointed at
     ``base_url`` when one is given (the exchange's own URLs otherwise)."""
     cls = getattr(ccxt.pro, profile.ccxt_id)
@@ -96,8 +102,11 @@ class CcxtClient:
                 raise RateLimited(wait, "paused by the exchange's Retry-After")
             await asyncio.sleep(wait)
         synced = self.clock_synced_ms
-        if (clock_retry and synced is not None
-                and time.time() * 1000 - synced > self.profile.timing.clock_every_s * 1000):
+        if (
+            clock_retry
+            and synced is not None
+            and time.time() * 1000 - synced > self.profile.timing.clock_every_s * 1000
+        ):
             self.clock_synced_ms = None  # one measurement at a time
             try:
                 await self.sync_clock()
@@ -148,8 +157,14 @@ class CcxtClient:
                 self.paused_until = time.monotonic() + (retry_after if retry_after is not None else 1.0)
         if isinstance(exc, SocketStalled):
             return StreamStalled(detail=str(exc))
-        err = translate(exc, duplicate_markers=self.profile.duplicate_markers, retry_after_s=retry_after,
-                        ban_until_ms=ban_until, now_ms=now, host=self.host)
+        err = translate(
+            exc,
+            duplicate_markers=self.profile.duplicate_markers,
+            retry_after_s=retry_after,
+            ban_until_ms=ban_until,
+            now_ms=now,
+            host=self.host,
+        )
         return err if isinstance(err, VenueError) else TemporaryVenueError(detail=str(err))
 
     # -- the clock ---------------------------------------------------------------------------------
@@ -215,8 +230,9 @@ class CcxtClient:
                 last = getattr(client, "last_message_at", None) or getattr(client, "connectionEstablished", None)
                 if last is not None and now - last > limit_ms:
                     self.stalls += 1
-                    log.warning("%s: %s silent for %.1f s; closing it", self.profile.venue_name, client.url,
-                                (now - last) / 1000)
+                    log.warning(
+                        "%s: %s silent for %.1f s; closing it", self.profile.venue_name, client.url, (now - last) / 1000
+                    )
                     client.on_error(SocketStalled(f"no frame for {(now - last) / 1000:.1f} s on {client.url}"))
 
     async def close(self) -> None:

@@ -74,8 +74,9 @@ def ticker(venue: str, symbol: str, t: dict[str, Any]) -> Ticker:
         if bid is None or ask is None:
             raise BadAnswer(detail=f"ticker of {symbol} without a price")
         last = (dec(bid) + dec(ask)) / 2
-    return Ticker(venue, symbol, dec(last), dec_or_none(t.get("bid")), dec_or_none(t.get("ask")),
-                  int(t.get("timestamp") or 0))
+    return Ticker(
+        venue, symbol, dec(last), dec_or_none(t.get("bid")), dec_or_none(t.get("ask")), int(t.get("timestamp") or 0)
+    )
 
 
 STATUS = {
@@ -108,12 +109,33 @@ def order_state(o: dict[str, Any], symbol: str | None = None) -> VenueOrderState
     )
 
 
-def fill(venue: str, symbol: str, side: Side, client_order_id: str, venue_order_id: str, trade_id: str,
-         quantity: Decimal, price: Decimal, fee: Decimal, fee_asset: str, maker: bool | None, ts_ms: int) -> Fill:
+def fill(
+    venue: str,
+    symbol: str,
+    side: Side,
+    client_order_id: str,
+    venue_order_id: str,
+    trade_id: str,
+    quantity: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    fee_asset: str,
+    maker: bool | None,
+    ts_ms: int,
+) -> Fill:
     return Fill(
-        trade_id=trade_id, client_order_id=client_order_id, venue_order_id=venue_order_id, venue=venue,
-        symbol=symbol, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
-        liquidity=LiquiditySide.MAKER if maker else LiquiditySide.TAKER, ts_ms=ts_ms,
+        trade_id=trade_id,
+        client_order_id=client_order_id,
+        venue_order_id=venue_order_id,
+        venue=venue,
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        price=price,
+        fee=fee,
+        fee_asset=fee_asset,
+        liquidity=LiquiditySide.MAKER if maker else LiquiditySide.TAKER,
+        ts_ms=ts_ms,
     )
 
 
@@ -122,8 +144,15 @@ def unified_fill_numbers(t: dict[str, Any]) -> tuple[str, Decimal, Decimal, Deci
     fee = t.get("fee") or {}
     cost = fee.get("cost")
     maker = t.get("takerOrMaker")
-    return (str(t.get("id")), dec(t["amount"]), dec(t["price"]), dec(cost) if cost is not None else ZERO,
-            str(fee.get("currency") or ""), None if maker is None else maker == "maker", int(t.get("timestamp") or 0))
+    return (
+        str(t.get("id")),
+        dec(t["amount"]),
+        dec(t["price"]),
+        dec(cost) if cost is not None else ZERO,
+        str(fee.get("currency") or ""),
+        None if maker is None else maker == "maker",
+        int(t.get("timestamp") or 0),
+    )
 
 
 def balances(b: dict[str, Any]) -> dict[str, Balance]:

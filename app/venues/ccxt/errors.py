@@ -118,8 +118,10 @@ def exchange_code(exc: BaseException) -> tuple[int | None, str]:
             body = json.loads(text[start:])
             if isinstance(body, dict):
                 code = body.get("code")
-                return (int(code) if isinstance(code, int | str) and str(code).lstrip("-").isdigit() else None,
-                        str(body.get("msg", "")))
+                return (
+                    int(code) if isinstance(code, int | str) and str(code).lstrip("-").isdigit() else None,
+                    str(body.get("msg", "")),
+                )
         except ValueError:
             pass
     m, mm = _CODE.search(text), _MSG.search(text)
@@ -134,8 +136,15 @@ def _detail(exc: BaseException) -> str:
     return text[:300]
 
 
-def translate(exc: BaseException, *, duplicate_markers: tuple[str, ...] = (), retry_after_s: float | None = None,
-              ban_until_ms: int | None = None, now_ms: int = 0, host: str = "") -> Exception:
+def translate(
+    exc: BaseException,
+    *,
+    duplicate_markers: tuple[str, ...] = (),
+    retry_after_s: float | None = None,
+    ban_until_ms: int | None = None,
+    now_ms: int = 0,
+    host: str = "",
+) -> Exception:
     """The domain error for a ccxt exception (or an asyncio timeout). Order matters: ccxt's classes
     nest (``OrderNotFound`` is an ``InvalidOrder``, ``ChecksumError`` an ``InvalidNonce``)."""
     if isinstance(exc, VenueError):
@@ -161,8 +170,9 @@ def translate(exc: BaseException, *, duplicate_markers: tuple[str, ...] = (), re
         if "gaierror" in repr(exc.__cause__) or "Name or service not known" in repr(exc.__cause__):
             return NoNetwork(host=host or "the exchange", detail=detail)
         if isinstance(exc, ccxt.OnMaintenance):
-            return ExchangeUnavailable("The exchange is under maintenance: {detail}", key="error.maintenance",
-                                       detail=detail)
+            return ExchangeUnavailable(
+                "The exchange is under maintenance: {detail}", key="error.maintenance", detail=detail
+            )
         return ExchangeUnavailable(detail=detail)
     if isinstance(exc, ccxt.BadResponse):
         return BadAnswer(detail=detail)

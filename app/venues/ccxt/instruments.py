@@ -38,7 +38,9 @@ def step(precision: Any, mode: int) -> Decimal | None:
     return None
 
 
-def instrument_from_market(venue: str, market: dict[str, Any], precision_mode: int, **override: Any) -> Instrument | None:
+def instrument_from_market(
+    venue: str, market: dict[str, Any], precision_mode: int, **override: Any
+) -> Instrument | None:
     """A spot market that trades now, as an ``Instrument`` (None for others or when its steps are unknown)."""
     if not market.get("spot") or market.get("active") is False:
         return None

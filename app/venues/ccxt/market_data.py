@@ -32,12 +32,20 @@ LIVE, RESYNCING, STALE, CONNECTING = "live", "resyncing", "stale", "connecting"
 class CcxtMarketData:
     """A ``MarketData`` source over one exchange; the source of a paper account on live data."""
 
-    def __init__(self, profile: ExchangeProfile, *, exchange: Any = None, base_url: str | None = None,
-                 name: str | None = None, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        profile: ExchangeProfile,
+        *,
+        exchange: Any = None,
+        base_url: str | None = None,
+        name: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         self.profile = profile
         self.name = name or profile.venue_name
-        self.client = CcxtClient(profile, exchange if exchange is not None else
-                                 self._make_exchange(profile, base_url, config))
+        self.client = CcxtClient(
+            profile, exchange if exchange is not None else self._make_exchange(profile, base_url, config)
+        )
         self.instruments: dict[str, Instrument] = {}
         self.book_gaps = 0
         self._states: dict[tuple[str, str], str] = {}

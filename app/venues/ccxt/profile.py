@@ -105,7 +105,11 @@ class ExchangeProfile:
             raise OrderRejected(detail="trailing stops are watched by the app on this exchange")
         if t.has_trigger:
             assert order.stop_price is not None
-            key = "takeProfitPrice" if t in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT) else "triggerPrice"
+            key = (
+                "takeProfitPrice"
+                if t in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT)
+                else "triggerPrice"
+            )
             params[key] = fmt(order.stop_price)
         if t.has_limit_price or t is OrderType.LIMIT:
             if order.tif is not TimeInForce.GTC:
@@ -115,8 +119,14 @@ class ExchangeProfile:
         kind = "limit" if t.has_limit_price else "market"
         return OrderArgs(kind, order.side.value, fmt(order.quantity), price, params)
 
-    def oco_call(self, limit: Order, stop: Order, market: dict[str, Any],
-                 fmt_price: Callable[[Decimal], str], fmt_amount: Callable[[Decimal], str]) -> tuple[str, dict[str, Any]]:
+    def oco_call(
+        self,
+        limit: Order,
+        stop: Order,
+        market: dict[str, Any],
+        fmt_price: Callable[[Decimal], str],
+        fmt_amount: Callable[[Decimal], str],
+    ) -> tuple[str, dict[str, Any]]:
         """The exchange's native OCO request: (ccxt implicit method, params). Only for profiles
         whose capabilities say ``native_oco``."""
         raise NotImplementedError(f"{self.ccxt_id} has no native OCO")

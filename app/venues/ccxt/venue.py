@@ -51,9 +51,18 @@ class CcxtVenue(CcxtMarketData):
     exchange account. ``symbols``: markets the account trades, asked for fills after a restart on
     exchanges whose trade history needs a symbol (each market traded here is added as it goes)."""
 
-    def __init__(self, profile: ExchangeProfile, *, api_key: str | None = None, secret: str | None = None,
-                 exchange: Any = None, base_url: str | None = None, name: str | None = None,
-                 symbols: tuple[str, ...] | list[str] = (), config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        profile: ExchangeProfile,
+        *,
+        api_key: str | None = None,
+        secret: str | None = None,
+        exchange: Any = None,
+        base_url: str | None = None,
+        name: str | None = None,
+        symbols: tuple[str, ...] | list[str] = (),
+        config: dict[str, Any] | None = None,
+    ) -> None:
         if exchange is None:
             exchange = make_exchange(profile, api_key=api_key, secret=secret, base_url=base_url, config=config)
         super().__init__(profile, exchange=exchange, name=name)
@@ -81,10 +90,12 @@ class CcxtVenue(CcxtMarketData):
     def _now(self) -> int:
         return int(time.time() * 1000)
 
-    def _report(self, order: Order, event: OrderEvent, venue_order_id: str | None = None,
-                reason: str = "") -> ExecutionReport:
-        return ExecutionReport(self.name, order.client_order_id, event, self._now(),
-                               venue_order_id=venue_order_id, reason=reason)
+    def _report(
+        self, order: Order, event: OrderEvent, venue_order_id: str | None = None, reason: str = ""
+    ) -> ExecutionReport:
+        return ExecutionReport(
+            self.name, order.client_order_id, event, self._now(), venue_order_id=venue_order_id, reason=reason
+        )
 
     def _learn(self, symbol: str, venue_order_id: str | None, client_order_id: str | None) -> None:
         self._symbols.add(symbol)
@@ -101,7 +112,8 @@ class CcxtVenue(CcxtMarketData):
         self._symbols.add(order.symbol)
         try:
             o = await self.client.call(
-                lambda: ex.create_order(order.symbol, args.type, args.side, args.amount, args.price, dict(args.params)))
+                lambda: ex.create_order(order.symbol, args.type, args.side, args.amount, args.price, dict(args.params))
+            )
         except DuplicateClientOrderId:
             return await self._landed(order)
         except (OrderRejected, InsufficientBalance) as exc:
@@ -122,8 +134,9 @@ class CcxtVenue(CcxtMarketData):
         if st is None:
             raise VenueError(detail=f"the exchange calls {order.client_order_id} a duplicate but does not show it")
         self._acked.add(order.client_order_id)
-        return self._report(order, OrderEvent.ACCEPTED, st.venue_order_id,
-                            "duplicate client order id: the first send had landed")
+        return self._report(
+            order, OrderEvent.ACCEPTED, st.venue_order_id, "duplicate client order id: the first send had landed"
+        )
 
     async def place_oco(self, limit: Order, stop: Order) -> tuple[ExecutionReport, ExecutionReport]:
         """Both legs as one exchange order list; each leg's later changes come on the account stream."""
@@ -133,17 +146,22 @@ class CcxtVenue(CcxtMarketData):
         await self._ensure_markets()
         market = ex.market(symbol)
         method, params = self.profile.oco_call(
-            limit, stop, market,
+            limit,
+            stop,
+            market,
             fmt_price=lambda d: ex.price_to_precision(symbol, fmt(d)),
-            fmt_amount=lambda d: ex.amount_to_precision(symbol, fmt(d)))
+            fmt_amount=lambda d: ex.amount_to_precision(symbol, fmt(d)),
+        )
         self._symbols.add(symbol)
         try:
             response = await self.client.call(lambda: getattr(ex, method)(params))
         except DuplicateClientOrderId:
             return await self._landed(limit), await self._landed(stop)
         except (OrderRejected, InsufficientBalance) as exc:
-            return (self._report(limit, OrderEvent.REJECTED, reason=exc.message),
-                    self._report(stop, OrderEvent.REJECTED, reason=exc.message))
+            return (
+                self._report(limit, OrderEvent.REJECTED, reason=exc.message),
+                self._report(stop, OrderEvent.REJECTED, reason=exc.message),
+            )
         legs = self.profile.oco_reports(response)
         out = []
         for leg in (limit, stop):
@@ -186,8 +204,16 @@ class CcxtVenue(CcxtMarketData):
         for o in orders or []:
             cid = o.get("clientOrderId") if isinstance(o, dict) else None
             if cid:
-                out.append(ExecutionReport(self.name, str(cid), OrderEvent.CANCELLED, self._now(),
-                                           venue_order_id=str(o.get("id") or "") or None, reason="cancel all"))
+                out.append(
+                    ExecutionReport(
+                        self.name,
+                        str(cid),
+                        OrderEvent.CANCELLED,
+                        self._now(),
+                        venue_order_id=str(o.get("id") or "") or None,
+                        reason="cancel all",
+                    )
+                )
         return out
 
     async def fetch_order(self, order: Order) -> VenueOrderState | None:
@@ -230,8 +256,7 @@ class CcxtVenue(CcxtMarketData):
         for sym in symbols:
             since = since_ms
             while True:  # page on by time: an answer holds at most TRADES_PAGE trades
-                trades = await self.client.call(
-                    lambda s=sym, t=since: ex.fetch_my_trades(s, t, TRADES_PAGE))  # type: ignore[misc]
+                trades = await self.client.call(lambda s=sym, t=since: ex.fetch_my_trades(s, t, TRADES_PAGE))  # type: ignore[misc]
                 for t in trades:
                     f = await self._fill_of(t)
                     if f is not None:
@@ -264,8 +289,20 @@ class CcxtVenue(CcxtMarketData):
         exact = self.profile.fill_numbers(t)
         if exact is not None:
             tid, q, p, fee, asset, maker, ts = exact
-            return convert.fill(self.name, symbol, side, cid, vid, tid, convert.dec(q), convert.dec(p),
-                                convert.dec(fee), asset, maker, ts or self._now())
+            return convert.fill(
+                self.name,
+                symbol,
+                side,
+                cid,
+                vid,
+                tid,
+                convert.dec(q),
+                convert.dec(p),
+                convert.dec(fee),
+                asset,
+                maker,
+                ts or self._now(),
+            )
         tid, qd, pd, feed, asset, maker, ts = convert.unified_fill_numbers(t)
         return convert.fill(self.name, symbol, side, cid, vid, tid, qd, pd, feed, asset, maker, ts or self._now())
 
@@ -368,12 +405,23 @@ class CcxtVenue(CcxtMarketData):
             fills.append(f)
         for i, f in enumerate(fills):
             last = i == len(fills) - 1 and status == "closed"
-            self._emit(ExecutionReport(self.name, cid, OrderEvent.FILL if last else OrderEvent.PARTIAL_FILL,
-                                       f.ts_ms, venue_order_id=vid, fill=f))
+            self._emit(
+                ExecutionReport(
+                    self.name,
+                    cid,
+                    OrderEvent.FILL if last else OrderEvent.PARTIAL_FILL,
+                    f.ts_ms,
+                    venue_order_id=vid,
+                    fill=f,
+                )
+            )
         if status in _FINAL_EVENTS and cid not in self._ended:
             self._ended.add(cid)
-            self._emit(ExecutionReport(self.name, cid, _FINAL_EVENTS[status], self._now(), venue_order_id=vid,
-                                       reason=_reason(o)))
+            self._emit(
+                ExecutionReport(
+                    self.name, cid, _FINAL_EVENTS[status], self._now(), venue_order_id=vid, reason=_reason(o)
+                )
+            )
         elif status == "open" and cid not in self._acked:
             self._acked.add(cid)
             self._emit(ExecutionReport(self.name, cid, OrderEvent.ACCEPTED, self._now(), venue_order_id=vid))

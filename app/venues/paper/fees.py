@@ -47,9 +47,7 @@ def bar_path(bar: Bar, tick: Decimal) -> Iterator[BookSnapshot | Trade]:
     a rising bar (close ≥ open) and open → high → low → close for a falling one, each a one-tick
     book around the price and then a trade of a quarter of the bar's volume (1 for an empty bar)."""
     path = (
-        (bar.open, bar.low, bar.high, bar.close)
-        if bar.close >= bar.open
-        else (bar.open, bar.high, bar.low, bar.close)
+        (bar.open, bar.low, bar.high, bar.close) if bar.close >= bar.open else (bar.open, bar.high, bar.low, bar.close)
     )
     qty = bar.volume / 4 if bar.volume > 0 else Decimal(1)
     prev = path[0]

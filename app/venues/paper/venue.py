@@ -299,7 +299,9 @@ class PaperVenue:
         if problems:
             return self._reject(order, problems[0].message)
         book = core.book
-        if order.type is OrderType.MARKET and (book is None or not (book.asks if order.side is Side.BUY else book.bids)):
+        if order.type is OrderType.MARKET and (
+            book is None or not (book.asks if order.side is Side.BUY else book.bids)
+        ):
             return self._reject(order, "no order book yet: the market has no liquidity to trade against")
         o = PaperOrder(
             client_order_id=order.client_order_id,

@@ -10,8 +10,18 @@ from typing import Any
 from app.domain.enums import Side
 from app.domain.market import BookLevel, BookSnapshot, Trade
 
-INTERVAL_MS = {"1s": 1000, "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
-               "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "1d": 86_400_000}
+INTERVAL_MS = {
+    "1s": 1000,
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "1d": 86_400_000,
+}
 
 
 def s8(d: Decimal) -> str:
@@ -33,8 +43,20 @@ class Kline:
     last_id: int = -1
 
     def row(self, interval_ms: int) -> list[Any]:
-        return [self.open_ms, s8(self.open), s8(self.high), s8(self.low), s8(self.close), s8(self.volume),
-                self.open_ms + interval_ms - 1, s8(self.quote_volume), self.trades, "0.00000000", "0.00000000", "0"]
+        return [
+            self.open_ms,
+            s8(self.open),
+            s8(self.high),
+            s8(self.low),
+            s8(self.close),
+            s8(self.volume),
+            self.open_ms + interval_ms - 1,
+            s8(self.quote_volume),
+            self.trades,
+            "0.00000000",
+            "0.00000000",
+            "0",
+        ]
 
 
 @dataclass
@@ -56,8 +78,9 @@ class SymbolMarket:
         ask = min(self.asks) if self.asks else None
         return ((bid, self.bids[bid]) if bid is not None else None, (ask, self.asks[ask]) if ask is not None else None)
 
-    def apply(self, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]], gap: int = 0,
-              ts: int = 0) -> dict[str, Any]:
+    def apply(
+        self, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]], gap: int = 0, ts: int = 0
+    ) -> dict[str, Any]:
         """Change levels (quantity 0 removes one); the depthUpdate event that says so."""
         for side, changes in ((self.bids, bids), (self.asks, asks)):
             for p, q in changes:
@@ -67,14 +90,24 @@ class SymbolMarket:
                     side.pop(p, None)
         first = self.update_id + 1 + gap
         self.update_id = first + max(len(bids) + len(asks), 1) - 1
-        return {"e": "depthUpdate", "E": ts, "s": self.symbol, "U": first, "u": self.update_id,
-                "b": [[s8(p), s8(q)] for p, q in bids], "a": [[s8(p), s8(q)] for p, q in asks]}
+        return {
+            "e": "depthUpdate",
+            "E": ts,
+            "s": self.symbol,
+            "U": first,
+            "u": self.update_id,
+            "b": [[s8(p), s8(q)] for p, q in bids],
+            "a": [[s8(p), s8(q)] for p, q in asks],
+        }
 
     def snapshot(self, limit: int) -> dict[str, Any]:
         bids = sorted(self.bids.items(), reverse=True)[:limit]
         asks = sorted(self.asks.items())[:limit]
-        return {"lastUpdateId": self.update_id, "bids": [[s8(p), s8(q)] for p, q in bids],
-                "asks": [[s8(p), s8(q)] for p, q in asks]}
+        return {
+            "lastUpdateId": self.update_id,
+            "bids": [[s8(p), s8(q)] for p, q in bids],
+            "asks": [[s8(p), s8(q)] for p, q in asks],
+        }
 
     def domain_book(self, venue: str, ts: int, depth: int = 50) -> BookSnapshot:
         bids = tuple(BookLevel(p, q) for p, q in sorted(self.bids.items(), reverse=True)[:depth])
@@ -85,7 +118,14 @@ class SymbolMarket:
         bid, ask = self.best()
         if bid is None or ask is None:
             return None
-        return {"u": self.update_id, "s": self.symbol, "b": s8(bid[0]), "B": s8(bid[1]), "a": s8(ask[0]), "A": s8(ask[1])}
+        return {
+            "u": self.update_id,
+            "s": self.symbol,
+            "b": s8(bid[0]),
+            "B": s8(bid[1]),
+            "a": s8(ask[0]),
+            "A": s8(ask[1]),
+        }
 
     def trade(self, price: Decimal, qty: Decimal, taker: Side, ts: int) -> tuple[dict[str, Any], Trade]:
         """A trade between other traders; the trade event and the domain trade the matching core sees."""
@@ -95,14 +135,30 @@ class SymbolMarket:
             self.open_24h = price
         self.volume_24h += qty
         buyer_maker = taker is Side.SELL
-        rec = {"id": self.trade_id, "price": s8(price), "qty": s8(qty), "quoteQty": s8(price * qty), "time": ts,
-               "isBuyerMaker": buyer_maker, "isBestMatch": True}
+        rec = {
+            "id": self.trade_id,
+            "price": s8(price),
+            "qty": s8(qty),
+            "quoteQty": s8(price * qty),
+            "time": ts,
+            "isBuyerMaker": buyer_maker,
+            "isBestMatch": True,
+        }
         self.trades.append(rec)
         del self.trades[:-1000]
         for interval, rows in self.klines.items():
             self._kline(interval, rows, price, qty, ts)
-        event = {"e": "trade", "E": ts, "s": self.symbol, "t": self.trade_id, "p": s8(price), "q": s8(qty),
-                 "T": ts, "m": buyer_maker, "M": True}
+        event = {
+            "e": "trade",
+            "E": ts,
+            "s": self.symbol,
+            "t": self.trade_id,
+            "p": s8(price),
+            "q": s8(qty),
+            "T": ts,
+            "m": buyer_maker,
+            "M": True,
+        }
         return event, Trade("loopback", self.unified, str(self.trade_id), price, qty, taker, ts)
 
     def _kline(self, interval: str, rows: list[Kline], price: Decimal, qty: Decimal, ts: int) -> None:
@@ -123,11 +179,30 @@ class SymbolMarket:
         if not rows:
             return None
         k, span = rows[-1], INTERVAL_MS[interval]
-        return {"e": "kline", "E": ts, "s": self.symbol, "k": {
-            "t": k.open_ms, "T": k.open_ms + span - 1, "s": self.symbol, "i": interval, "f": k.first_id,
-            "L": k.last_id, "o": s8(k.open), "c": s8(k.close), "h": s8(k.high), "l": s8(k.low), "v": s8(k.volume),
-            "n": k.trades, "x": ts >= k.open_ms + span - 1, "q": s8(k.quote_volume), "V": "0.00000000",
-            "Q": "0.00000000", "B": "0"}}
+        return {
+            "e": "kline",
+            "E": ts,
+            "s": self.symbol,
+            "k": {
+                "t": k.open_ms,
+                "T": k.open_ms + span - 1,
+                "s": self.symbol,
+                "i": interval,
+                "f": k.first_id,
+                "L": k.last_id,
+                "o": s8(k.open),
+                "c": s8(k.close),
+                "h": s8(k.high),
+                "l": s8(k.low),
+                "v": s8(k.volume),
+                "n": k.trades,
+                "x": ts >= k.open_ms + span - 1,
+                "q": s8(k.quote_volume),
+                "V": "0.00000000",
+                "Q": "0.00000000",
+                "B": "0",
+            },
+        }
 
     def ticker_24h(self, ts: int) -> dict[str, Any]:
         last = self.last or Decimal(0)
@@ -136,25 +211,67 @@ class SymbolMarket:
         change = last - opened
         pct = (change / opened * 100) if opened else Decimal(0)
         return {
-            "symbol": self.symbol, "priceChange": s8(change), "priceChangePercent": f"{pct:.3f}",
-            "weightedAvgPrice": s8(last), "prevClosePrice": s8(opened), "lastPrice": s8(last),
+            "symbol": self.symbol,
+            "priceChange": s8(change),
+            "priceChangePercent": f"{pct:.3f}",
+            "weightedAvgPrice": s8(last),
+            "prevClosePrice": s8(opened),
+            "lastPrice": s8(last),
             "lastQty": self.trades[-1]["qty"] if self.trades else "0.00000000",
-            "bidPrice": s8(bid[0]) if bid else "0.00000000", "bidQty": s8(bid[1]) if bid else "0.00000000",
-            "askPrice": s8(ask[0]) if ask else "0.00000000", "askQty": s8(ask[1]) if ask else "0.00000000",
-            "openPrice": s8(opened), "highPrice": s8(last), "lowPrice": s8(last), "volume": s8(self.volume_24h),
-            "quoteVolume": s8(self.volume_24h * last), "openTime": ts - 86_400_000, "closeTime": ts,
-            "firstId": 1 if self.trade_id else -1, "lastId": self.trade_id or -1, "count": self.trade_id,
+            "bidPrice": s8(bid[0]) if bid else "0.00000000",
+            "bidQty": s8(bid[1]) if bid else "0.00000000",
+            "askPrice": s8(ask[0]) if ask else "0.00000000",
+            "askQty": s8(ask[1]) if ask else "0.00000000",
+            "openPrice": s8(opened),
+            "highPrice": s8(last),
+            "lowPrice": s8(last),
+            "volume": s8(self.volume_24h),
+            "quoteVolume": s8(self.volume_24h * last),
+            "openTime": ts - 86_400_000,
+            "closeTime": ts,
+            "firstId": 1 if self.trade_id else -1,
+            "lastId": self.trade_id or -1,
+            "count": self.trade_id,
         }
 
     def ticker_event(self, ts: int) -> dict[str, Any]:
         t = self.ticker_24h(ts)
-        return {"e": "24hrTicker", "E": ts, "s": self.symbol, "p": t["priceChange"], "P": t["priceChangePercent"],
-                "w": t["weightedAvgPrice"], "x": t["prevClosePrice"], "c": t["lastPrice"], "Q": t["lastQty"],
-                "b": t["bidPrice"], "B": t["bidQty"], "a": t["askPrice"], "A": t["askQty"], "o": t["openPrice"],
-                "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"], "O": t["openTime"],
-                "C": t["closeTime"], "F": t["firstId"], "L": t["lastId"], "n": t["count"]}
+        return {
+            "e": "24hrTicker",
+            "E": ts,
+            "s": self.symbol,
+            "p": t["priceChange"],
+            "P": t["priceChangePercent"],
+            "w": t["weightedAvgPrice"],
+            "x": t["prevClosePrice"],
+            "c": t["lastPrice"],
+            "Q": t["lastQty"],
+            "b": t["bidPrice"],
+            "B": t["bidQty"],
+            "a": t["askPrice"],
+            "A": t["askQty"],
+            "o": t["openPrice"],
+            "h": t["highPrice"],
+            "l": t["lowPrice"],
+            "v": t["volume"],
+            "q": t["quoteVolume"],
+            "O": t["openTime"],
+            "C": t["closeTime"],
+            "F": t["firstId"],
+            "L": t["lastId"],
+            "n": t["count"],
+        }
 
     def mini_ticker_event(self, ts: int) -> dict[str, Any]:
         t = self.ticker_24h(ts)
-        return {"e": "24hrMiniTicker", "E": ts, "s": self.symbol, "c": t["lastPrice"], "o": t["openPrice"],
-                "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"]}
+        return {
+            "e": "24hrMiniTicker",
+            "E": ts,
+            "s": self.symbol,
+            "c": t["lastPrice"],
+            "o": t["openPrice"],
+            "h": t["highPrice"],
+            "l": t["lowPrice"],
+            "v": t["volume"],
+            "q": t["quoteVolume"],
+        }

@@ -51,16 +51,34 @@ def _modern(sym: dict[str, Any]) -> dict[str, Any]:
     filters = []
     for f in s.get("filters", []):
         if f["filterType"] == "MIN_NOTIONAL":
-            f = {"filterType": "NOTIONAL", "minNotional": f["minNotional"], "applyMinToMarket": True,
-                 "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": f.get("avgPriceMins", 5)}
+            f = {
+                "filterType": "NOTIONAL",
+                "minNotional": f["minNotional"],
+                "applyMinToMarket": True,
+                "maxNotional": "9000000.00000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": f.get("avgPriceMins", 5),
+            }
         elif f["filterType"] == "PERCENT_PRICE":
-            f = {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": f["multiplierUp"],
-                 "bidMultiplierDown": f["multiplierDown"], "askMultiplierUp": f["multiplierUp"],
-                 "askMultiplierDown": f["multiplierDown"], "avgPriceMins": f.get("avgPriceMins", 5)}
+            f = {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": f["multiplierUp"],
+                "bidMultiplierDown": f["multiplierDown"],
+                "askMultiplierUp": f["multiplierUp"],
+                "askMultiplierDown": f["multiplierDown"],
+                "avgPriceMins": f.get("avgPriceMins", 5),
+            }
         filters.append(f)
     if not any(f["filterType"] == "TRAILING_DELTA" for f in filters):
-        filters.append({"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
-                        "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000})
+        filters.append(
+            {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": 10,
+                "maxTrailingAboveDelta": 2000,
+                "minTrailingBelowDelta": 10,
+                "maxTrailingBelowDelta": 2000,
+            }
+        )
     s["filters"] = filters
     s["permissionSets"] = [s.pop("permissions", ["SPOT"])]
     s["permissions"] = []
@@ -69,13 +87,25 @@ def _modern(sym: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def _builtin(symbol: str, base: str, quote: str, tick: str, step: str, min_qty: str, max_qty: str,
-             notional: str) -> dict[str, Any]:
+def _builtin(
+    symbol: str, base: str, quote: str, tick: str, step: str, min_qty: str, max_qty: str, notional: str
+) -> dict[str, Any]:
     return {
-        "symbol": symbol, "status": "TRADING", "baseAsset": base, "baseAssetPrecision": 8, "quoteAsset": quote,
-        "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
-        "orderTypes": ORDER_TYPES, "icebergAllowed": True, "ocoAllowed": True, "quoteOrderQtyMarketAllowed": True,
-        "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
+        "symbol": symbol,
+        "status": "TRADING",
+        "baseAsset": base,
+        "baseAssetPrecision": 8,
+        "quoteAsset": quote,
+        "quotePrecision": 8,
+        "quoteAssetPrecision": 8,
+        "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8,
+        "orderTypes": ORDER_TYPES,
+        "icebergAllowed": True,
+        "ocoAllowed": True,
+        "quoteOrderQtyMarketAllowed": True,
+        "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": False,
         "filters": [
             {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick},
             {"filterType": "PERCENT_PRICE", "multiplierUp": "5", "multiplierDown": "0.2", "avgPriceMins": 5},

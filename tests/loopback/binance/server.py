@@ -58,9 +58,15 @@ def instrument_of(sym: dict[str, Any]) -> Instrument:
     price, lot = f["PRICE_FILTER"], f["LOT_SIZE"]
     notional = f.get("NOTIONAL") or f.get("MIN_NOTIONAL") or {}
     return Instrument(
-        venue="loopback", symbol=f"{sym['baseAsset']}/{sym['quoteAsset']}", base=sym["baseAsset"],
-        quote=sym["quoteAsset"], tick_size=D(price["tickSize"]).normalize(), lot_step=D(lot["stepSize"]).normalize(),
-        min_qty=D(lot["minQty"]), max_qty=D(lot["maxQty"]), min_notional=D(notional.get("minNotional", "0")),
+        venue="loopback",
+        symbol=f"{sym['baseAsset']}/{sym['quoteAsset']}",
+        base=sym["baseAsset"],
+        quote=sym["quoteAsset"],
+        tick_size=D(price["tickSize"]).normalize(),
+        lot_step=D(lot["stepSize"]).normalize(),
+        min_qty=D(lot["minQty"]),
+        max_qty=D(lot["maxQty"]),
+        min_notional=D(notional.get("minNotional", "0")),
     )
 
 
@@ -88,8 +94,15 @@ class Conn:
 
 
 class BinanceLoopback:
-    def __init__(self, *, symbols: tuple[str, ...] = DEFAULT_SYMBOLS, balances: dict[str, str] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, api_keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        symbols: tuple[str, ...] = DEFAULT_SYMBOLS,
+        balances: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_keys: dict[str, str] | None = None,
+    ) -> None:
         self.host, self.port = host, port
         self.api_keys = dict(api_keys or {API_KEY: SECRET})
         self.faults = Faults()
@@ -112,8 +125,9 @@ class BinanceLoopback:
             self.ledger.deposit(asset, D(amount))
         self.ledger.take_changed()
         self.markets = {k: SymbolMarket(k, i.symbol) for k, i in self.instruments.items()}
-        self.cores = {k: MatchingCore(i.symbol, i, account=self.ledger, fees=FeeModel())
-                      for k, i in self.instruments.items()}
+        self.cores = {
+            k: MatchingCore(i.symbol, i, account=self.ledger, fees=FeeModel()) for k, i in self.instruments.items()
+        }
         self.orders: dict[int, LoopOrder] = {}
         self.by_po: dict[int, LoopOrder] = {}
         self.by_client: dict[tuple[str, str], LoopOrder] = {}
@@ -135,12 +149,20 @@ class BinanceLoopback:
         app = web.Application(middlewares=[self._middleware])
         r = app.router
         for path, handler in (
-            ("/api/v3/ping", self.ping), ("/api/v3/time", self.time), ("/api/v3/exchangeInfo", self.exchange_info),
-            ("/api/v3/depth", self.depth), ("/api/v3/trades", self.trades), ("/api/v3/aggTrades", self.agg_trades),
-            ("/api/v3/klines", self.klines), ("/api/v3/ticker/24hr", self.ticker),
-            ("/api/v3/ticker/bookTicker", self.book_ticker), ("/api/v3/ticker/price", self.ticker_price),
-            ("/api/v3/account", self.account), ("/api/v3/myTrades", self.my_trades),
-            ("/api/v3/allOrders", self.all_orders), ("/api/v3/openOrderList", self.open_order_lists),
+            ("/api/v3/ping", self.ping),
+            ("/api/v3/time", self.time),
+            ("/api/v3/exchangeInfo", self.exchange_info),
+            ("/api/v3/depth", self.depth),
+            ("/api/v3/trades", self.trades),
+            ("/api/v3/aggTrades", self.agg_trades),
+            ("/api/v3/klines", self.klines),
+            ("/api/v3/ticker/24hr", self.ticker),
+            ("/api/v3/ticker/bookTicker", self.book_ticker),
+            ("/api/v3/ticker/price", self.ticker_price),
+            ("/api/v3/account", self.account),
+            ("/api/v3/myTrades", self.my_trades),
+            ("/api/v3/allOrders", self.all_orders),
+            ("/api/v3/openOrderList", self.open_order_lists),
         ):
             r.add_get(path, handler)
         r.add_post("/api/v3/order", self.new_order)
@@ -186,8 +208,9 @@ class BinanceLoopback:
         return task
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                          ) -> web.StreamResponse:
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         path, method = request.path, request.method
         if path.startswith("/ws") or path.startswith("/_loopback"):
             return await handler(request)
@@ -197,11 +220,14 @@ class BinanceLoopback:
             if fault is not None:
                 if fault.kind in ("429", "418"):
                     status = int(fault.kind)
-                    msg = ("Too much request weight used; current limit is 6000 request weight per 1 MINUTE."
-                           if status == 429 else
-                           f"Way too much request weight used; IP banned until {self.now_ms() + int(fault.retry_after * 1000)}.")
-                    return web.json_response({"code": -1003, "msg": msg}, status=status,
-                                             headers={"Retry-After": f"{fault.retry_after:g}"})
+                    msg = (
+                        "Too much request weight used; current limit is 6000 request weight per 1 MINUTE."
+                        if status == 429
+                        else f"Way too much request weight used; IP banned until {self.now_ms() + int(fault.retry_after * 1000)}."
+                    )
+                    return web.json_response(
+                        {"code": -1003, "msg": msg}, status=status, headers={"Retry-After": f"{fault.retry_after:g}"}
+                    )
                 if fault.kind == "5xx":
                     return web.Response(status=503, text="Service Unavailable", content_type="text/html")
                 if fault.kind == "signature":
@@ -236,7 +262,9 @@ class BinanceLoopback:
         try:
             ts = int(params["timestamp"])
         except (KeyError, ValueError):
-            raise ApiError(-1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.") from None
+            raise ApiError(
+                -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
+            ) from None
         window = int(params.get("recvWindow", "5000"))
         if window > 60_000:
             raise ApiError(-1131, "recvWindow must be less than 60000")
@@ -252,7 +280,9 @@ class BinanceLoopback:
         sig = params.pop("signature", None)
         if sig is None:
             raise ApiError(-1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
-        payload = total.replace(f"&signature={sig}", "").replace(f"signature={sig}&", "").replace(f"signature={sig}", "")
+        payload = (
+            total.replace(f"&signature={sig}", "").replace(f"signature={sig}&", "").replace(f"signature={sig}", "")
+        )
         expected = hmac.new(self.api_keys[key].encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, sig):
             raise ApiError(-1022, "Signature for this request is not valid.")
@@ -279,7 +309,10 @@ class BinanceLoopback:
         try:
             d = D(value)
         except InvalidOperation:
-            raise ApiError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.") from None
+            raise ApiError(
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.",
+            ) from None
         return d
 
     # -- public endpoints ---------------------------------------------------------------------------------
@@ -311,8 +344,19 @@ class BinanceLoopback:
         sym = self._symbol(params)
         assert sym is not None
         limit = min(int(params.get("limit", "500")), 1000)
-        out = [{"a": t["id"], "p": t["price"], "q": t["qty"], "f": t["id"], "l": t["id"], "T": t["time"],
-                "m": t["isBuyerMaker"], "M": True} for t in self.markets[sym].trades[-limit:]]
+        out = [
+            {
+                "a": t["id"],
+                "p": t["price"],
+                "q": t["qty"],
+                "f": t["id"],
+                "l": t["id"],
+                "T": t["time"],
+                "m": t["isBuyerMaker"],
+                "M": True,
+            }
+            for t in self.markets[sym].trades[-limit:]
+        ]
         return web.json_response(out)
 
     async def klines(self, request: web.Request) -> web.Response:
@@ -350,16 +394,34 @@ class BinanceLoopback:
     # -- account ------------------------------------------------------------------------------------------
     async def account(self, request: web.Request) -> web.Response:
         await self._signed(request)
-        balances = [{"asset": a, "free": s8(b.free), "locked": s8(b.locked)}
-                    for a, b in sorted(self.ledger.balances().items())]
-        return web.json_response({
-            "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-            "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000",
-                                "seller": "0.00000000"},
-            "canTrade": True, "canWithdraw": False, "canDeposit": True, "brokered": False,
-            "requireSelfTradePrevention": False, "preventSor": False, "updateTime": self.now_ms(),
-            "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": 354937868,
-        })
+        balances = [
+            {"asset": a, "free": s8(b.free), "locked": s8(b.locked)} for a, b in sorted(self.ledger.balances().items())
+        ]
+        return web.json_response(
+            {
+                "makerCommission": 10,
+                "takerCommission": 10,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "commissionRates": {
+                    "maker": "0.00100000",
+                    "taker": "0.00100000",
+                    "buyer": "0.00000000",
+                    "seller": "0.00000000",
+                },
+                "canTrade": True,
+                "canWithdraw": False,
+                "canDeposit": True,
+                "brokered": False,
+                "requireSelfTradePrevention": False,
+                "preventSor": False,
+                "updateTime": self.now_ms(),
+                "accountType": "SPOT",
+                "balances": balances,
+                "permissions": ["SPOT"],
+                "uid": 354937868,
+            }
+        )
 
     async def my_trades(self, request: web.Request) -> web.Response:
         params = await self._signed(request)
@@ -369,8 +431,12 @@ class BinanceLoopback:
         from_id = int(params.get("fromId", "0"))
         order_id = params.get("orderId")
         limit = min(int(params.get("limit", "500")), 1000)
-        rows = [t for o in self.orders.values() if o.symbol == sym and (order_id is None or str(o.order_id) == order_id)
-                for t in o.my_trades()]
+        rows = [
+            t
+            for o in self.orders.values()
+            if o.symbol == sym and (order_id is None or str(o.order_id) == order_id)
+            for t in o.my_trades()
+        ]
         rows = [t for t in rows if start <= t["time"] <= end and t["id"] >= from_id]
         rows.sort(key=lambda t: t["id"])
         return web.json_response(rows[:limit])
@@ -397,20 +463,27 @@ class BinanceLoopback:
     async def open_orders(self, request: web.Request) -> web.Response:
         params = await self._signed(request)
         sym = self._symbol(params, required=False)
-        return web.json_response([o.json() for o in self.orders.values() if o.is_open and (sym is None or o.symbol == sym)])
+        return web.json_response(
+            [o.json() for o in self.orders.values() if o.is_open and (sym is None or o.symbol == sym)]
+        )
 
     async def all_orders(self, request: web.Request) -> web.Response:
         params = await self._signed(request)
         sym = self._symbol(params)
         return web.json_response([o.json() for o in self.orders.values() if o.symbol == sym])
 
-    def _validate(self, sym: str, kind: str, side: Side, qty: Decimal, price: Decimal | None,
-                  stop: Decimal | None) -> None:
+    def _validate(
+        self, sym: str, kind: str, side: Side, qty: Decimal, price: Decimal | None, stop: Decimal | None
+    ) -> None:
         inst, market = self.instruments[sym], self.markets[sym]
         for p in (price, stop):
             if p is not None and (p <= 0 or not is_multiple(p, inst.tick_size)):
                 raise ApiError(-1013, "Filter failure: PRICE_FILTER")
-        if qty < inst.min_qty or (inst.max_qty is not None and qty > inst.max_qty) or not is_multiple(qty, inst.lot_step):
+        if (
+            qty < inst.min_qty
+            or (inst.max_qty is not None and qty > inst.max_qty)
+            or not is_multiple(qty, inst.lot_step)
+        ):
             raise ApiError(-1013, "Filter failure: LOT_SIZE")
         ref = price if price is not None else (stop if stop is not None else market.last)
         if ref is not None and qty * ref < inst.min_notional:
@@ -421,8 +494,18 @@ class BinanceLoopback:
             if (above and stop <= market.last) or (not above and stop >= market.last):
                 raise ApiError(-2010, "Stop price would trigger immediately.")
 
-    def _new_order(self, sym: str, side: Side, kind: str, qty: Decimal, price: Decimal | None, stop: Decimal | None,
-                   tif: str, cid: str | None, list_id: int = -1) -> LoopOrder:
+    def _new_order(
+        self,
+        sym: str,
+        side: Side,
+        kind: str,
+        qty: Decimal,
+        price: Decimal | None,
+        stop: Decimal | None,
+        tif: str,
+        cid: str | None,
+        list_id: int = -1,
+    ) -> LoopOrder:
         if kind not in TYPES:
             raise ApiError(-1116, "Invalid orderType.")
         core_type, post_only = TYPES[kind]
@@ -439,9 +522,19 @@ class BinanceLoopback:
         oid = self.next_order_id
         self.next_order_id += 1
         cid = cid or f"loopback{oid:016d}"
-        po = PaperOrder(cid, str(oid), self.instruments[sym].symbol, side, core_type, qty,
-                        price if core_type.has_limit_price else None, stop,
-                        TimeInForce(tif.lower()) if tif in ("GTC", "IOC", "FOK") else TimeInForce.GTC, post_only, now)
+        po = PaperOrder(
+            cid,
+            str(oid),
+            self.instruments[sym].symbol,
+            side,
+            core_type,
+            qty,
+            price if core_type.has_limit_price else None,
+            stop,
+            TimeInForce(tif.lower()) if tif in ("GTC", "IOC", "FOK") else TimeInForce.GTC,
+            post_only,
+            now,
+        )
         return LoopOrder(po, oid, sym, kind, tif if core_type.has_limit_price else "GTC", now, list_id)
 
     def _fund(self, lo: LoopOrder, need: tuple[str, Decimal] | None = None) -> None:
@@ -476,8 +569,16 @@ class BinanceLoopback:
         tif = params.get("timeInForce", "")
         if kind in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and not tif:
             raise ApiError(-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")
-        lo = self._new_order(sym, side, kind, qty, self._dec(params, "price"), self._dec(params, "stopPrice"),
-                             tif or "GTC", params.get("newClientOrderId"))
+        lo = self._new_order(
+            sym,
+            side,
+            kind,
+            qty,
+            self._dec(params, "price"),
+            self._dec(params, "stopPrice"),
+            tif or "GTC",
+            params.get("newClientOrderId"),
+        )
         core = self.cores[sym]
         if lo.po.post_only and core.crosses(lo.po):
             raise ApiError(-2010, "Order would immediately match and take.")
@@ -489,8 +590,15 @@ class BinanceLoopback:
         self._balances_changed(now)
         resp = params.get("newOrderRespType") or ("FULL" if kind in ("MARKET", "LIMIT") else "ACK")
         if resp == "ACK":
-            return web.json_response({"symbol": sym, "orderId": lo.order_id, "orderListId": -1,
-                                      "clientOrderId": lo.client_id, "transactTime": now})
+            return web.json_response(
+                {
+                    "symbol": sym,
+                    "orderId": lo.order_id,
+                    "orderListId": -1,
+                    "clientOrderId": lo.client_id,
+                    "transactTime": now,
+                }
+            )
         return web.json_response(lo.full(now) if resp == "FULL" else lo.ack(now))
 
     @staticmethod
@@ -499,8 +607,9 @@ class BinanceLoopback:
             raise ApiError(-1117, "Invalid side.")
         return Side.BUY if value == "BUY" else Side.SELL
 
-    def _end(self, lo: LoopOrder, status: OrderStatus, exec_type: str, now: int, reason: str = "NONE",
-             orig: str = "") -> None:
+    def _end(
+        self, lo: LoopOrder, status: OrderStatus, exec_type: str, now: int, reason: str = "NONE", orig: str = ""
+    ) -> None:
         if not lo.is_open:
             return
         self.cores[lo.symbol].cancel(lo.po)
@@ -561,15 +670,21 @@ class BinanceLoopback:
         now = self.now_ms()
         new_cid = params.get("newClientOrderId") or f"cancel{now}"
         ol = self.list_of.get(lo.order_id)
-        for x in (ol.legs if ol is not None else [lo]):  # one leg cancelled cancels its list
+        for x in ol.legs if ol is not None else [lo]:  # one leg cancelled cancels its list
             self._end(x, OrderStatus.CANCELLED, "CANCELED", now, orig=x.client_id)
         if ol is not None:
             ol.done = True
             self._user(ol.event(now))
         self._balances_changed(now)
         out = lo.json(full=False)
-        out.update({"origClientOrderId": lo.client_id, "clientOrderId": new_cid, "transactTime": now,
-                    "selfTradePreventionMode": "NONE"})
+        out.update(
+            {
+                "origClientOrderId": lo.client_id,
+                "clientOrderId": new_cid,
+                "transactTime": now,
+                "selfTradePreventionMode": "NONE",
+            }
+        )
         return web.json_response(out)
 
     async def cancel_open_orders(self, request: web.Request) -> web.Response:
@@ -596,8 +711,7 @@ class BinanceLoopback:
                     out.append(ol.json(now))
                 continue
             row = lo.json(full=False)
-            row.update({"origClientOrderId": lo.client_id, "clientOrderId": f"cancelall{now}",
-                        "transactTime": now})
+            row.update({"origClientOrderId": lo.client_id, "clientOrderId": f"cancelall{now}", "transactTime": now})
             out.append(row)
         self._balances_changed(now)
         return web.json_response(out)
@@ -612,15 +726,28 @@ class BinanceLoopback:
         params = await self._signed(request)
         sell = params.get("side") == "SELL"
         limit_pos, stop_pos = ("above", "below") if sell else ("below", "above")
-        mapped = {k: v for k, v in params.items() if k in ("symbol", "side", "quantity", "listClientOrderId",
-                                                              "newOrderRespType", "timestamp", "recvWindow")}
-        mapped.update({f"{limit_pos}Type": "LIMIT_MAKER", f"{limit_pos}Price": params.get("price", ""),
-                       f"{limit_pos}ClientOrderId": params.get("limitClientOrderId", ""),
-                       f"{stop_pos}StopPrice": params.get("stopPrice", ""),
-                       f"{stop_pos}ClientOrderId": params.get("stopClientOrderId", "")})
+        mapped = {
+            k: v
+            for k, v in params.items()
+            if k in ("symbol", "side", "quantity", "listClientOrderId", "newOrderRespType", "timestamp", "recvWindow")
+        }
+        mapped.update(
+            {
+                f"{limit_pos}Type": "LIMIT_MAKER",
+                f"{limit_pos}Price": params.get("price", ""),
+                f"{limit_pos}ClientOrderId": params.get("limitClientOrderId", ""),
+                f"{stop_pos}StopPrice": params.get("stopPrice", ""),
+                f"{stop_pos}ClientOrderId": params.get("stopClientOrderId", ""),
+            }
+        )
         if params.get("stopLimitPrice"):
-            mapped.update({f"{stop_pos}Type": "STOP_LOSS_LIMIT", f"{stop_pos}Price": params["stopLimitPrice"],
-                           f"{stop_pos}TimeInForce": params.get("stopLimitTimeInForce", "GTC")})
+            mapped.update(
+                {
+                    f"{stop_pos}Type": "STOP_LOSS_LIMIT",
+                    f"{stop_pos}Price": params["stopLimitPrice"],
+                    f"{stop_pos}TimeInForce": params.get("stopLimitTimeInForce", "GTC"),
+                }
+            )
         else:
             mapped[f"{stop_pos}Type"] = "STOP_LOSS"
         return web.json_response(self._oco({k: v for k, v in mapped.items() if v != ""}))
@@ -640,9 +767,17 @@ class BinanceLoopback:
             kind = params.get(f"{pos}Type", "")
             if kind not in TYPES or kind == "MARKET" or kind == "LIMIT":
                 raise ApiError(-1116, "Invalid orderType.")
-            legs[pos] = self._new_order(sym, side, kind, qty, self._dec(params, f"{pos}Price"),
-                                        self._dec(params, f"{pos}StopPrice"), params.get(f"{pos}TimeInForce", "GTC"),
-                                        params.get(f"{pos}ClientOrderId"), list_id=self.next_list_id)
+            legs[pos] = self._new_order(
+                sym,
+                side,
+                kind,
+                qty,
+                self._dec(params, f"{pos}Price"),
+                self._dec(params, f"{pos}StopPrice"),
+                params.get(f"{pos}TimeInForce", "GTC"),
+                params.get(f"{pos}ClientOrderId"),
+                list_id=self.next_list_id,
+            )
         above, below = legs["above"], legs["below"]
         last = self.markets[sym].last
         a_px = above.po.price if above.kind == "LIMIT_MAKER" else above.po.stop_price
@@ -660,8 +795,9 @@ class BinanceLoopback:
         holder = above if above.kind == "LIMIT_MAKER" else below
         self._fund(holder, need)
         self.ledger.link(above.po, below.po)
-        ol = OrderList(self.next_list_id, list_cid, sym, [below, above] if side is Side.SELL else [above, below],
-                       self.now_ms())
+        ol = OrderList(
+            self.next_list_id, list_cid, sym, [below, above] if side is Side.SELL else [above, below], self.now_ms()
+        )
         self.next_list_id += 1
         self.lists[ol.list_id] = ol
         now = self.now_ms()
@@ -742,12 +878,19 @@ class BinanceLoopback:
         if not changed:
             return
         bal = self.ledger.balances()
-        self._user({"e": "outboundAccountPosition", "E": now, "u": now,
-                    "B": [{"a": a, "f": s8(bal[a].free), "l": s8(bal[a].locked)} for a in sorted(changed) if a in bal]})
+        self._user(
+            {
+                "e": "outboundAccountPosition",
+                "E": now,
+                "u": now,
+                "B": [{"a": a, "f": s8(bal[a].free), "l": s8(bal[a].locked)} for a in sorted(changed) if a in bal],
+            }
+        )
 
     # -- websockets -------------------------------------------------------------------------------------------
-    async def _serve(self, request: web.Request, kind: str,
-                     on_text: Callable[[Conn, Any], None]) -> web.WebSocketResponse:
+    async def _serve(
+        self, request: web.Request, kind: str, on_text: Callable[[Conn, Any], None]
+    ) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 22)
         await ws.prepare(request)
         conn = Conn(ws, request, kind)
@@ -861,11 +1004,17 @@ class BinanceLoopback:
         m = self.markets[sym]
         new_b = {D(str(p)): D(str(q)) for p, q in bids}
         new_a = {D(str(p)): D(str(q)) for p, q in asks}
-        db = [(p, new_b.get(p, D(0))) for p in sorted(set(m.bids) | set(new_b), reverse=True) if m.bids.get(p) != new_b.get(p)]
+        db = [
+            (p, new_b.get(p, D(0)))
+            for p in sorted(set(m.bids) | set(new_b), reverse=True)
+            if m.bids.get(p) != new_b.get(p)
+        ]
         da = [(p, new_a.get(p, D(0))) for p in sorted(set(m.asks) | set(new_a)) if m.asks.get(p) != new_a.get(p)]
         self.change_book(sym, db, da)
 
-    def change_book(self, symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]) -> None:
+    def change_book(
+        self, symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]
+    ) -> None:
         sym = self._sym(symbol)
         m = self.markets[sym]
         now = self.now_ms()
@@ -879,11 +1028,13 @@ class BinanceLoopback:
         self._absorb(sym, core.on_book(m.domain_book("loopback", now)), now)
         self._balances_changed(now)
 
-    def book_around(self, symbol: str, mid: Any, *, spread: Any = "1", levels: int = 10, qty: Any = "1",
-                    step: Any = "1") -> None:
+    def book_around(
+        self, symbol: str, mid: Any, *, spread: Any = "1", levels: int = 10, qty: Any = "1", step: Any = "1"
+    ) -> None:
         m, s, st, q = D(str(mid)), D(str(spread)), D(str(step)), D(str(qty))
-        self.set_book(symbol, [(m - s / 2 - i * st, q) for i in range(levels)],
-                      [(m + s / 2 + i * st, q) for i in range(levels)])
+        self.set_book(
+            symbol, [(m - s / 2 - i * st, q) for i in range(levels)], [(m + s / 2 + i * st, q) for i in range(levels)]
+        )
 
     def trade(self, symbol: str, price: Any, qty: Any = "1", taker: str = "buy") -> None:
         """A trade between other traders: streams, candles, and resting/triggered orders here."""
@@ -892,8 +1043,9 @@ class BinanceLoopback:
         now = self.now_ms()
         event, domain_trade = m.trade(D(str(price)), D(str(qty)), Side(taker), now)
         self._market_event(sym, "trade", event)
-        self._market_event(sym, "aggTrade", {**event, "e": "aggTrade", "a": event["t"], "f": event["t"],
-                                             "l": event["t"]})
+        self._market_event(
+            sym, "aggTrade", {**event, "e": "aggTrade", "a": event["t"], "f": event["t"], "l": event["t"]}
+        )
         for interval in list(m.klines):
             ev = m.kline_event(interval, now)
             if ev is not None:
@@ -907,8 +1059,9 @@ class BinanceLoopback:
         from .book import Kline
 
         m = self.markets[self._sym(symbol)]
-        m.klines[interval] = [Kline(t, D(str(o)), D(str(h)), D(str(lo)), D(str(c)), D(str(v)))
-                              for t, o, h, lo, c, v in rows]
+        m.klines[interval] = [
+            Kline(t, D(str(o)), D(str(h)), D(str(lo)), D(str(c)), D(str(v))) for t, o, h, lo, c, v in rows
+        ]
 
     def drop_sockets(self, kind: str | None = None) -> int:
         """Cut open websockets (``market``, ``ws-api``, ``listen-key`` or all)."""
@@ -931,8 +1084,12 @@ class BinanceLoopback:
         return any(s.startswith(stream_prefix) for c in self.conns if not c.silent for s in c.streams)
 
     def user_subscribed(self) -> bool:
-        return any(c.kind in ("ws-api", "listen-key") and not c.silent and
-                   (c.kind == "listen-key" or c.subscription_id is not None) for c in self.conns)
+        return any(
+            c.kind in ("ws-api", "listen-key")
+            and not c.silent
+            and (c.kind == "listen-key" or c.subscription_id is not None)
+            for c in self.conns
+        )
 
     def burst_depth(self, symbol: str, n: int, *, start: Any = "60000", tick: Any = "0.01") -> int:
         """``n`` depth updates as fast as the sockets take them (a benchmark's load): each moves one
@@ -952,8 +1109,9 @@ class BinanceLoopback:
                 c.send(text)
         return m.update_id
 
-    async def simulate(self, symbol: str = "BTCUSDT", mid: Any = "60000", *, every_s: float = 0.25,
-                       seed: int = 7) -> None:
+    async def simulate(
+        self, symbol: str = "BTCUSDT", mid: Any = "60000", *, every_s: float = 0.25, seed: int = 7
+    ) -> None:
         """A market that moves by itself (standalone runs): a random walk, a book around it, trades."""
         rng = random.Random(seed)
         sym = self._sym(symbol)
@@ -971,8 +1129,14 @@ class BinanceLoopback:
         action = request.match_info["action"]
         body = await request.json() if request.can_read_body else {}
         if action == "book":
-            self.book_around(body["symbol"], body["mid"], spread=body.get("spread", "1"), levels=body.get("levels", 10),
-                             qty=body.get("qty", "1"), step=body.get("step", "1"))
+            self.book_around(
+                body["symbol"],
+                body["mid"],
+                spread=body.get("spread", "1"),
+                levels=body.get("levels", 10),
+                qty=body.get("qty", "1"),
+                step=body.get("step", "1"),
+            )
         elif action == "trade":
             self.trade(body["symbol"], body["price"], body.get("qty", "1"), body.get("taker", "buy"))
         elif action == "burst":
@@ -980,8 +1144,13 @@ class BinanceLoopback:
         elif action == "subscribed":
             return web.json_response({"subscribed": self.subscribed(body["stream"])})
         elif action == "fault":
-            self.faults.add(body["kind"], body.get("path", ""), count=int(body.get("count", 1)),
-                            retry_after=float(body.get("retry_after", 1)), delay=float(body.get("delay", 5)))
+            self.faults.add(
+                body["kind"],
+                body.get("path", ""),
+                count=int(body.get("count", 1)),
+                retry_after=float(body.get("retry_after", 1)),
+                delay=float(body.get("delay", 5)),
+            )
         elif action == "drift":
             self.faults.clock_drift_ms = int(body["ms"])
         elif action == "reset":
