@@ -1,5 +1,6 @@
 """Entry point and composition root: ``python -m app`` opens the trading window on the offline
-demo market; ``python -m app demo --headless`` and the other commands run without a window."""
+demo market; ``python -m app demo --headless`` and the other commands run without a window;
+``python -m app --self-test`` checks that this copy of the app works (``app/selftest.py``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def _no_display() -> bool:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--self-test":
+        from app.selftest import main as self_test
+
+        return self_test(argv[1:])
     if argv and (argv[0] != "--window"):
         from app.cli import main as cli_main
 

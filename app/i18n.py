@@ -1,9 +1,14 @@
-"""Translation and locale-aware formatting: gettext catalogs in ``translations/`` (via babel),
-switchable at run time. Every user-visible string goes through ``_()``."""
+"""Translation and locale-aware formatting: gettext catalogs (via babel), switchable at run time.
+Every user-visible string goes through ``_()``.
+
+The ``.po`` files in the top-level ``translations/`` are the source: a checkout compiles them on
+first use (next to the ``.po``). An installed wheel or a frozen build has no ``translations/``: it
+reads the ``.mo`` files compiled at build time into the package (``app/locale/``)."""
 
 from __future__ import annotations
 
 import gettext
+import io
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +19,8 @@ from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_decimal
+
+from app import assets
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGES = {"en": "English", "ko": "한국어"}
@@ -37,10 +44,21 @@ def N_(message: str) -> str:
     return message
 
 
+def _packaged_mo(lang: str) -> bytes | None:
+    mo = assets.packaged("locale", lang, "LC_MESSAGES", f"{DOMAIN}.mo")
+    return mo.read_bytes() if mo.is_file() else None
+
+
+def has_catalog(lang: str) -> bool:
+    """A catalog for ``lang`` ships with this copy of the app (source ``.po`` or compiled ``.mo``)."""
+    return (TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po").exists() or _packaged_mo(lang) is not None
+
+
 def _load(lang: str) -> gettext.NullTranslations:
     po = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.exists():
-        return gettext.NullTranslations()
+        packaged = _packaged_mo(lang)
+        return gettext.GNUTranslations(io.BytesIO(packaged)) if packaged else gettext.NullTranslations()
     mo = po.with_suffix(".mo")
     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
         try:
@@ -48,9 +66,7 @@ def _load(lang: str) -> gettext.NullTranslations:
                 catalog = read_po(fh, locale=lang)
             with mo.open("wb") as out:
                 write_mo(out, catalog)
-        except OSError:  # read-only install: compile in memory
-            import io
-
+        except OSError:  # read-only checkout: compile in memory
             buf = io.BytesIO()
             with po.open("rb") as fh:
                 write_mo(buf, read_po(fh, locale=lang))
@@ -60,12 +76,17 @@ def _load(lang: str) -> gettext.NullTranslations:
         return gettext.GNUTranslations(fh)
 
 
+def load(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` (English: none), without switching to it."""
+    return _load(lang) if lang != "en" else gettext.NullTranslations()
+
+
 def set_language(lang: str) -> None:
     """Switch the language now; listeners (open windows) re-translate themselves."""
     global _current, _catalog
     if lang not in LANGUAGES:
         lang = "en"
-    _catalog = _load(lang) if lang != "en" else gettext.NullTranslations()
+    _catalog = load(lang)
     _current = lang
     for fn in list(_listeners):
         fn(lang)

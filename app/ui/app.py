@@ -17,9 +17,10 @@ from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import i18n
+from app import assets, i18n
 from app.engine.alerts import AlertService
 from app.engine.session import TradingSession
 from app.i18n import _
@@ -119,6 +120,50 @@ async def shutdown(session: TradingSession, bridge: EngineBridge, *, timeout_s: 
     return stopped
 
 
+def open_window(
+    session: TradingSession, *, mode: str, data_dir: Path, symbol: str = "BTC/USDT", language: str | None = None
+) -> tuple[MainWindow, EngineBridge]:
+    """The main window on ``session`` in the stored language and theme (``language`` overrides the
+    stored one), not shown yet and with the engine not started."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    store = session.store
+    i18n.set_language(language or store.get_setting("ui.language", "en"))
+    theme_name = store.get_setting("ui.theme", "dark")
+    theme.apply(app, theme_name)
+    bridge = EngineBridge(session.bus)
+    alerts = AlertService(session.bus, store, session.clock)
+    saved = store.get_setting("ui.window") or {}
+    selection = Selection(saved.get("symbol", symbol), saved.get("timeframe", "1m"))
+    ctx = UiContext(session, bridge, alerts, selection, mode=mode, confirm_orders=mode == "live")
+    # The window first, then the engine: the user sees the app at once, with "Connecting…" and
+    # then "Loading history…" in the status bar, instead of a black window.
+    window = MainWindow(ctx, theme_name=theme_name, data_dir=str(data_dir))
+    window.apply_theme(theme_name)
+    return window, bridge
+
+
+def app_icon() -> QIcon:
+    """The app's icon from the shipped PNG sizes (an empty icon if none ships)."""
+    icon = QIcon()
+    for f in assets.icon_files():
+        pixmap = QPixmap()
+        if pixmap.loadFromData(f.read_bytes()):
+            icon.addPixmap(pixmap)
+    return icon
+
+
+def make_application() -> QApplication:
+    """The one QApplication, named, with the app's icon."""
+    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("AutoGrowth Trader")
+    app.setOrganizationName("AutoGrowth")
+    app.setWindowIcon(app_icon())
+    return app
+
+
 async def run_window(
     session: TradingSession,
     *,
@@ -129,22 +174,10 @@ async def run_window(
     shutdown_timeout_s: float = SHUTDOWN_S,
     hard_exit_s: float | None = HARD_EXIT_S,
 ) -> int:
+    _install_excepthook(log_path)
+    window, bridge = open_window(session, mode=mode, data_dir=data_dir, symbol=symbol)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    store = session.store
-    i18n.set_language(store.get_setting("ui.language", "en"))
-    theme_name = store.get_setting("ui.theme", "dark")
-    theme.apply(app, theme_name)
-    _install_excepthook(log_path)
-    bridge = EngineBridge(session.bus)
-    alerts = AlertService(session.bus, store, session.clock)
-    saved = store.get_setting("ui.window") or {}
-    selection = Selection(saved.get("symbol", symbol), saved.get("timeframe", "1m"))
-    ctx = UiContext(session, bridge, alerts, selection, mode=mode, confirm_orders=mode == "live")
-    # The window first, then the engine: the user sees the app at once, with "Connecting…" and
-    # then "Loading history…" in the status bar, instead of a black window.
-    window = MainWindow(ctx, theme_name=theme_name, data_dir=str(data_dir))
-    window.apply_theme(theme_name)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     window.closed.connect(closed.set)
@@ -166,10 +199,7 @@ async def run_window(
 
 
 def run(session_factory: Callable[[], TradingSession], *, mode: str, data_dir: Path, log_path: Path) -> int:
-    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("AutoGrowth Trader")
-    app.setOrganizationName("AutoGrowth")
+    make_application()
     # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
     QApplication.setQuitOnLastWindowClosed(False)  # static: ``instance()`` is typed as QCoreApplication
     session = session_factory()
