@@ -76,6 +76,7 @@ class PriceTable:
 
     def __init__(self, prices: Iterable[MarketPrice] = ()) -> None:
         self._series: dict[str, list[MarketPrice]] = {}
+        self._keys: dict[str, list[int]] = {}
         for p in prices:
             self.add(p)
         self._sorted = False
@@ -89,10 +90,11 @@ class PriceTable:
         if not series:
             return None
         if not self._sorted:
-            for s in self._series.values():
+            for a, s in self._series.items():
                 s.sort(key=lambda p: p.ts_ms)
+                self._keys[a] = [p.ts_ms for p in s]
             self._sorted = True
-        i = bisect.bisect_right([p.ts_ms for p in series], ts_ms) - 1
+        i = bisect.bisect_right(self._keys[asset], ts_ms) - 1
         if i < 0 or ts_ms - series[i].ts_ms > PRICE_MAX_AGE_MS:
             return None
         return series[i]

@@ -1,0 +1,202 @@
+"""Reading the plain files a report can be made from: trades in the app's generic CSV, an FX
+table and opening prices. A file is read whole or not at all: every bad row is reported (file,
+line, what is wrong) and nothing of that file is used.
+
+Trades (``--import``), one row per trade or movement, a header row naming the columns::
+
+    time,venue,symbol,side,quantity,price,fee,fee_currency
+    2027-03-02T10:15:00+09:00,upbit,BTC/KRW,buy,0.01,95000000,475,KRW
+
+``time`` ISO-8601 with a zone (``Z`` or ``+09:00``); ``symbol`` BASE/QUOTE (the asset alone for
+movements); ``side`` buy, sell, transfer_in, transfer_out (own wallets: not disposals), airdrop,
+staking or mining (listed as treatment unsettled); ``price`` in the quote currency (empty for
+movements); ``fee`` in ``fee_currency`` (0 or empty: no fee). An optional ``id`` column names rows.
+
+FX rates (``--fx``)::
+
+    date,base,quote,rate,source
+    2027-03-02,USD,KRW,1452.3,Bank of Korea ECOS base rate
+
+one ``base`` in ``quote`` on that day (the latest rate up to a week before a trade is used).
+
+Opening prices (``--opening-prices``): each coin's market price at 2027-01-01 00:00 KST::
+
+    asset,price,currency,source
+    BTC,130000000,KRW,Upbit 1m candle open
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+from app.domain.money import to_decimal
+from app.i18n import N_
+
+from .model import EventKind, TaxEvent
+from .rules import KR_2027
+from .valuation import FxRate, MarketPrice
+
+TRADE_COLUMNS = ("time", "venue", "symbol", "side", "quantity", "price", "fee", "fee_currency")
+FX_COLUMNS = ("date", "base", "quote", "rate", "source")
+OPENING_COLUMNS = ("asset", "price", "currency", "source")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    file: str
+    line: int  # 1 = the header
+    template: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class ImportFailed(Exception):
+    """A file with bad rows (or none readable): nothing of it was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.file}:{e.line}: {e.template.format(**e.params)}" for e in errors[:5]))
+
+
+class _RowProblem(ValueError):
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {k: str(v) for k, v in params.items()}
+        super().__init__(template)
+
+
+def _number(row: dict[str, str], col: str, *, positive: bool = False, blank_zero: bool = False) -> Decimal:
+    raw = (row.get(col) or "").strip()
+    if not raw and blank_zero:
+        return Decimal(0)
+    try:
+        value = to_decimal(raw)
+    except (ValueError, TypeError):
+        raise _RowProblem(
+            N_("{column} is not a number: '{value}' (write 1234.5, no thousands separators)"), column=col, value=raw
+        ) from None
+    if value < 0 or (positive and value == 0):
+        raise _RowProblem(N_("{column} must be above zero: '{value}'"), column=col, value=raw)
+    return value
+
+
+def _time(raw: str) -> int:
+    try:
+        t = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _RowProblem(N_("time is not ISO-8601: '{value}' (e.g. 2027-03-02T10:15:00+09:00)"), value=raw) from None
+    if t.tzinfo is None:
+        raise _RowProblem(N_("time has no zone: '{value}' (add +09:00 or Z)"), value=raw)
+    return int(t.timestamp() * 1000)
+
+
+def _read(data: bytes | str, name: str, columns: Iterable[str], parse: Callable[[dict[str, str], int], T]) -> list[T]:
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ImportFailed([RowError(name, 1, N_("missing columns: {columns}"), {"columns": ", ".join(missing)})])
+    reader.fieldnames = header
+    out: list[T] = []
+    errors: list[RowError] = []
+    for n, row in enumerate(reader, start=2):
+        if not any((v or "").strip() for k, v in row.items() if k is not None):
+            continue  # a blank line
+        try:
+            out.append(parse({k: (v or "") for k, v in row.items() if k is not None}, n))
+        except _RowProblem as p:
+            errors.append(RowError(name, n, p.template, p.params))
+    if errors:
+        raise ImportFailed(errors)
+    if not out:
+        raise ImportFailed([RowError(name, 1, N_("no rows"))])
+    return out
+
+
+def read_trades(data: bytes | str, name: str) -> list[TaxEvent]:
+    """Trades and movements from the generic CSV (all rows or none)."""
+
+    def parse(row: dict[str, str], n: int) -> TaxEvent:
+        ts = _time(row["time"])
+        side = row["side"].strip().lower()
+        try:
+            kind = EventKind(side)
+        except ValueError:
+            raise _RowProblem(
+                N_("side must be buy, sell, transfer_in, transfer_out, airdrop, staking or mining: '{value}'"),
+                value=side,
+            ) from None
+        symbol = row["symbol"].strip().upper()
+        venue = row["venue"].strip().lower() or "import"
+        qty = _number(row, "quantity", positive=True)
+        fee = _number(row, "fee", blank_zero=True)
+        fee_ccy = row["fee_currency"].strip().upper()
+        if fee and not fee_ccy:
+            raise _RowProblem(N_("fee_currency is empty but the fee is {value}"), value=fee)
+        if kind.is_trade:
+            base, _, quote = symbol.partition("/")
+            if not base or not quote:
+                raise _RowProblem(N_("symbol must be BASE/QUOTE (e.g. BTC/KRW): '{value}'"), value=symbol)
+            price = _number(row, "price", positive=True)
+        else:
+            if not symbol or "/" in symbol:
+                raise _RowProblem(
+                    N_("a {side} row names the asset alone in symbol (e.g. BTC): '{value}'"), side=side, value=symbol
+                )
+            price = Decimal(0)
+        ref = row.get("id", "").strip()
+        source = f"{name}:{n}" + (f" ({ref})" if ref else "")
+        return TaxEvent(ts, venue, symbol, kind, qty, price, fee, fee_ccy or "", source)
+
+    return _read(data, name, TRADE_COLUMNS, parse)
+
+
+def read_fx(data: bytes | str, name: str) -> list[FxRate]:
+    def parse(row: dict[str, str], n: int) -> FxRate:
+        try:
+            day = date.fromisoformat(row["date"].strip())
+        except ValueError:
+            raise _RowProblem(N_("date is not YYYY-MM-DD: '{value}'"), value=row["date"]) from None
+        base, quote = row["base"].strip().upper(), row["quote"].strip().upper()
+        if not base or not quote or base == quote:
+            raise _RowProblem(N_("base and quote must be two different currencies"))
+        source = row["source"].strip() or f"{name}:{n}"
+        return FxRate(day, base, quote, _number(row, "rate", positive=True), source)
+
+    return _read(data, name, FX_COLUMNS, parse)
+
+
+def read_opening_prices(data: bytes | str, name: str) -> dict[str, MarketPrice]:
+    at = KR_2027.deemed_cost_ms
+
+    def parse(row: dict[str, str], n: int) -> MarketPrice:
+        asset = row["asset"].strip().upper()
+        currency = row["currency"].strip().upper()
+        if not asset or not currency:
+            raise _RowProblem(N_("asset and currency are needed"))
+        source = row["source"].strip() or f"{name}:{n}"
+        return MarketPrice(at, asset, currency, _number(row, "price", positive=True), f"{source}; {name}:{n}")
+
+    prices = _read(data, name, OPENING_COLUMNS, parse)
+    return {p.asset: p for p in prices}
+
+
+def read_file(path: Path, reader: Callable[[bytes, str], T]) -> T:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(
+            [RowError(path.name, 0, N_("cannot read the file: {error}"), {"error": exc.strerror or str(exc)})]
+        ) from None
+    try:
+        return reader(data, path.name)
+    except UnicodeDecodeError:
+        raise ImportFailed([RowError(path.name, 0, N_("the file is not UTF-8 text"))]) from None
