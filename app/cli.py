@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from app import exchange_cli
 from app.backtest import cli as backtest_cli
 from app.domain.enums import OrderType, Side, TimeInForce, TrailingMode
 from app.domain.instrument import InstrumentId
@@ -325,11 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--last", type=int, default=50, help="show: how many of the newest entries")
     signals_cli.add_parser(sub)
     backtest_cli.add_parser(sub)
+    exchange_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "signals":
         return signals_cli.run(args)
     if args.command == "backtest":
         return backtest_cli.run(args)
+    if args.command in exchange_cli.COMMANDS:
+        return exchange_cli.run(args)
     if args.command == "audit":
         return run_audit(args)
     if args.command in (None, "demo"):
