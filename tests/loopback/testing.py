@@ -11,8 +11,15 @@ from typing import Any
 
 from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing, profile_for
 
+from . import upbit
 from .binance import API_KEY, SECRET, BinanceLoopback
 from .thread import LoopbackThread
+
+# exchange -> (its loopback server class, API key, secret)
+LOOPBACKS: dict[str, tuple[Any, str, str]] = {
+    "binance": (BinanceLoopback, API_KEY, SECRET),
+    "upbit": (upbit.UpbitLoopback, upbit.API_KEY, upbit.SECRET),
+}
 
 # Short enough for tests to see a reconnect or a stall within a second or two; the machine's
 # speed only matters to how long a test waits, never to whether it passes.
@@ -53,6 +60,47 @@ def binance_venue(
 
 def binance_data(base_url: str, *, timing: Timing = FAST, **config: Any) -> CcxtMarketData:
     return CcxtMarketData(profile_for("binance", timing=timing), base_url=base_url, config=config)
+
+
+@contextmanager
+def loopback_thread(exchange: str, **kw: Any) -> Iterator[LoopbackThread[Any]]:
+    """The loopback ``exchange`` on its own thread for the ``with`` block."""
+    cls = LOOPBACKS[exchange][0]
+    lb: LoopbackThread[Any] = LoopbackThread(lambda: cls(**kw))
+    lb.start()
+    try:
+        yield lb
+    finally:
+        lb.stop()
+
+
+def loopback_venue(
+    exchange: str,
+    base_url: str,
+    *,
+    secret: str | None = None,
+    api_key: str | None = None,
+    timing: Timing = FAST,
+    symbols: tuple[str, ...] = (),
+    timeout_ms: int = 5000,
+    name: str | None = None,
+    **config: Any,
+) -> CcxtVenue:
+    """A ccxt venue of ``exchange`` pointed at its loopback, with the loopback's key."""
+    _cls, key, sec = LOOPBACKS[exchange]
+    profile = profile_for(exchange, timing=timing, **({"name": name} if name else {}))
+    return CcxtVenue(
+        profile,
+        api_key=api_key or key,
+        secret=secret if secret is not None else sec,
+        base_url=base_url,
+        symbols=symbols,
+        config={"timeout": timeout_ms, **config},
+    )
+
+
+def loopback_data(exchange: str, base_url: str, *, timing: Timing = FAST, **config: Any) -> CcxtMarketData:
+    return CcxtMarketData(profile_for(exchange, timing=timing), base_url=base_url, config=config)
 
 
 async def until(cond: Callable[[], Any], timeout: float = 15.0, every: float = 0.02, what: str = "") -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import ScriptedMarket, book
-from loopback.testing import FAST, Pump, binance_thread, binance_venue, until
+from loopback.testing import FAST, Pump, binance_thread, binance_venue, loopback_thread, loopback_venue, until
 
 from app.domain.enums import Side
 from app.domain.execution import ExecutionReport
@@ -28,6 +28,12 @@ class Harness:
     name = ""
     venue: Venue
     settles_at_once = False  # True: what the venue reports has arrived when a call returns
+    symbol = "BTC/USDT"
+    quote = "USDT"
+    scale = D(1)  # the tests' prices (around 60,000) times this are the market's (Upbit: KRW)
+
+    def px(self, price: str) -> Decimal:
+        return D(price) * self.scale
 
     def __init__(self) -> None:
         self.reports: list[ExecutionReport] = []
@@ -115,4 +121,60 @@ class BinanceHarness(Harness):
         await self.venue.close()
 
 
-HARNESSES: dict[str, type[Harness]] = {"paper": PaperHarness, "binance": BinanceHarness}
+class LoopbackHarness(Harness):
+    """A ccxt venue against the loopback of ``name`` (one server per module, a fresh account per test)."""
+
+    balances: dict[str, str] = BALANCES
+    _threads: dict[str, tuple[Any, Any]] = {}
+
+    @classmethod
+    def server(cls) -> Any:
+        if cls.name not in LoopbackHarness._threads:
+            ctx = loopback_thread(cls.name)
+            LoopbackHarness._threads[cls.name] = (ctx, ctx.__enter__())
+        return LoopbackHarness._threads[cls.name][1]
+
+    @classmethod
+    def close_all(cls) -> None:
+        for ctx, _thread in LoopbackHarness._threads.values():
+            ctx.__exit__(None, None, None)
+        LoopbackHarness._threads.clear()
+
+    async def open(self, tmp: Path) -> Venue:
+        lb = self.server()
+        self.lb = lb
+        lb.call(lb.server.reset, self.balances)
+        self.ccxt = loopback_venue(self.name, lb.server.base_url, timing=FAST, symbols=(self.symbol,))
+        self.venue = self.ccxt
+        self.venue.set_report_handler(self.reports.append)
+        self.account = Pump(self.ccxt.watch_account())
+        await until(lambda: self.account.items or self.account.error, what="the account stream")
+        if self.account.error is not None:
+            raise self.account.error
+        return self.venue
+
+    async def market(self, mid: str) -> None:
+        step = self.px("1")
+        await self.lb.acall(
+            self.lb.server.book_around, self.symbol, self.px(mid), spread=step, levels=10, qty="1", step=step
+        )
+        await self.trade(mid, "0.1", Side.BUY)
+        await self.ccxt.load_markets()  # ticks by price band know the price now
+
+    async def trade(self, price: str, qty: str, taker: Side) -> None:
+        await self.lb.acall(self.lb.server.trade, self.symbol, self.px(price), qty, taker.value)
+
+    async def close(self) -> None:
+        await self.account.stop()
+        await self.venue.close()
+
+
+class UpbitHarness(LoopbackHarness):
+    name = "upbit"
+    symbol = "BTC/KRW"
+    quote = "KRW"
+    scale = D(1000)  # 60,000,000 KRW: the 1,000 KRW price unit of its band
+    balances = {"KRW": "100000000", "BTC": "2"}
+
+
+HARNESSES: dict[str, type[Harness]] = {"paper": PaperHarness, "binance": BinanceHarness, "upbit": UpbitHarness}

@@ -8,7 +8,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from harnesses import HARNESSES, BinanceHarness, Harness
+from harnesses import HARNESSES, BinanceHarness, Harness, LoopbackHarness
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side
 from app.domain.money import ZERO
@@ -21,6 +21,7 @@ D = Decimal
 def _servers():
     yield
     BinanceHarness.close_all()
+    LoopbackHarness.close_all()
 
 
 @pytest.fixture(params=sorted(HARNESSES))
@@ -31,7 +32,7 @@ def harness(request):
 def order(
     h: Harness, cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.01", **kw
 ) -> Order:
-    return Order(cid, h.venue.name, "BTC/USDT", side, t, D(qty), **kw)
+    return Order(cid, h.venue.name, h.symbol, side, t, D(qty), **kw)
 
 
 def fills_of(h: Harness, cid: str) -> list[Fill]:
@@ -42,12 +43,12 @@ async def test_placing_twice_with_one_client_id_makes_one_order(harness, tmp_pat
     venue = await harness.open(tmp_path)
     try:
         await harness.market("60000")
-        o = order(harness, "twice1", price=D("59000"))
+        o = order(harness, "twice1", price=harness.px("59000"))
         first = await venue.place(o)
         second = await venue.place(o)
         assert first.event is OrderEvent.ACCEPTED and second.event is OrderEvent.ACCEPTED
         assert second.venue_order_id == first.venue_order_id
-        open_ = [s for s in await venue.fetch_open_orders("BTC/USDT") if s.client_order_id == "twice1"]
+        open_ = [s for s in await venue.fetch_open_orders(harness.symbol) if s.client_order_id == "twice1"]
         assert len(open_) == 1
     finally:
         await harness.close()
@@ -57,14 +58,14 @@ async def test_fetch_order_finds_an_order_by_its_client_id(harness, tmp_path):
     venue = await harness.open(tmp_path)
     try:
         await harness.market("60000")
-        ack = await venue.place(order(harness, "find1", price=D("59000")))
+        ack = await venue.place(order(harness, "find1", price=harness.px("59000")))
         # A fresh copy that never heard back from the venue: only the client id is known.
-        st = await venue.fetch_order(order(harness, "find1", price=D("59000")))
+        st = await venue.fetch_order(order(harness, "find1", price=harness.px("59000")))
         assert st is not None
         assert (st.client_order_id, st.venue_order_id, st.status) == ("find1", ack.venue_order_id, OrderStatus.NEW)
-        assert await venue.fetch_order(order(harness, "never-sent", price=D("59000"))) is None
-        await venue.cancel(order(harness, "find1", price=D("59000")))
-        st = await venue.fetch_order(order(harness, "find1", price=D("59000")))
+        assert await venue.fetch_order(order(harness, "never-sent", price=harness.px("59000"))) is None
+        await venue.cancel(order(harness, "find1", price=harness.px("59000")))
+        st = await venue.fetch_order(order(harness, "find1", price=harness.px("59000")))
         assert st is not None and st.status is OrderStatus.CANCELLED
     finally:
         await harness.close()
@@ -90,7 +91,7 @@ async def test_fills_arrive_once_through_the_report_handler(harness, tmp_path):
     venue = await harness.open(tmp_path)
     try:
         await harness.market("60000")
-        o = order(harness, "rest1", price=D("59990"))
+        o = order(harness, "rest1", price=harness.px("59990"))
         await venue.place(o)
         await harness.trade("59980", "0.004", Side.SELL)  # through the price: a partial fill
         await harness.settle(lambda: fills_of(harness, "rest1"), "the first fill")
@@ -101,8 +102,10 @@ async def test_fills_arrive_once_through_the_report_handler(harness, tmp_path):
         fills = fills_of(harness, "rest1")
         assert [f.quantity for f in fills] == [D("0.004"), D("0.006")]
         assert all(c == 1 for c in Counter(f.trade_id for f in fills).values())
-        assert all(f.price == D("59990") and f.venue == venue.name and f.symbol == "BTC/USDT" for f in fills)
-        history = [f for f in await venue.fetch_my_trades("BTC/USDT", None) if f.client_order_id == "rest1"]
+        assert all(
+            f.price == harness.px("59990") and f.venue == venue.name and f.symbol == harness.symbol for f in fills
+        )
+        history = [f for f in await venue.fetch_my_trades(harness.symbol, None) if f.client_order_id == "rest1"]
         assert sorted(f.trade_id for f in history) == sorted(f.trade_id for f in fills)
         st = await venue.fetch_order(o)
         assert st is not None and st.status is OrderStatus.FILLED
@@ -116,7 +119,9 @@ async def test_balances_move_as_the_fills_say(harness, tmp_path):
         await harness.market("60000")
         before = await venue.fetch_balances()
         await venue.place(order(harness, "bal-buy", OrderType.MARKET, qty="0.02"))
-        await venue.place(order(harness, "bal-sell", OrderType.LIMIT, Side.SELL, qty="0.015", price=D("60010")))
+        await venue.place(
+            order(harness, "bal-sell", OrderType.LIMIT, Side.SELL, qty="0.015", price=harness.px("60010"))
+        )
         await harness.settle(lambda: sum(f.quantity for f in fills_of(harness, "bal-buy")) == D("0.02"), "the buy")
         await harness.trade("60020", "1", Side.BUY)
         await harness.settle(lambda: sum(f.quantity for f in fills_of(harness, "bal-sell")) == D("0.015"), "the sell")
@@ -128,13 +133,14 @@ async def test_balances_move_as_the_fills_say(harness, tmp_path):
             quote -= sign * f.quantity * f.price
             if f.fee_asset == "BTC":
                 base -= f.fee
-            elif f.fee_asset == "USDT":
+            elif f.fee_asset == harness.quote:
                 quote -= f.fee
             else:
                 pytest.fail(f"fee in {f.fee_asset}")
         after = await venue.fetch_balances()
         assert after["BTC"].total - before["BTC"].total == base
-        assert after["USDT"].total - before["USDT"].total == quote
-        assert after["BTC"].locked == ZERO and after["USDT"].locked == ZERO
+        q = harness.quote
+        assert after[q].total - before[q].total == quote
+        assert after["BTC"].locked == ZERO and after[q].locked == ZERO
     finally:
         await harness.close()

@@ -1,5 +1,6 @@
 """The ccxt venue family: one design for every exchange ccxt speaks, each exchange's quirks as a
-small profile (``binance.BinanceProfile``; Coinbase Advanced Trade, Kraken and Upbit next).
+small profile registered in ``profile.PROFILES`` (``binance``, ``upbit``; importing this package
+registers them all).
 
 - ``client``: the ccxt.pro object (``make_exchange``, the one place a base URL points it at a
   loopback exchange), rate limits, bans, the clock, the silent-socket watchdog;
@@ -9,6 +10,7 @@ small profile (``binance.BinanceProfile``; Coinbase Advanced Trade, Kraken and U
 - ``venue.CcxtVenue``: trading and the account stream.
 """
 
+from . import binance, upbit  # noqa: F401  (each registers its profile)
 from .client import CcxtClient, make_exchange
 from .market_data import CcxtMarketData
 from .profile import ExchangeProfile, Timing, profile_for

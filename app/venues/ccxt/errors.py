@@ -120,12 +120,27 @@ def exchange_code(exc: BaseException) -> tuple[int | None, str]:
                 code = body.get("code")
                 return (
                     int(code) if isinstance(code, int | str) and str(code).lstrip("-").isdigit() else None,
-                    str(body.get("msg", "")),
+                    str(body.get("msg", "")) or _message(body),
                 )
         except ValueError:
             pass
     m, mm = _CODE.search(text), _MSG.search(text)
     return (int(m.group(1)) if m else None, mm.group(1) if mm else "")
+
+
+def _message(body: dict[str, Any]) -> str:
+    """The message of an answer shaped otherwise: Upbit's ``{"error": {"name", "message"}}``,
+    Kraken's ``{"error": ["EOrder:..."]}``, Coinbase's ``{"error", "message"}``."""
+    err = body.get("error")
+    if isinstance(err, dict):
+        name, message = err.get("name"), err.get("message")
+        return f"{message} ({name})" if name and message else str(message or name or "")
+    if isinstance(err, list) and err:
+        return "; ".join(str(e) for e in err)
+    message = body.get("message") or body.get("error_details")
+    if message:
+        return f"{message} ({err})" if isinstance(err, str) and err and err != message else str(message)
+    return str(err) if isinstance(err, str) else ""
 
 
 def _detail(exc: BaseException) -> str:
@@ -192,6 +207,8 @@ def translate(
         return OrderRejected(detail=detail)
     if isinstance(exc, ccxt.NotSupported):
         return NotSupportedHere(detail=detail)
+    if any(m in str(exc) for m in duplicate_markers):  # exchanges ccxt has no class for this answer
+        return DuplicateClientOrderId(detail=detail)
     return VenueError(detail=detail)
 
 

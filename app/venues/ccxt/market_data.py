@@ -87,8 +87,22 @@ class CcxtMarketData:
             inst = self.profile.instrument(m, ex.precisionMode)
             if inst is not None:
                 out[inst.symbol] = replace(inst, venue=self.name) if inst.venue != self.name else inst
+        if self.profile.needs_prices and out:
+            out = await self._at_prices(out)
         self.instruments = out
         return dict(out)
+
+    async def _at_prices(self, instruments: dict[str, Instrument]) -> dict[str, Instrument]:
+        """Ticks that depend on the price (Upbit's KRW bands): each instrument at its last price."""
+        ex = self.exchange
+        symbols = sorted(instruments)
+        tickers = await self.client.call(lambda: ex.fetch_tickers(symbols))
+        out = dict(instruments)
+        for symbol, t in (tickers or {}).items():
+            last = t.get("last") if isinstance(t, dict) else None
+            if symbol in out and last is not None:
+                out[symbol] = self.profile.at_price(out[symbol], convert.dec(last))
+        return out
 
     async def fetch_bars(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Bar]:
         ex = self.exchange

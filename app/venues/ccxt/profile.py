@@ -11,7 +11,11 @@ in ``PROFILES`` with ``@register``. What a new one sets or overrides:
 - ``order_args`` for order types ccxt does not unify, ``client_id_param``, ``duplicate_markers``;
 - ``stream_trades`` / ``fill_numbers`` / ``balance_numbers`` when its account stream carries fills
   or balances in its own fields; ``trades_need_symbol`` when its trade history needs a symbol;
-- ``oco_call`` / ``oco_reports`` only with ``capabilities.native_oco``.
+- ``oco_call`` / ``oco_reports`` only with ``capabilities.native_oco``;
+- ``client_id_query`` / ``lookup`` / ``cancel_call`` when an order is found by client id differently;
+- ``needs_prices`` + ``at_price`` when the tick depends on the price (Upbit's KRW bands);
+- ``market_buy_cap`` + ``capped_market_buy`` when a market buy cannot be sent by quantity (Upbit);
+- ``fills_from_my_trades`` when the account stream's fills are read from ``watch_my_trades``.
 
 Then a loopback server under ``tests/loopback/`` and a harness in ``tests/venues/harnesses.py``:
 the conformance suite runs on it.
@@ -19,7 +23,7 @@ the conformance suite runs on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -76,6 +80,16 @@ class ExchangeProfile:
     # Exchanges whose trade history needs a symbol per call (Binance): the venue asks per symbol it knows.
     trades_need_symbol: bool = False
     client_id_param: str = "clientOrderId"
+    # The parameter that finds an order by client id in fetch/cancel (None: derived from client_id_param).
+    client_id_query: str | None = None
+    # The tick depends on the price (Upbit's KRW bands): tickers are read with the markets (``at_price``).
+    needs_prices: bool = False
+    # A market buy is sent as a limit IOC at most this fraction above the best ask (``capped_market_buy``).
+    market_buy_cap: Decimal | None = None
+    # The account stream's fills come from ``watch_my_trades`` (one message per fill), not from orders.
+    fills_from_my_trades: bool = False
+    # The cancel answer shows the order as it was when asked (Upbit: still "wait"), not its end.
+    cancel_answers_before: bool = False
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
 
     @property
@@ -95,7 +109,29 @@ class ExchangeProfile:
     def instrument(self, market: dict[str, Any], precision_mode: int) -> Instrument | None:
         return instrument_from_market(self.venue_name, market, precision_mode)
 
+    def at_price(self, inst: Instrument, price: Decimal) -> Instrument:
+        """The instrument as it trades at ``price`` (only with ``needs_prices``)."""
+        return inst
+
     # -- orders ----------------------------------------------------------------------------------
+    def capped_market_buy(self, order: Order, best_ask: Decimal) -> OrderArgs:
+        raise NotImplementedError(f"{self.ccxt_id} sends market buys as they are")
+
+    def lookup(self, exchange: Any, venue_order_id: str | None, symbol: str, client_order_id: str) -> Awaitable[Any]:
+        """ccxt's ``fetch_order`` for an order known by venue id and/or client id."""
+        return exchange.fetch_order(venue_order_id or "", symbol, {self.id_query: client_order_id})
+
+    def cancel_call(
+        self, exchange: Any, venue_order_id: str | None, symbol: str, client_order_id: str
+    ) -> Awaitable[Any]:
+        return exchange.cancel_order(venue_order_id or "", symbol, {self.id_query: client_order_id})
+
+    @property
+    def id_query(self) -> str:
+        if self.client_id_query:
+            return self.client_id_query
+        return "origClientOrderId" if self.client_id_param == "newClientOrderId" else "clientOrderId"
+
     def order_args(self, order: Order) -> OrderArgs:
         """ccxt's unified parameters; exchanges with their own order types override."""
         params: dict[str, Any] = {self.client_id_param: order.client_order_id}
@@ -160,7 +196,7 @@ def register(cls: type[ExchangeProfile]) -> type[ExchangeProfile]:
 
 def profile_for(exchange: str, **kw: Any) -> ExchangeProfile:
     """The profile of a ccxt exchange id ("binance"); ``kw`` overrides its fields (name, timing…)."""
-    from . import binance  # noqa: F401  (registers itself)
+    from . import binance, upbit  # noqa: F401  (each registers itself)
 
     try:
         return PROFILES[exchange](**kw)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
-from app.domain.enums import OrderEvent, OrderStatus, Side
+from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side
 from app.domain.errors import InsufficientBalance, OrderNotFound, OrderRejected, VenueError
 from app.domain.execution import Balance, ExecutionReport, VenueOrderState
 from app.domain.money import ZERO, fmt
@@ -106,7 +108,10 @@ class CcxtVenue(CcxtMarketData):
     async def place(self, order: Order) -> ExecutionReport:
         ex = self.exchange
         try:
-            args = self.profile.order_args(order)
+            if order.type is OrderType.MARKET and order.side is Side.BUY and self.profile.market_buy_cap is not None:
+                args = self.profile.capped_market_buy(order, await self._best_ask(order.symbol))
+            else:
+                args = self.profile.order_args(order)
         except OrderRejected as exc:
             return self._report(order, OrderEvent.REJECTED, reason=exc.message)
         self._symbols.add(order.symbol)
@@ -128,6 +133,14 @@ class CcxtVenue(CcxtMarketData):
             return self._report(order, _FINAL_EVENTS[status], vid, _reason(o))
         self._acked.add(order.client_order_id)
         return self._report(order, OrderEvent.ACCEPTED, vid)
+
+    async def _best_ask(self, symbol: str) -> Decimal:
+        ex = self.exchange
+        ob = await self.client.call(lambda: ex.fetch_order_book(symbol))
+        asks = ob.get("asks") or []
+        if not asks:
+            raise OrderRejected(detail=f"no asks in the {symbol} book to price a market buy")
+        return convert.level(asks[0][0])
 
     async def _landed(self, order: Order) -> ExecutionReport:
         st = await self.fetch_order(order)
@@ -174,14 +187,17 @@ class CcxtVenue(CcxtMarketData):
         return out[0], out[1]
 
     async def cancel(self, order: Order) -> ExecutionReport:
-        ex = self.exchange
-        params = {self._id_query: order.client_order_id}
+        ex, p = self.exchange, self.profile
         try:
-            o = await self.client.call(lambda: ex.cancel_order(order.venue_order_id or "", order.symbol, dict(params)))
+            o = await self.client.call(
+                lambda: p.cancel_call(ex, order.venue_order_id, order.symbol, order.client_order_id)
+            )
         except OrderNotFound:
             return await self._cancel_refused(order)
         vid = str(o.get("id") or order.venue_order_id or "") or None
         status = o.get("status") if isinstance(o, dict) else None
+        if status == "open" and self.profile.cancel_answers_before:
+            status = "canceled"
         if status in ("open", "closed"):  # the exchange kept it (filled meanwhile, or cancel not possible)
             return self._report(order, OrderEvent.CANCEL_REJECTED, vid, f"order is {status} at the exchange")
         self._ended.add(order.client_order_id)
@@ -199,6 +215,8 @@ class CcxtVenue(CcxtMarketData):
     async def cancel_all(self, symbol: str) -> list[ExecutionReport]:
         """Every open order of ``symbol`` in one request (each one's end also comes on the stream)."""
         ex = self.exchange
+        if not ex.has.get("cancelAllOrders"):  # one by one (each one's end also comes on the stream)
+            return await self._cancel_each(symbol)
         orders = await self.client.call(lambda: ex.cancel_all_orders(symbol))
         out = []
         for o in orders or []:
@@ -216,11 +234,32 @@ class CcxtVenue(CcxtMarketData):
                 )
         return out
 
+    async def _cancel_each(self, symbol: str) -> list[ExecutionReport]:
+        out = []
+        ex, p = self.exchange, self.profile
+        for st in await self.fetch_open_orders(symbol):
+            if not st.client_order_id:
+                continue
+            try:
+                await self.client.call(lambda s=st: p.cancel_call(ex, s.venue_order_id, symbol, s.client_order_id))  # type: ignore[misc]
+            except OrderNotFound:
+                continue
+            out.append(
+                ExecutionReport(
+                    self.name,
+                    st.client_order_id,
+                    OrderEvent.CANCELLED,
+                    self._now(),
+                    venue_order_id=st.venue_order_id,
+                    reason="cancel all",
+                )
+            )
+        return out
+
     async def fetch_order(self, order: Order) -> VenueOrderState | None:
-        ex = self.exchange
-        params = {self._id_query: order.client_order_id}
+        ex, p = self.exchange, self.profile
         try:
-            o = await self.client.call(lambda: ex.fetch_order(order.venue_order_id or "", order.symbol, dict(params)))
+            o = await self.client.call(lambda: p.lookup(ex, order.venue_order_id, order.symbol, order.client_order_id))
         except OrderNotFound:
             return None
         st = convert.order_state(o, order.symbol)
@@ -228,10 +267,6 @@ class CcxtVenue(CcxtMarketData):
             st = VenueOrderState(order.client_order_id, st.venue_order_id, st.symbol, st.status, st.filled_qty)
         self._learn(order.symbol, st.venue_order_id, st.client_order_id)
         return st
-
-    @property
-    def _id_query(self) -> str:
-        return "origClientOrderId" if self.profile.client_id_param == "newClientOrderId" else "clientOrderId"
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrderState]:
         ex = self.exchange
@@ -253,6 +288,8 @@ class CcxtVenue(CcxtMarketData):
         else:
             symbols = [None]
         fills: dict[tuple[str, str], Fill] = {}
+        if not ex.has.get("fetchMyTrades"):
+            return await self._fills_from_orders(symbol, since_ms)
         for sym in symbols:
             since = since_ms
             while True:  # page on by time: an answer holds at most TRADES_PAGE trades
@@ -267,6 +304,35 @@ class CcxtVenue(CcxtMarketData):
                 if since is not None and last <= since:
                     break
                 since = last
+        return sorted(fills.values(), key=lambda f: f.ts_ms)
+
+    async def _fills_from_orders(self, symbol: str | None, since_ms: int | None) -> list[Fill]:
+        """Exchanges without a trade history (Upbit): the trades inside each order that filled
+        (ended since ``since_ms``, or still open), read one order at a time."""
+        ex = self.exchange
+        found: dict[str, dict[str, Any]] = {}
+        calls = [lambda: ex.fetch_open_orders(symbol)]
+        if ex.has.get("fetchClosedOrders"):
+            calls.append(lambda: ex.fetch_closed_orders(symbol, since_ms))
+        if ex.has.get("fetchCanceledOrders"):
+            calls.append(lambda: ex.fetch_canceled_orders(symbol, since_ms))
+        for fetch in calls:
+            for o in await self.client.call(fetch):
+                if convert.dec(o.get("filled") or 0) > 0:
+                    found[str(o["id"])] = o
+        fills: dict[tuple[str, str], Fill] = {}
+        for vid, o in found.items():
+            sym = str(o.get("symbol"))
+            full = await self.client.call(lambda v=vid, s=sym: ex.fetch_order(v, s))  # type: ignore[misc]
+            cid = str(full.get("clientOrderId") or "") or self._client_ids.get((sym, vid), "")
+            if not cid:
+                continue
+            self._learn(sym, vid, cid)
+            side = Side.SELL if full.get("side") == "sell" else Side.BUY
+            for t in full.get("trades") or []:
+                f = self._make_fill(t, sym, side, cid, vid)
+                if since_ms is None or f.ts_ms >= since_ms:
+                    fills[(sym, f.trade_id)] = f
         return sorted(fills.values(), key=lambda f: f.ts_ms)
 
     async def _fill_of(self, t: dict[str, Any]) -> Fill | None:
@@ -328,12 +394,14 @@ class CcxtVenue(CcxtMarketData):
         ex = self.exchange
         await self._ensure_markets()
         if hasattr(ex, "authenticate"):
-            await self.client.stream(lambda: ex.authenticate())
+            await self.client.stream(lambda: _maybe_await(ex.authenticate()))
         reconnect, self._subscribed_once = self._subscribed_once, True
         if self._balances is None:
             await self.fetch_balances()
         queue: asyncio.Queue[AccountEvent | BaseException] = asyncio.Queue()
         tasks = [asyncio.ensure_future(self._pump_orders(queue))]
+        if self.profile.fills_from_my_trades:
+            tasks.append(asyncio.ensure_future(self._pump_my_trades(queue)))
         if ex.has.get("watchBalance"):
             tasks.append(asyncio.ensure_future(self._pump_balance(queue)))
         try:
@@ -361,6 +429,36 @@ class CcxtVenue(CcxtMarketData):
             raise
         except BaseException as exc:
             queue.put_nowait(exc)
+
+    async def _pump_my_trades(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
+        ex = self.exchange
+        try:
+            while True:
+                trades = await self.client.stream(lambda: ex.watch_my_trades())
+                for t in list(trades):
+                    self.on_my_trade(t)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            queue.put_nowait(exc)
+
+    def on_my_trade(self, t: dict[str, Any]) -> None:
+        """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""
+        symbol, vid = str(t.get("symbol")), str(t.get("order") or "")
+        info = t.get("info") or {}
+        cid = self._client_ids.get((symbol, vid)) or str(info.get("identifier") or info.get("cl_ord_id") or "")
+        if not cid:
+            return
+        self._learn(symbol, vid, cid)
+        side = Side.SELL if t.get("side") == "sell" else Side.BUY
+        f = self._make_fill(t, symbol, side, cid, vid)
+        key = (symbol, f.trade_id)
+        if key in self._seen_trades:
+            return
+        self._seen_trades[key] = None
+        if len(self._seen_trades) > SEEN_TRADES:
+            self._seen_trades.popitem(last=False)
+        self._emit(ExecutionReport(self.name, cid, OrderEvent.PARTIAL_FILL, f.ts_ms, venue_order_id=vid, fill=f))
 
     async def _pump_balance(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
         ex = self.exchange
@@ -425,6 +523,11 @@ class CcxtVenue(CcxtMarketData):
         elif status == "open" and cid not in self._acked:
             self._acked.add(cid)
             self._emit(ExecutionReport(self.name, cid, OrderEvent.ACCEPTED, self._now(), venue_order_id=vid))
+
+
+async def _maybe_await(value: Any) -> Any:
+    """ccxt's ``authenticate`` is a coroutine on some exchanges (Binance) and plain on others (Upbit)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def _reason(o: dict[str, Any]) -> str:
