@@ -38,6 +38,7 @@ from app.engine.events import (
 from app.engine.session import TradingSession
 from app.signals import cli as signals_cli
 from app.storage import Store, default_data_dir
+from app.tax import cli as tax_cli
 from app.venues.demo import DemoMarket
 from app.venues.paper import PaperVenue
 
@@ -326,12 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--last", type=int, default=50, help="show: how many of the newest entries")
     signals_cli.add_parser(sub)
     backtest_cli.add_parser(sub)
+    tax_cli.add_parser(sub)
     exchange_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "signals":
         return signals_cli.run(args)
     if args.command == "backtest":
         return backtest_cli.run(args)
+    if args.command == "tax":
+        return tax_cli.run(args)
     if args.command in exchange_cli.COMMANDS:
         return exchange_cli.run(args)
     if args.command == "audit":
