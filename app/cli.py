@@ -73,6 +73,7 @@ def build_demo_session(
         initial_balances=DEMO_BALANCES,
     )
     session = TradingSession(store, venue, symbols)
+    session.enable_signals(data_dir / "models")
     session.bus.subscribe(Bar, _CandleRecorder(store))
     return session
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.domain.errors import TemporaryVenueError
 from app.domain.execution import Balance
@@ -27,6 +28,8 @@ from .orders import OrderManager
 from .portfolio import Portfolio
 from .retry import STREAMS, RetryPolicy
 from .risk import RiskEngine
+from .signal_alerts import SignalAlerts
+from .signal_service import SignalService
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,26 @@ class TradingSession:
         self._again: set[str] = set()
         self.stream_policy = stream_policy
         self.reconciliation: ReconciliationDone | None = None
+        self.signals: SignalService | None = None  # the ONNX models on this session's bars (enable_signals)
+        self.signal_alerts: SignalAlerts | None = None
+        self._extras: asyncio.Task[None] | None = None
+
+    def enable_signals(self, user_dir: Path | None = None) -> SignalService:
+        """Run the signal models (shipped, and the user's in ``user_dir``) on the first venue's bars
+        once the session has started."""
+        self.signals = SignalService(self.bus, [], symbols=self.symbols)
+        self.signals.user_dir = user_dir
+        self.signal_alerts = SignalAlerts(self.bus, self.store)
+        return self.signals
+
+    async def _start_extras(self) -> None:
+        if self.signals is not None:
+            try:
+                await self.signals.open(
+                    self.venue, self.symbols, stream_timeframe=self.timeframe, user_dir=self.signals.user_dir
+                )
+            except Exception:
+                log.exception("the signal models could not start")
 
     @property
     def portfolio(self) -> Portfolio:
@@ -86,6 +109,7 @@ class TradingSession:
                 if sym in listed:
                     self.feed.watch(v, sym, self.timeframe)
         self._ticker = asyncio.ensure_future(self._tick())
+        self._extras = asyncio.ensure_future(self._start_extras())
         assert first is not None
         self.reconciliation = first
         return first
@@ -176,6 +200,10 @@ class TradingSession:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        if self._extras is not None:
+            self._extras.cancel()
+        if self.signals is not None:
+            await self.signals.stop()
         background = [*self._accounts.values(), *self._reconciling.values()]
         self._accounts.clear()
         self._reconciling.clear()

@@ -41,7 +41,7 @@ def shipped_dir() -> Traversable | None:
         return here if here.is_dir() else None
 
 
-def _read_card(folder: Traversable, name: str) -> dict[str, Any] | None:
+def read_card(folder: Traversable, name: str) -> dict[str, Any] | None:
     card = folder / f"{name}.json"
     if not card.is_file():
         return None
@@ -52,9 +52,12 @@ def _read_card(folder: Traversable, name: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def find_models(extra_dirs: Sequence[Path] = ()) -> dict[str, ModelEntry]:
+def find_models(
+    extra_dirs: Sequence[Path] = (), errors: dict[str, ModelContractError] | None = None
+) -> dict[str, ModelEntry]:
     """Every ``.onnx`` in the shipped folder, then in ``extra_dirs`` (a user's model of the same
-    name as a shipped one is listed under its own name with a ``user:`` prefix)."""
+    name as a shipped one is listed under its own name with a ``user:`` prefix). With ``errors``,
+    a model whose card cannot be read is put there (by name) instead of stopping the listing."""
     found: dict[str, ModelEntry] = {}
     shipped = shipped_dir()
     folders: list[tuple[Traversable, bool]] = [(shipped, True)] if shipped is not None else []
@@ -65,7 +68,14 @@ def find_models(extra_dirs: Sequence[Path] = ()) -> dict[str, ModelEntry]:
                 continue
             name = item.name[: -len(".onnx")]
             key = name if name not in found else f"user:{name}"
-            found[key] = ModelEntry(name, item, _read_card(folder, name), is_shipped)
+            try:
+                card = read_card(folder, name)
+            except ModelContractError as exc:
+                if errors is None:
+                    raise
+                errors[name] = exc
+                continue
+            found[key] = ModelEntry(name, item, card, is_shipped)
     return found
 
 
@@ -74,7 +84,7 @@ def load_model(name: str | None = None, extra_dirs: Sequence[Path] = ()) -> Onnx
     ``.onnx`` file works as a name too."""
     if name and name.endswith(".onnx") and Path(name).is_file():
         path = Path(name)
-        return ModelEntry(path.stem, path, _read_card(path.parent, path.stem), False).load()
+        return ModelEntry(path.stem, path, read_card(path.parent, path.stem), False).load()
     models = find_models(extra_dirs)
     entry = models.get(name or DEFAULT_MODEL)
     if entry is None:

@@ -58,6 +58,7 @@ from .panels.markets import MarketsPanel
 from .panels.orders import OrdersPanel
 from .panels.portfolio import PortfolioPanel
 from .panels.risk import RiskPanel
+from .panels.signals import SignalsPanel
 from .panels.ticket import OrderTicket
 from .settings_dialog import DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEYS_SETTING, SettingsDialog
 from .toasts import Toasts
@@ -84,6 +85,7 @@ DOCK_SIZES = {
     "risk": (900, 210),
     "alerts": (900, 210),
     "activity": (900, 210),
+    "signals": (900, 210),
 }
 RIGHT_W = 360  # the ticket and book column at the first start
 
@@ -183,6 +185,7 @@ class MainWindow(QMainWindow):
         self.risk = RiskPanel(ctx)
         self.alerts = AlertsPanel(ctx)
         self.activity = ActivityPanel(ctx)
+        self.signals = SignalsPanel(ctx)
         self.docks: dict[str, QDockWidget] = {}
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self._dock("ticket", self.ticket, right)
@@ -197,7 +200,8 @@ class MainWindow(QMainWindow):
         self._dock("risk", self.risk, bottom)
         self._dock("alerts", self.alerts, bottom)
         self._dock("activity", self.activity, bottom)
-        for name in ("portfolio", "risk", "alerts", "activity"):
+        self._dock("signals", self.signals, bottom)
+        for name in ("portfolio", "risk", "alerts", "activity", "signals"):
             self.tabifyDockWidget(self.docks["orders"], self.docks[name])
         self.docks["orders"].raise_()
         self._toolbar()
@@ -355,6 +359,7 @@ class MainWindow(QMainWindow):
         b.alertsChanged.connect(lambda _e: self.refresh_alert_lines())
         sel.symbolChanged.connect(lambda _s: self.refresh_alert_lines())
         self.chart.priceAction.connect(self.on_price_action)
+        self.signals.markersChanged.connect(lambda: self.signals.mark_chart(self.chart, sel.symbol))
         QShortcut(QKeySequence("Alt+B"), self, lambda: sel.sideRequested.emit("buy"))
         QShortcut(QKeySequence("Alt+S"), self, lambda: sel.sideRequested.emit("sell"))
         self.toasts = Toasts(self, bottom_margin=40, area=self._toast_area)
@@ -383,6 +388,7 @@ class MainWindow(QMainWindow):
         self.chart.set_bars(bars, float(inst.tick_size) if inst else 0.01)
         for f in self.ctx.session.store.load_fills(venue=self.ctx.venue, symbol=sel.symbol)[-500:]:
             self.chart.add_fill_marker(f.ts_ms, float(f.price), f.side.value)
+        self.signals.mark_chart(self.chart, sel.symbol)
         self.refresh_order_lines()
         self.refresh_alert_lines()
         self.symbol.setCurrentText(sel.symbol)
@@ -671,6 +677,7 @@ class MainWindow(QMainWindow):
             "risk": _("Risk"),
             "alerts": _("Alerts"),
             "activity": _("Activity"),
+            "signals": _("Signals"),
         }
         for name, d in self.docks.items():
             d.setWindowTitle(titles[name])
@@ -695,6 +702,7 @@ class MainWindow(QMainWindow):
             self.jobs,
             self.book,
             self.markets,
+            self.signals,
         ):
             panel.retranslate()
         self.toasts.retranslate()
