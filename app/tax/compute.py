@@ -101,7 +101,7 @@ class _Run:
         self.books: dict[str, Book] = {}
         self.report = TaxReport(settings, rules)
         self.year: int | None = None
-        self._pending: list[tuple[Disposal, Taken, Decimal]] = []  # KR: lines whose cost the year fixes
+        self._pending: list[tuple[Disposal, Taken | None]] = []  # KR: the year's lines, in order, until it closes
         self.opening_sources: dict[str, Note] = {}
 
     # -- years ------------------------------------------------------------------------------------
@@ -178,9 +178,11 @@ class _Run:
     def close_year(self) -> None:
         for b in self.books.values():
             b.close_year()
-        for line, taken, share in self._pending:
-            cost = taken.cost if taken.cost is not None else ZERO
-            self.emit(line, cost, share)
+        for line, taken in self._pending:
+            if taken is None:
+                self._append(line)
+            else:
+                self.emit(line, taken.cost if taken.cost is not None else ZERO)
         self._pending = []
         if self.year == self.s.year:
             for asset, b in self.books.items():
@@ -346,15 +348,18 @@ class _Run:
             u = _with_cost(u, u_gross * self.rules.unknown_cost_share)
         else:
             u = line(unknown, u_gross, u_fees, LineStatus.COST_UNKNOWN)
-        self._append(u)
+        if self.s.method is Method.KR:
+            self._pending.append((u, None))
+        else:
+            self._append(u)
 
     def _cost(self, line: Disposal, taken: Taken, share: Decimal) -> None:
         if taken.cost is None:
-            self._pending.append((line, taken, share))
+            self._pending.append((line, taken))
         else:
-            self.emit(line, taken.cost, share)
+            self.emit(line, taken.cost)
 
-    def emit(self, line: Disposal, cost: Decimal, share: Decimal) -> None:
+    def emit(self, line: Disposal, cost: Decimal) -> None:
         self._append(_with_cost(line, cost))
         p = self.report.pools.get(line.asset)
         if p is not None:
