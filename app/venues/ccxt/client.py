@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 MAX_PAUSE_WAIT_S = 5.0  # a call waits out a Retry-After this short; a longer one fails at once
 DEFAULT_BAN_S = 120.0  # when a 418 says nothing about its length
-_STATUS = re.compile(r"^\S+ (\d{3}) ")
+_STATUS = re.compile(r"^\S+ (?:[A-Z]+ \S+ )?(\d{3}) ")  # "binance 418 …" or "upbit GET <url> 418 …"
 
 
 def _check_shape(result: Any) -> None:
@@ -64,6 +64,7 @@ def make_exchange(
     cfg: dict[str, Any] = {"enableRateLimit": True, "timeout": 10_000, "options": profile.ccxt_options()}
     if api_key:
         cfg["apiKey"], cfg["secret"] = api_key, secret or ""
+    cfg.update(profile.ccxt_config())
     cfg.update(config or {})
     exchange = cls(cfg)
     exchange.streaming = {**exchange.streaming, "keepAlive": profile.timing.keepalive_ms}

@@ -100,6 +100,10 @@ class ExchangeProfile:
     def ccxt_options(self) -> dict[str, Any]:
         return dict(self.options)
 
+    def ccxt_config(self) -> dict[str, Any]:
+        """More of ccxt's exchange config (e.g. ``exceptions`` for error answers ccxt leaves generic)."""
+        return {}
+
     def point_at(self, exchange: Any, base_url: str) -> None:
         """Send every REST and websocket request of ``exchange`` to ``base_url`` (a loopback
         exchange): http://host:port → REST there, ws://host:port for the streams."""

@@ -14,6 +14,8 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import ccxt
+
 from app.domain.enums import OrderType, Side, TimeInForce
 from app.domain.errors import OrderRejected
 from app.domain.instrument import Instrument
@@ -98,6 +100,21 @@ class UpbitProfile(ExchangeProfile):
     fills_from_my_trades: bool = True  # myOrder: one message per fill; ccxt keeps them as myTrades
     cancel_answers_before: bool = True  # DELETE /v1/order answers the order as it was ("wait")
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+
+    def ccxt_config(self) -> dict[str, Any]:
+        """Upbit's order refusals ccxt leaves as a plain ExchangeError: invalid orders here."""
+        broad = {
+            "under_min_total": ccxt.InvalidOrder,
+            "invalid_price": ccxt.InvalidOrder,
+            "invalid_volume": ccxt.InvalidOrder,
+            "invalid_ord_type": ccxt.InvalidOrder,
+            "duplicate_identifier": ccxt.InvalidOrder,
+            "validation_error": ccxt.BadRequest,
+            "invalid_query_payload": ccxt.AuthenticationError,
+            "no_authorization_token": ccxt.AuthenticationError,
+            "too_many_requests": ccxt.RateLimitExceeded,
+        }
+        return {"exceptions": {"broad": broad}}
 
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)

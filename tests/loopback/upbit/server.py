@@ -714,4 +714,5 @@ class UpbitLoopback(LoopbackBase):
         )
 
     def user_subscribed(self) -> bool:
-        return self.subscribed("myOrder")
+        """myOrder and myAsset both subscribed (ccxt sends them in two requests)."""
+        return any("myOrder" in c.subs and "myAsset" in c.subs for c in self.conns if not c.silent)
