@@ -182,9 +182,12 @@ class CcxtMarketData:
         ex, key = self.exchange, (symbol, f"bars:{timeframe}")
         self._states[key] = CONNECTING
         last: Bar | None = None
+        streamed = self._has("watchOHLCV") and (
+            self.profile.ws_timeframes is None or timeframe in self.profile.ws_timeframes
+        )
         try:
             while True:
-                if self._has("watchOHLCV"):
+                if streamed:
                     rows = await self.client.stream(lambda: ex.watch_ohlcv(symbol, timeframe))
                 else:
                     rows = await self._poll(lambda: ex.fetch_ohlcv(symbol, timeframe, None, 2))

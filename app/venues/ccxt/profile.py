@@ -91,6 +91,8 @@ class ExchangeProfile:
     # The cancel answer shows the order as it was when asked (Upbit: still "wait"), not its end.
     cancel_answers_before: bool = False
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+    # Timeframes its websocket streams candles in (None: all); others are polled over REST.
+    ws_timeframes: tuple[str, ...] | None = None
 
     @property
     def venue_name(self) -> str:

@@ -100,6 +100,7 @@ class UpbitProfile(ExchangeProfile):
     fills_from_my_trades: bool = True  # myOrder: one message per fill; ccxt keeps them as myTrades
     cancel_answers_before: bool = True  # DELETE /v1/order answers the order as it was ("wait")
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+    ws_timeframes: tuple[str, ...] | None = ("1s",)  # Upbit streams 1-second candles only
 
     def ccxt_config(self) -> dict[str, Any]:
         """Upbit's order refusals ccxt leaves as a plain ExchangeError: invalid orders here."""
