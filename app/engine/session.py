@@ -30,6 +30,7 @@ from .retry import STREAMS, RetryPolicy
 from .risk import RiskEngine
 from .signal_alerts import SignalAlerts
 from .signal_service import SignalService
+from .strategy_runner import StrategyRunner
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class TradingSession:
         self.reconciliation: ReconciliationDone | None = None
         self.signals: SignalService | None = None  # the ONNX models on this session's bars (enable_signals)
         self.signal_alerts: SignalAlerts | None = None
+        self.auto: StrategyRunner | None = None  # auto-trading on the first venue (enable_signals)
         self._extras: asyncio.Task[None] | None = None
 
     def enable_signals(self, user_dir: Path | None = None) -> SignalService:
@@ -76,6 +78,16 @@ class TradingSession:
         self.signals = SignalService(self.bus, [], symbols=self.symbols)
         self.signals.user_dir = user_dir
         self.signal_alerts = SignalAlerts(self.bus, self.store)
+        self.auto = StrategyRunner(
+            self.bus,
+            self.orders,
+            self.store,
+            self.venue.name,
+            market=self.venue,
+            mode=self.mode,
+            signals=self.signals,
+            stream_timeframe=self.timeframe,
+        )
         return self.signals
 
     async def _start_extras(self) -> None:
@@ -86,6 +98,8 @@ class TradingSession:
                 )
             except Exception:
                 log.exception("the signal models could not start")
+        if self.auto is not None:
+            await self.auto.restore()
 
     @property
     def portfolio(self) -> Portfolio:
@@ -202,6 +216,8 @@ class TradingSession:
                 await self._ticker
         if self._extras is not None:
             self._extras.cancel()
+        if self.auto is not None:
+            await self.auto.close()
         if self.signals is not None:
             await self.signals.stop()
         background = [*self._accounts.values(), *self._reconciling.values()]

@@ -35,6 +35,7 @@ from ..chart import ChartWidget
 from ..context import UiContext
 from ..models import Column, RowsModel, make_table
 from ..theme import colors
+from .signals_trading import AutoTradingBox
 
 REASONS = {
     "signals.model.unreadable": N_("the file is not a model onnxruntime can load"),
@@ -138,14 +139,19 @@ class SignalsPanel(QWidget):
         alerts.addWidget(self.alert_conf_label)
         alerts.addWidget(self.alert_conf)
         alerts.addStretch(1)
-        lay = QVBoxLayout(self)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.intro)
+        left.addLayout(top)
+        left.addWidget(self.table, 1)
+        left.addLayout(alerts)
+        left.addWidget(self.status)
+        left.addWidget(self.error)
+        self.auto = AutoTradingBox(ctx)
+        lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.intro)
-        lay.addLayout(top)
-        lay.addWidget(self.table, 1)
-        lay.addLayout(alerts)
-        lay.addWidget(self.status)
-        lay.addWidget(self.error)
+        lay.addLayout(left, 3)
+        lay.addWidget(self.auto, 2)
         self._dialog: QFileDialog | None = None
         bus = ctx.session.bus
         self._unsubs = [bus.subscribe(ModelSignal, self._on_signal), bus.subscribe(SignalModelsChanged, self._reload)]
@@ -337,4 +343,5 @@ class SignalsPanel(QWidget):
         self.alert_change.setText(_("Alert when the direction changes"))
         self.alert_conf_label.setText(_("Alert at confidence of at least (%)"))
         self.model.refresh()
+        self.auto.retranslate()
         self._intro_text()
