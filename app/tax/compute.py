@@ -337,9 +337,10 @@ class _Run:
             self._cost(line(qty, gross, fee_v, status), taken, Decimal(1))
             return
         share = taken.based / qty
+        k_gross, k_fees = gross * taken.based / qty, fee_v * taken.based / qty
         if taken.based > 0:
-            self._cost(line(taken.based, gross * share, fee_v * share, status), taken, share)
-        u_gross, u_fees = gross - gross * share, fee_v - fee_v * share
+            self._cost(line(taken.based, k_gross, k_fees, status), taken, share)
+        u_gross, u_fees = gross - k_gross, fee_v - k_fees
         if status is LineStatus.NO_PRICE:
             u = line(unknown, u_gross, u_fees, status)
         elif self.s.fallback_50 and self.rules.unknown_cost_share > 0:

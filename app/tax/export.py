@@ -114,18 +114,24 @@ def render_html(report: TaxReport, lang: str) -> str:
     w = Words(lang, report.settings.currency, report.rules)
     t, e = w.tr, html.escape
     s = report.settings
+    title = e(t(N_("Tax report {year}")).format(year=s.year))
+
+    def h2(text: str) -> str:
+        return f"<h2>{e(t(text))}</h2>"
+
+    def li(text: str) -> str:
+        return f"<li>{e(text)}</li>"
+
     parts = [
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{e(t(N_("Tax report {year}")).format(year=s.year))}</title>',
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>',
         f"<style>{CSS}</style></head><body>",
-        f"<h1>{e(t(N_('Tax report {year}')).format(year=s.year))}</h1>",
+        f"<h1>{title}</h1>",
         f'<p class="notice">{e(notice(report, w))}</p>',
         _table([t(N_("Item")), t(N_("Value"))], summary_rows(report, w), numeric=(1,)),
     ]
     if report.notes:
-        parts.append(
-            f"<h2>{e(t(N_('Notes')))}</h2><ul>" + "".join(f"<li>{e(w.note(n))}</li>" for n in report.notes) + "</ul>"
-        )
-    parts.append(f"<h2>{e(t(N_('Coins')))}</h2>")
+        parts.append(h2(N_("Notes")) + "<ul>" + "".join(f"<li>{e(w.note(n))}</li>" for n in report.notes) + "</ul>")
+    parts.append(h2(N_("Coins")))
     parts.append(
         _table(
             [t(N_("Coin")), t(N_("Held at the start")), t(N_("Opening cost")), t(N_("Bought")), t(N_("Cost of purchases")),
@@ -141,7 +147,7 @@ def render_html(report: TaxReport, lang: str) -> str:
             numeric=range(1, 10),
         )
     )  # fmt: skip
-    parts.append(f"<h2>{e(t(N_('Disposals')))}</h2>")
+    parts.append(h2(N_("Disposals")))
     parts.append(
         _table(
             [t(N_("Time")), t(N_("Coin")), t(N_("Quantity")), t(N_("Proceeds")), t(N_("Cost basis")), t(N_("Fees")),
@@ -158,23 +164,19 @@ def render_html(report: TaxReport, lang: str) -> str:
         )
     )  # fmt: skip
     if report.listed:
-        parts.append(f"<h2>{e(t(N_('Not computed')))}</h2>")
+        parts.append(h2(N_("Not computed")))
         parts.append(
             _table(
                 [t(N_("Time")), t(N_("Coin")), t(N_("Quantity")), t(N_("Kind")), t(N_("Source row"))],
                 ([w.time(x.ts_ms), x.asset, w.qty(x.quantity), w.kind(x.kind), x.source] for x in report.listed),
             )
         )
-    parts.append(f"<h2>{e(t(N_('Audit trail')))}</h2><ul>")
-    parts.append(
-        f"<li>{e(t(N_('Rules: {version}, {law}')).format(version=report.rules.version, law=report.rules.law or '—'))}</li>"
-    )
-    parts.append(f"<li>{e(t(N_('Method: {method}')).format(method=w.method(s.method)))}</li>")
-    parts.append(f"<li>{e(t(N_('Times are in {zone}.')).format(zone=report.rules.tz.tzname(None) or 'UTC'))}</li>")
-    parts += [f"<li>{e(src)}</li>" for src in report.inputs]
-    parts.append(
-        f"<li>{e(t(N_('Acquisitions: {count} (see the acquisitions CSV)')).format(count=len(report.acquisitions)))}</li>"
-    )
+    parts.append(h2(N_("Audit trail")) + "<ul>")
+    parts.append(li(t(N_("Rules: {version}, {law}")).format(version=report.rules.version, law=report.rules.law or "—")))
+    parts.append(li(t(N_("Method: {method}")).format(method=w.method(s.method))))
+    parts.append(li(t(N_("Times are in {zone}.")).format(zone=report.rules.tz.tzname(None) or "UTC")))
+    parts += [li(src) for src in report.inputs]
+    parts.append(li(t(N_("Acquisitions: {count} (see the acquisitions CSV)")).format(count=len(report.acquisitions))))
     parts.append("</ul></body></html>")
     return "\n".join(parts)
 

@@ -59,6 +59,7 @@ from .panels.orders import OrdersPanel
 from .panels.portfolio import PortfolioPanel
 from .panels.risk import RiskPanel
 from .panels.signals import SignalsPanel
+from .panels.tax import TaxPanel
 from .panels.ticket import OrderTicket
 from .settings_dialog import DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEYS_SETTING, SettingsDialog
 from .toasts import Toasts
@@ -86,6 +87,7 @@ DOCK_SIZES = {
     "alerts": (900, 210),
     "activity": (900, 210),
     "signals": (900, 210),
+    "tax": (900, 210),
 }
 RIGHT_W = 360  # the ticket and book column at the first start
 
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsPanel(ctx)
         self.activity = ActivityPanel(ctx)
         self.signals = SignalsPanel(ctx)
+        self.tax = TaxPanel(ctx)
         self.docks: dict[str, QDockWidget] = {}
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self._dock("ticket", self.ticket, right)
@@ -201,7 +204,8 @@ class MainWindow(QMainWindow):
         self._dock("alerts", self.alerts, bottom)
         self._dock("activity", self.activity, bottom)
         self._dock("signals", self.signals, bottom)
-        for name in ("portfolio", "risk", "alerts", "activity", "signals"):
+        self._dock("tax", self.tax, bottom)
+        for name in ("portfolio", "risk", "alerts", "activity", "signals", "tax"):
             self.tabifyDockWidget(self.docks["orders"], self.docks[name])
         self.docks["orders"].raise_()
         self._toolbar()
@@ -678,6 +682,7 @@ class MainWindow(QMainWindow):
             "alerts": _("Alerts"),
             "activity": _("Activity"),
             "signals": _("Signals"),
+            "tax": _("Tax"),
         }
         for name, d in self.docks.items():
             d.setWindowTitle(titles[name])
@@ -703,6 +708,7 @@ class MainWindow(QMainWindow):
             self.book,
             self.markets,
             self.signals,
+            self.tax,
         ):
             panel.retranslate()
         self.toasts.retranslate()
