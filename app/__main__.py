@@ -36,13 +36,14 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         return cli_main(["demo", "--headless"])
-    from app.cli import build_demo_session, setup_logging
+    from app.cli import setup_logging
     from app.storage import default_data_dir
-    from app.ui.app import run
+    from app.window_session import run_windows
 
     data_dir = default_data_dir()
     log_path = setup_logging(data_dir)
-    return run(lambda: build_demo_session(data_dir, speed=1.0), mode="demo", data_dir=data_dir, log_path=log_path)
+    # The venue chosen last (demo at first), or --venue/--mode/--base-url after --window.
+    return run_windows(argv[1:] if argv else [], data_dir, log_path)
 
 
 if __name__ == "__main__":

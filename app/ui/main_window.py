@@ -40,11 +40,11 @@ from qasync import asyncSlot
 
 from app import i18n
 from app.domain.enums import OrderType, Side, TradingState
+from app.domain.errors import AppError
 from app.domain.market import Bar, Trade
 from app.domain.order import Fill, Order, OrderRequest
 from app.engine.alerts import AlertKind, Notification
 from app.i18n import _, fmt_decimal
-from app.security.credentials import CredentialStore
 
 from . import dialogs, theme
 from .banner import StateBanner
@@ -63,6 +63,7 @@ from .panels.tax import TaxPanel
 from .panels.ticket import OrderTicket
 from .settings_dialog import DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEYS_SETTING, SettingsDialog
 from .toasts import Toasts
+from .venue_tools import VenueTools, credential_store
 from .words import message_text, order_type_text, side_text
 
 
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.theme_name = theme_name
         self.data_dir = data_dir
-        self.creds = CredentialStore()
+        self.creds = credential_store(data_dir or None)
         self.setObjectName("MainWindow")
         # The first start fits the screen (a 1280×720 laptop included); later starts restore the layout.
         screen = QGuiApplication.primaryScreen()
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._statusbar()
         self._wire()
+        self.venue_tools = VenueTools(self)  # exchange picker, history download, per-venue status
         self.ticket.heightWanted.connect(self._ticket_height)
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
         if self.tray is not None:
@@ -295,9 +297,15 @@ class MainWindow(QMainWindow):
     async def start_session(self, default_symbol: str = "BTC/USDT") -> bool:
         """Start the engine behind the window already on screen (connect, load instruments,
         reconcile), with progress in the status bar; then fill the panels and load the history."""
-        started = await self.jobs.run(
-            _("Connecting to {venue}…").format(venue=self.ctx.venue), self.ctx.session.start(), cancellable=False
-        )
+        try:
+            started = await self.jobs.run(
+                _("Connecting to {venue}…").format(venue=self.ctx.venue), self.ctx.session.start(), cancellable=False
+            )
+        except AppError as exc:  # no network, a refused key: said in the status bar, not a traceback
+            log.warning("starting the session failed: %s", exc.message)
+            why = message_text(exc.key, exc.template, exc.params)
+            self.say(lambda: _("Could not connect to {venue}: {why}").format(venue=self.ctx.venue, why=why), 0)
+            return False
         if started is None:
             return False
         sel = self.ctx.selection

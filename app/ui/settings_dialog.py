@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import LANGUAGES, N_, _, language
-from app.security.credentials import Credentials, CredentialStore, mask
+from app.security.credentials import FILE, Credentials, CredentialStore, mask
+
+from .api_key_dialog import UnlockBox
 
 EXCHANGES = (("binance", "Binance"), ("coinbase", "Coinbase"), ("kraken", "Kraken"))
 HOTKEYS_SETTING = "ui.hotkeys"
@@ -121,7 +123,11 @@ class SettingsDialog(QDialog):
         general.addRow(_("Data folder"), folder)
         lay = QVBoxLayout(self)
         lay.addLayout(general)
-        if not creds.available():
+        if creds.kind == FILE:  # no OS keyring: the encrypted key file, unlocked by its passphrase
+            self.unlock_box = UnlockBox(creds)
+            self.unlock_box.unlocked.connect(self._refresh_keys)
+            lay.addWidget(self.unlock_box)
+        elif not creds.available():
             warn = QLabel(_("No system keyring is available: API keys cannot be saved on this computer."))
             warn.setObjectName("error")
             warn.setWordWrap(True)
@@ -148,6 +154,10 @@ class SettingsDialog(QDialog):
         self.buttons = buttons
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def _refresh_keys(self) -> None:
+        for box in self.key_boxes:
+            box.refresh()
 
     def hotkey_keys(self) -> dict[str, str]:
         return {a: e.keySequence().toString() for a, e in self.hotkey_edits.items()}
