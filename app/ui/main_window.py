@@ -52,6 +52,7 @@ from .chart import ChartWidget, OrderLine
 from .context import UiContext
 from .jobs import JobBar
 from .panels.activity import ActivityPanel
+from .panels.backtest import BacktestPanel
 from .panels.alerts import AlertsPanel
 from .panels.book import BookPanel, TradesPanel
 from .panels.markets import MarketsPanel
@@ -88,6 +89,7 @@ DOCK_SIZES = {
     "alerts": (900, 210),
     "activity": (900, 210),
     "signals": (900, 210),
+    "backtest": (900, 260),
     "tax": (900, 210),
 }
 RIGHT_W = 360  # the ticket and book column at the first start
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsPanel(ctx)
         self.activity = ActivityPanel(ctx)
         self.signals = SignalsPanel(ctx)
+        self.backtest = BacktestPanel(ctx)
         self.tax = TaxPanel(ctx)
         self.docks: dict[str, QDockWidget] = {}
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -205,8 +208,9 @@ class MainWindow(QMainWindow):
         self._dock("alerts", self.alerts, bottom)
         self._dock("activity", self.activity, bottom)
         self._dock("signals", self.signals, bottom)
+        self._dock("backtest", self.backtest, bottom)
         self._dock("tax", self.tax, bottom)
-        for name in ("portfolio", "risk", "alerts", "activity", "signals", "tax"):
+        for name in ("portfolio", "risk", "alerts", "activity", "signals", "backtest", "tax"):
             self.tabifyDockWidget(self.docks["orders"], self.docks[name])
         self.docks["orders"].raise_()
         self._toolbar()
@@ -690,6 +694,7 @@ class MainWindow(QMainWindow):
             "alerts": _("Alerts"),
             "activity": _("Activity"),
             "signals": _("Signals"),
+            "backtest": _("Backtest"),
             "tax": _("Tax"),
         }
         for name, d in self.docks.items():
@@ -716,6 +721,7 @@ class MainWindow(QMainWindow):
             self.book,
             self.markets,
             self.signals,
+            self.backtest,
             self.tax,
         ):
             panel.retranslate()
@@ -741,6 +747,7 @@ class MainWindow(QMainWindow):
             theme.apply(app, name)
         self.chart.set_theme(name)
         self.portfolio.set_theme()
+        self.backtest.set_theme()
         self.book.depth.set_theme()
         self.ctx.session.store.set_setting("ui.theme", name)
         self.retranslate()

@@ -27,9 +27,7 @@ def real_bars(n: int) -> list[Bar]:
     c = load_file(path, gaps_from=CANDLES)
     c = c.slice(len(c) - n, len(c))
     cols = [a.tolist() for a in (c.open, c.high, c.low, c.close, c.volume)]
-    return [
-        Bar("sim", "BTC/USDT", "1h", int(c.open_ms[i]), *(D(repr(col[i])) for col in cols)) for i in range(len(c))
-    ]
+    return [Bar("sim", "BTC/USDT", "1h", int(c.open_ms[i]), *(D(repr(col[i])) for col in cols)) for i in range(len(c))]
 
 
 @pytest.fixture
