@@ -11,7 +11,7 @@ from typing import Any
 
 from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing, profile_for
 
-from . import upbit
+from . import kraken, upbit
 from .binance import API_KEY, SECRET, BinanceLoopback
 from .thread import LoopbackThread
 
@@ -19,6 +19,7 @@ from .thread import LoopbackThread
 LOOPBACKS: dict[str, tuple[Any, str, str]] = {
     "binance": (BinanceLoopback, API_KEY, SECRET),
     "upbit": (upbit.UpbitLoopback, upbit.API_KEY, upbit.SECRET),
+    "kraken": (kraken.KrakenLoopback, kraken.API_KEY, kraken.SECRET),
 }
 
 # Short enough for tests to see a reconnect or a stall within a second or two; the machine's
@@ -62,6 +63,11 @@ def binance_data(base_url: str, *, timing: Timing = FAST, **config: Any) -> Ccxt
     return CcxtMarketData(profile_for("binance", timing=timing), base_url=base_url, config=config)
 
 
+# Kraken's real request budget (ccxt's limiter: seconds per private call) would make each test wait
+# for minutes; against a loopback the limiter runs with a short step (it still spaces the requests).
+FAST_LIMITS: dict[str, dict[str, Any]] = {"kraken": {"rateLimit": 20}}
+
+
 @contextmanager
 def loopback_thread(exchange: str, **kw: Any) -> Iterator[LoopbackThread[Any]]:
     """The loopback ``exchange`` on its own thread for the ``with`` block."""
@@ -95,12 +101,14 @@ def loopback_venue(
         secret=secret if secret is not None else sec,
         base_url=base_url,
         symbols=symbols,
-        config={"timeout": timeout_ms, **config},
+        config={"timeout": timeout_ms, **FAST_LIMITS.get(exchange, {}), **config},
     )
 
 
 def loopback_data(exchange: str, base_url: str, *, timing: Timing = FAST, **config: Any) -> CcxtMarketData:
-    return CcxtMarketData(profile_for(exchange, timing=timing), base_url=base_url, config=config)
+    return CcxtMarketData(
+        profile_for(exchange, timing=timing), base_url=base_url, config={**FAST_LIMITS.get(exchange, {}), **config}
+    )
 
 
 async def until(cond: Callable[[], Any], timeout: float = 15.0, every: float = 0.02, what: str = "") -> Any:

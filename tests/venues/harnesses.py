@@ -177,4 +177,13 @@ class UpbitHarness(LoopbackHarness):
     balances = {"KRW": "100000000", "BTC": "2"}
 
 
-HARNESSES: dict[str, type[Harness]] = {"paper": PaperHarness, "binance": BinanceHarness, "upbit": UpbitHarness}
+class KrakenHarness(LoopbackHarness):
+    name = "kraken"
+
+
+HARNESSES: dict[str, type[Harness]] = {
+    "paper": PaperHarness,
+    "binance": BinanceHarness,
+    "upbit": UpbitHarness,
+    "kraken": KrakenHarness,
+}

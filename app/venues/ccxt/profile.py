@@ -88,6 +88,8 @@ class ExchangeProfile:
     market_buy_cap: Decimal | None = None
     # The account stream's fills come from ``watch_my_trades`` (one message per fill), not from orders.
     fills_from_my_trades: bool = False
+    # The balance stream carries totals only (Kraken): each of its messages has balances read over REST.
+    balances_by_rest: bool = False
     # The cancel answer shows the order as it was when asked (Upbit: still "wait"), not its end.
     cancel_answers_before: bool = False
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -178,6 +180,10 @@ class ExchangeProfile:
         raise NotImplementedError
 
     # -- the account stream ------------------------------------------------------------------------
+    def order_client_id(self, order: dict[str, Any]) -> str:
+        """The client order id of a ccxt order from the stream ("" when it carries none)."""
+        return str(order.get("clientOrderId") or "")
+
     def stream_trades(self, order: dict[str, Any]) -> list[dict[str, Any]]:
         """The trades an order update from ``watch_orders`` carries (ccxt's unified trades)."""
         return [t for t in (order.get("trades") or []) if isinstance(t, dict)]
@@ -202,7 +208,7 @@ def register(cls: type[ExchangeProfile]) -> type[ExchangeProfile]:
 
 def profile_for(exchange: str, **kw: Any) -> ExchangeProfile:
     """The profile of a ccxt exchange id ("binance"); ``kw`` overrides its fields (name, timing…)."""
-    from . import binance, upbit  # noqa: F401  (each registers itself)
+    from . import binance, kraken, upbit  # noqa: F401  (each registers itself)
 
     try:
         return PROFILES[exchange](**kw)

@@ -72,6 +72,7 @@ class CcxtVenue(CcxtMarketData):
         self._handler: ReportHandler | None = None
         self._symbols: set[str] = set(symbols)
         self._client_ids: dict[tuple[str, str], str] = {}  # (symbol, venue order id) -> client order id
+        self._by_vid: dict[str, tuple[str, str]] = {}  # venue order id -> (symbol, client order id)
         self._seen_trades: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._acked: set[str] = set()
         self._ended: set[str] = set()
@@ -103,6 +104,7 @@ class CcxtVenue(CcxtMarketData):
         self._symbols.add(symbol)
         if venue_order_id and client_order_id:
             self._client_ids[(symbol, str(venue_order_id))] = client_order_id
+            self._by_vid[str(venue_order_id)] = (symbol, client_order_id)
 
     # -- orders --------------------------------------------------------------------------------------
     async def place(self, order: Order) -> ExecutionReport:
@@ -444,7 +446,9 @@ class CcxtVenue(CcxtMarketData):
 
     def on_my_trade(self, t: dict[str, Any]) -> None:
         """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""
-        symbol, vid = str(t.get("symbol")), str(t.get("order") or "")
+        symbol, vid = str(t.get("symbol") or ""), str(t.get("order") or "")
+        if not symbol and vid in self._by_vid:
+            symbol = self._by_vid[vid][0]
         info = t.get("info") or {}
         cid = self._client_ids.get((symbol, vid)) or str(info.get("identifier") or info.get("cl_ord_id") or "")
         if not cid:
@@ -465,7 +469,10 @@ class CcxtVenue(CcxtMarketData):
         try:
             while True:
                 b = await self.client.stream(lambda: ex.watch_balance())
-                queue.put_nowait(BalancesChanged(self.name, self._merge_balances(b)))
+                if self.profile.balances_by_rest:
+                    queue.put_nowait(BalancesChanged(self.name, await self.fetch_balances()))
+                else:
+                    queue.put_nowait(BalancesChanged(self.name, self._merge_balances(b)))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -482,11 +489,13 @@ class CcxtVenue(CcxtMarketData):
 
     def on_order_update(self, o: dict[str, Any]) -> None:
         """One order as the stream shows it now → its new fills (each trade once), then its new state."""
-        cid = str(o.get("clientOrderId") or "")
-        symbol, vid = str(o.get("symbol")), str(o.get("id") or "")
+        cid = self.profile.order_client_id(o)
+        symbol, vid = str(o.get("symbol") or ""), str(o.get("id") or "")
+        if not symbol and vid in self._by_vid:  # later updates of some exchanges name the order only
+            symbol = self._by_vid[vid][0]
         if not cid:
             cid = self._client_ids.get((symbol, vid), "")
-        if not cid:
+        if not cid or not symbol:
             return
         self._learn(symbol, vid, cid)
         side = Side.SELL if o.get("side") == "sell" else Side.BUY
