@@ -20,6 +20,7 @@ from ..context import UiContext
 from ..format import fmt_amount
 from ..models import Column, RowsModel, make_table
 from ..theme import colors
+from .portfolio_allocation import AllocationView
 
 ZERO = Decimal(0)
 
@@ -92,13 +93,16 @@ class PortfolioPanel(QWidget):
         self.positions_view = make_table(self.positions, stretch=False)
         self.positions_view.clicked.connect(self._position_clicked)
         tables.addWidget(self.positions_view)
+        self.allocation = AllocationView(ctx)  # a suggested mix (minimum variance, risk parity)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(tables)
         split.addWidget(self.curve_plot)
+        split.addWidget(self.allocation)
         # The tables get the room their columns need (no sideways scrolling at 1280×720); the curve the rest.
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 2)
-        split.setSizes([650, 260])
+        split.setStretchFactor(2, 3)
+        split.setSizes([650, 260, 380])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
@@ -226,8 +230,10 @@ class PortfolioPanel(QWidget):
         for axis in ("left", "bottom"):
             self.curve_plot.getAxis(axis).setTextPen(pg.mkPen(c.muted))
             self.curve_plot.getAxis(axis).setPen(pg.mkPen(c.border))
+        self.allocation.set_theme()
 
     def retranslate(self) -> None:
+        self.allocation.retranslate()
         self.balances.refresh()
         self.positions.refresh()
         self.refresh()
