@@ -153,7 +153,8 @@ def render_html(report: TaxReport, lang: str) -> str:
             [t(N_("Time")), t(N_("Coin")), t(N_("Quantity")), t(N_("Proceeds")), t(N_("Cost basis")), t(N_("Fees")),
              t(N_("Gain")), t(N_("Status")), t(N_("Fee paid")), t(N_("Source row")), t(N_("Price and FX source"))],
             (
-                [w.time(d.ts_ms), d.asset, w.qty(d.quantity), w.money(d.proceeds), w.money(d.cost), w.money(d.fees),
+                [w.time(d.ts_ms), d.asset, w.qty(d.quantity), w.money(d.proceeds),
+                 w.money(d.cost) if d.gain is not None else "—", w.money(d.fees),
                  w.money(d.gain) if d.gain is not None else "—",
                  w.status(d.status) + (" · " + t(N_("estimated cost")) if d.estimated else "")
                  + (" · " + t(N_("2027-01-01 price")) if d.deemed else ""),

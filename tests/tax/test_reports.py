@@ -13,8 +13,10 @@ from taxkit import ts
 
 from app.cli import main
 from app.domain.enums import OrderStatus, OrderType, Side
+from app.domain.market import Bar
 from app.domain.order import OrderRequest
 from app.domain.portfolio import CostBasis
+from app.storage import Store
 from app.tax.books import Method
 from app.tax.compute import ReportSettings
 from app.tax.export import write_report
@@ -170,3 +172,39 @@ async def test_a_paper_session_report_from_the_stored_fills_in_both_languages(ri
     en = next(p for p in paths if p.name.endswith(".en.html")).read_text(encoding="utf-8")
     assert fills[1].trade_id in en and fills[1].trade_id in ko and "Bank of Korea ECOS" in en
     assert "세금 보고서" in ko and "Tax report 2027" in en
+
+
+def test_without_a_prices_file_the_upbit_candles_in_the_store_give_the_2027_price(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        at = ts("2027-01-01T00:00")
+
+        def bar(symbol: str, open_ms: int, price: str) -> Bar:
+            p = D(price)
+            return Bar("upbit", symbol, "1m", open_ms, p, p, p, p, D("1"))
+
+        eth_btc = ts("2027-04-02T09:00:30")
+        store.upsert_bars(
+            [
+                bar("BTC/KRW", at - 60_000, "129000000"),
+                bar("BTC/KRW", at, "131000000"),
+                bar("BTC/KRW", eth_btc - 30_000, "100000000"),
+            ]
+        )
+        trades = tmp_path / "t.csv"
+        trades.write_text(
+            "time,venue,symbol,side,quantity,price,fee,fee_currency\n"
+            "2026-06-01T10:00:00+09:00,upbit,BTC/KRW,buy,1,80000000,0,KRW\n"
+            "2027-04-02T09:00:30+09:00,upbit,ETH/BTC,buy,2,0.05,0,BTC\n",
+            encoding="utf-8",
+        )
+        r = make_report(ReportSettings(2027, Method.KR, "KRW"), store=store, imports=[trades])
+    finally:
+        store.close()
+    pool = r.pools["BTC"]
+    assert pool.opening_cost == D("131000000")  # the 00:00 KST candle's open, above 80,000,000
+    assert "upbit BTC/KRW 1m open 2026-12-31 15:00 UTC" in pool.opening_source.params["source"]
+    (given,) = r.disposals  # 0.1 BTC for 2 ETH, at the BTC/KRW candle of that minute
+    assert (given.quantity, given.proceeds, given.cost) == (D("0.1"), D("10000000"), D("13100000"))
+    assert "upbit BTC/KRW 1m open" in given.price_source
+    assert r.pools["ETH"].bought_cost == D("10000000")

@@ -100,41 +100,46 @@ class TaxPanel(QWidget):
                 Column(lambda: _("Coin"), lambda d: d.asset),
                 Column(lambda: _("Quantity"), lambda d: self._words().qty(d.quantity), True),
                 Column(lambda: _("Proceeds"), lambda d: self._words().money(d.proceeds), True),
-                Column(lambda: _("Cost basis"), lambda d: self._words().money(d.cost), True),
+                Column(
+                    lambda: _("Cost basis"), lambda d: self._words().money(d.cost) if d.gain is not None else "—", True
+                ),
                 Column(lambda: _("Fees"), lambda d: self._words().money(d.fees), True),
                 Column(lambda: _("Gain"), _gain_text(self), True, _gain_color),
                 Column(lambda: _("Status"), lambda d: self._words().status(d.status)),
             ]
         )
+        # Two rows of controls, so the tables keep their room in a low dock (1280×720).
         controls = QHBoxLayout()
         for label, w in ((N_("Year"), self.year), (N_("Method"), self.method), (N_("Currency"), self.currency)):
             lab = QLabel()
             lab.setProperty("tr", label)
             controls.addWidget(lab)
             controls.addWidget(w)
-        controls.addWidget(self.fallback)
         controls.addStretch(1)
+        controls.addWidget(self.run_btn)
+        controls.addWidget(self.export_btn)
         files = QHBoxLayout()
         for b in (self.import_btn, self.fx_btn, self.opening_btn):
             files.addWidget(b)
+        files.addWidget(self.fallback)
         files.addWidget(self.files, 1)
-        actions = QHBoxLayout()
-        actions.addWidget(self.run_btn)
-        actions.addWidget(self.progress)
-        actions.addWidget(self.export_btn)
-        actions.addWidget(self.status, 1)
+        files.addWidget(self.progress)
         tables = QSplitter(Qt.Orientation.Horizontal)
         tables.addWidget(make_table(self.summary, stretch=False))
         tables.addWidget(make_table(self.lines, stretch=False))
         tables.setStretchFactor(0, 2)
         tables.setStretchFactor(1, 5)
+        tables.setSizes([320, 580])
+        self.error.setVisible(False)
+        self.status.setStyleSheet("font-size: 11px;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(3)
         lay.addLayout(controls)
         lay.addLayout(files)
-        lay.addLayout(actions)
         lay.addWidget(self.error)
         lay.addWidget(tables, 1)
+        lay.addWidget(self.status)
         self.retranslate()
 
     # -- words ------------------------------------------------------------------------------------
@@ -233,7 +238,7 @@ class TaxPanel(QWidget):
         if self._task is not None and not self._task.done():
             return None
         settings = self.settings()
-        self.error.setText("")
+        self._show_error("")
         self.status.setText(_("Making the report…"))
         self.run_btn.setEnabled(False)
         self.progress.setRange(0, 0)
@@ -261,11 +266,11 @@ class TaxPanel(QWidget):
         except ImportFailed as exc:
             self.status.setText("")
             rows = [f"{e.file}:{e.line}: {_(e.template).format(**e.params)}" for e in exc.errors[:20]]
-            self.error.setText("\n".join([*rows, _("Nothing was imported: correct the rows above and run again.")]))
+            self._show_error("\n".join([*rows, _("Nothing was imported: correct the rows above and run again.")]))
             return None
         except TaxInputError as exc:
             self.status.setText("")
-            self.error.setText(_(exc.template).format(**exc.params))
+            self._show_error(_(exc.template).format(**exc.params))
             return None
         finally:
             self.run_btn.setEnabled(True)
@@ -274,6 +279,11 @@ class TaxPanel(QWidget):
         self.export_btn.setEnabled(True)
         self._show_report()
         return report
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setStyleSheet(f"color: {colors().sell};")
+        self.error.setVisible(bool(text))
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -288,9 +298,9 @@ class TaxPanel(QWidget):
         try:
             paths = await asyncio.get_running_loop().run_in_executor(_WORKER, write_report, report, folder)
         except OSError as exc:
-            self.error.setText(_("The files could not be written: {error}").format(error=exc.strerror or str(exc)))
+            self._show_error(_("The files could not be written: {error}").format(error=exc.strerror or str(exc)))
             return []
-        self.error.setText("")
+        self._show_error("")
         self.status.setText(_("{count} files saved in {folder}").format(count=len(paths), folder=str(folder)))
         return paths
 
