@@ -217,7 +217,10 @@ async def check_key(
 ) -> KeyCheck:
     """Ask the exchange for the account's balances with ``creds`` (a read-only call) and read what
     it says about the key's permissions. Never raises for what the exchange answers."""
-    venue = live_venue(exchange, creds, base_url=base_url, timing=timing)
+    try:
+        venue = live_venue(exchange, creds, base_url=base_url, timing=timing)
+    except ValueError as exc:  # no profile for this exchange
+        return KeyCheck(False, error=str(exc), error_key="error.venue")
     ex = venue.exchange
     try:
         bal = await venue.client.call(lambda: ex.fetch_balance())

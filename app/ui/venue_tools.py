@@ -16,13 +16,13 @@ from PySide6.QtWidgets import QToolBar
 
 from app import i18n
 from app.engine.events import ReconciliationDone
-from app.engine.venue_setup import CHOICE_SETTING, VenueChoice
+from app.engine.venue_setup import CHOICE_SETTING, LIVE, PAPER, VenueChoice
 from app.i18n import _
 from app.security.credentials import CredentialStore, default_store
 
 from .history_dialog import HistoryDialog
 from .venue_picker import VenuePicker
-from .venue_status import VenueStatus, reconciliation_text
+from .venue_status import VenueStatus, data_source, reconciliation_text
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -85,7 +85,11 @@ class VenueTools(QObject):
         ctx = self.window.ctx
         if saved.venue_name == ctx.venue and saved.mode == ctx.mode:
             return saved
-        return VenueChoice()  # demo (or a session the tests built by hand)
+        profile = getattr(data_source(ctx.session.venue), "profile", None)
+        if profile is None or ctx.mode not in (PAPER, LIVE):
+            return VenueChoice()
+        account = ctx.venue if ctx.mode == LIVE and ctx.venue != profile.ccxt_id else ""
+        return VenueChoice(profile.ccxt_id, ctx.mode, account)
 
     def retranslate(self) -> None:
         self.picker_action.setText(_("Exchange…"))

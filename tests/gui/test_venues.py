@@ -24,7 +24,6 @@ from app.domain.order import OrderRequest
 from app.engine.alerts import AlertService
 from app.engine.venue_setup import CHOICE_SETTING, LIVE, PAPER, VenueChoice, build_session
 from app.security.credentials import Credentials, CredentialStore
-from app.storage import Store
 from app.ui import dialogs, theme
 from app.ui.bridge import EngineBridge
 from app.ui.context import Selection, UiContext
@@ -145,7 +144,11 @@ def test_paper_on_binances_live_data_status_search_and_paper_fills(qt_loop, qtbo
         assert w.ctx.selection.symbol == shown[0]
         w.ctx.selection.set_symbol("BTC/USDT")
         # an order is filled by the paper core with the exchange's filters; nothing reaches the exchange
-        o = w.run(w.ctx.orders.submit(OrderRequest("paper-binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("60000"))))
+        o = w.run(
+            w.ctx.orders.submit(
+                OrderRequest("paper-binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("60000"))
+            )
+        )
         assert o is not None and o.status is OrderStatus.NEW
         lb.call(lb.server.trade, "BTC/USDT", "59990", "0.5", "sell")
         w.wait(lambda: o.status is OrderStatus.FILLED)
@@ -164,7 +167,12 @@ def test_paper_on_binances_live_data_status_search_and_paper_fills(qt_loop, qtbo
 def test_history_dialog_downloads_with_progress_and_cancels_without_blocking(qt_loop, qtbot, lb, tmp_path, ring):
     lb.call(lb.server.reset)
     _market(lb)
-    lb.call(lb.server.seed_klines, "BTC/USDT", "1h", [(JAN1 + i * H, "100", "110", "90", "105", "2") for i in range(1500) if i != 700])
+    lb.call(
+        lb.server.seed_klines,
+        "BTC/USDT",
+        "1h",
+        [(JAN1 + i * H, "100", "110", "90", "105", "2") for i in range(1500) if i != 700],
+    )
     w = Win(qtbot, tmp_path, VenueChoice("binance", PAPER, base_url=lb.server.base_url))
     try:
         dlg = w.tools.open_history()
@@ -251,13 +259,19 @@ def test_live_mode_with_a_key_from_the_keyring_reconciles_after_start_and_reconn
     _market(lb)
     CredentialStore().save("binance", Credentials(API_KEY, SECRET))
     seen = []
-    w = Win(qtbot, tmp_path, VenueChoice("binance", LIVE, base_url=lb.server.base_url), CredentialStore().load("binance"))
+    w = Win(
+        qtbot, tmp_path, VenueChoice("binance", LIVE, base_url=lb.server.base_url), CredentialStore().load("binance")
+    )
     try:
         w.bridge.reconciled.connect(seen.append)
         assert w.window.mode_badge.text().strip() == "LIVE" and w.ctx.confirm_orders
         assert "Reconciled with binance" in w.tools.status.labels["binance"].toolTip()
         w.wait(lambda: lb.call(lb.server.user_subscribed))
-        o = w.run(w.ctx.orders.submit(OrderRequest("binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000"))))
+        o = w.run(
+            w.ctx.orders.submit(
+                OrderRequest("binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000"))
+            )
+        )
         assert o is not None
         w.wait(lambda: o.status is OrderStatus.NEW)
         assert lb.call(lambda: len(lb.server.orders)) == 1  # live: the exchange has it
