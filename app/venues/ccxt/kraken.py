@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import ccxt
+
 from app.domain.enums import OrderType, TimeInForce
 from app.domain.errors import OrderRejected
 from app.domain.instrument import Instrument
@@ -63,6 +65,16 @@ class KrakenProfile(ExchangeProfile):
     fills_from_my_trades: bool = True  # executions: a fill is its own message (exec_type "trade")
     balances_by_rest: bool = True  # the balances channel carries totals only (no amount on hold)
 
+    def ccxt_config(self) -> dict[str, Any]:
+        """Kraken answers ccxt leaves as a plain ExchangeError."""
+        broad = {
+            "EAPI:Invalid signature": ccxt.AuthenticationError,
+            "EOrder:Duplicate": ccxt.InvalidOrder,
+            "EOrder:Invalid price": ccxt.InvalidOrder,
+            "EOrder:Order minimum not met": ccxt.InvalidOrder,
+        }
+        return {"exceptions": {"broad": broad}}
+
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)
         http = f"{parts.scheme or 'http'}://{parts.netloc}"
@@ -79,6 +91,8 @@ class KrakenProfile(ExchangeProfile):
         """AssetPairs as Kraken writes it: ``tick_size`` where it says one (newer pairs), else
         ``pair_decimals``; ``ordermin`` and ``costmin`` exactly."""
         info = market.get("info") or {}
+        if "status" not in info:  # older AssetPairs answers say nothing of status: every pair listed traded
+            market = {**market, "active": True}
         lot = info.get("lot_decimals")
         return instrument_from_market(
             self.venue_name,
@@ -156,8 +170,6 @@ class KrakenProfile(ExchangeProfile):
 
 
 def _not_found(client_order_id: str) -> Exception:
-    import ccxt
-
     return ccxt.OrderNotFound(f"kraken no order with cl_ord_id {client_order_id}")
 
 

@@ -179,6 +179,7 @@ class KrakenLoopback(LoopbackBase):
         self.faults.clear()
         self.core.reset(balances or DEFAULT_BALANCES)
         self._books_sent.clear()
+        self.nonces.clear()
 
     # -- routes --------------------------------------------------------------------------------------
     def routes(self, r: web.UrlDispatcher) -> None:
