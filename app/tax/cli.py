@@ -28,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--import", dest="imports", action="append", default=[], metavar="FILE", help="trades in the generic CSV"
     )
+    p.add_argument(
+        "--columns",
+        default=None,
+        metavar="MAP",
+        help="the import's own column names, e.g. time=Date(UTC),symbol=Pair,quantity=Executed",
+    )
     p.add_argument("--fx", default=None, metavar="FILE", help="FX rates CSV: date,base,quote,rate,source")
     p.add_argument(
         "--opening-prices",
@@ -49,6 +55,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out, err = out or sys.stdout, err or sys.stderr
     tr = translator(language())
     settings = ReportSettings(args.year, Method(args.method), args.currency, args.fallback_50)
+    try:
+        columns = _mapping(args.columns)
+    except ValueError as exc:
+        print(tr(N_("--columns takes name=column pairs separated by commas, not '{part}'")).format(part=exc), file=err)
+        return 2
     store = None
     try:
         if not args.no_store:
@@ -62,6 +73,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             imports=[Path(f) for f in args.imports],
             fx=Path(args.fx) if args.fx else None,
             opening_prices=Path(args.opening_prices) if args.opening_prices else None,
+            columns=columns,
         )
     except ImportFailed as exc:
         for e in exc.errors:
@@ -80,3 +92,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     for p in paths:
         print(p, file=out)
     return 0
+
+
+def _mapping(text: str | None) -> dict[str, str] | None:
+    """``time=Date(UTC),symbol=Pair`` → {"time": "Date(UTC)", "symbol": "Pair"}."""
+    if not text:
+        return None
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        ours, sep, theirs = part.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise ValueError(part)
+        out[ours.strip().lower()] = theirs.strip()
+    return out

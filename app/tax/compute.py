@@ -388,9 +388,10 @@ def compute_report(
     opening_prices: dict[str, MarketPrice] | None = None,
     inputs: Iterable[str] = (),
     progress: Progress | None = None,
+    now_ms: int | None = None,
 ) -> TaxReport:
     """The report for ``settings.year`` from the whole history (earlier years give the holdings
-    the year starts with)."""
+    the year starts with). ``now_ms``: a year not over yet is said to be provisional."""
     rules = rules_for(settings.method)
     if settings.currency not in HOME_CURRENCIES:
         raise TaxInputError(
@@ -423,6 +424,16 @@ def compute_report(
     run.advance_to(settings.year)
     run.close_year()
     _sum_up(report, settings)
+    if now_ms is not None and now_ms < end_ms:
+        report.notes.insert(
+            0,
+            Note(
+                N_(
+                    "The year {year} is not over: these figures are provisional (under the total average every cost of the year changes until 31 December)."
+                ),
+                {"year": str(settings.year)},
+            ),
+        )
     if progress is not None:
         progress(total, total)
     return report

@@ -97,10 +97,17 @@ def _time(raw: str) -> int:
     return int(t.timestamp() * 1000)
 
 
-def _read(data: bytes | str, name: str, columns: Iterable[str], parse: Callable[[dict[str, str], int], T]) -> list[T]:
+def _read(
+    data: bytes | str,
+    name: str,
+    columns: Iterable[str],
+    parse: Callable[[dict[str, str], int], T],
+    mapping: dict[str, str] | None = None,
+) -> list[T]:
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    own = {v.strip().lower(): k for k, v in (mapping or {}).items()}  # the file's name -> ours
+    header = [own.get(h.strip().lower(), h.strip().lower()) for h in (reader.fieldnames or [])]
     missing = [c for c in columns if c not in header]
     if missing:
         raise ImportFailed([RowError(name, 1, N_("missing columns: {columns}"), {"columns": ", ".join(missing)})])
@@ -121,12 +128,17 @@ def _read(data: bytes | str, name: str, columns: Iterable[str], parse: Callable[
     return out
 
 
-def read_trades(data: bytes | str, name: str) -> list[TaxEvent]:
-    """Trades and movements from the generic CSV (all rows or none)."""
+SIDE_WORDS = {"매수": "buy", "매도": "sell", "bid": "buy", "ask": "sell"}  # as exports often write them
+
+
+def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = None) -> list[TaxEvent]:
+    """Trades and movements from the generic CSV (all rows or none); ``columns`` maps our column
+    names to the file's (a mapping the user confirms, e.g. ``{"time": "Date(UTC)"}``)."""
 
     def parse(row: dict[str, str], n: int) -> TaxEvent:
         ts = _time(row["time"])
         side = row["side"].strip().lower()
+        side = SIDE_WORDS.get(side, side)
         try:
             kind = EventKind(side)
         except ValueError:
@@ -156,7 +168,7 @@ def read_trades(data: bytes | str, name: str) -> list[TaxEvent]:
         source = f"{name}:{n}" + (f" ({ref})" if ref else "")
         return TaxEvent(ts, venue, symbol, kind, qty, price, fee, fee_ccy or "", source)
 
-    return _read(data, name, TRADE_COLUMNS, parse)
+    return _read(data, name, TRADE_COLUMNS, parse, columns)
 
 
 def read_fx(data: bytes | str, name: str) -> list[FxRate]:

@@ -5,6 +5,7 @@ for coin-for-coin trades (1m candles in the candles table)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,11 +115,13 @@ def from_files(
     fx: Path | None = None,
     opening_prices: Path | None = None,
     inputs: Inputs | None = None,
+    columns: dict[str, str] | None = None,
 ) -> Inputs:
-    """Read the files (each whole or not at all; ``ImportFailed`` lists every bad row)."""
+    """Read the files (each whole or not at all; ``ImportFailed`` lists every bad row).
+    ``columns`` maps the generic names to a file's own (``{"time": "Date(UTC)"}``)."""
     inputs = inputs if inputs is not None else Inputs()
     for path in imports:
-        events = read_file(path, read_trades)
+        events = read_file(path, lambda data, name: read_trades(data, name, columns))
         inputs.events.extend(events)
         inputs.sources.append(f"import: {path.name} ({len(events)} rows)")
     if fx is not None:
@@ -140,11 +143,14 @@ def make_report(
     fx: Path | None = None,
     opening_prices: Path | None = None,
     progress: Progress | None = None,
+    columns: dict[str, str] | None = None,
 ) -> TaxReport:
     """Read the files first (a bad file changes nothing), then the store, then compute."""
-    inputs = from_files(list(imports), fx, opening_prices)
+    inputs = from_files(list(imports), fx, opening_prices, columns=columns)
     if store is not None:
+        imported = len(inputs.events)
         from_store(store, settings.currency, inputs)
+        _drop_imported_duplicates(inputs, imported)
         candle_prices(store, inputs, settings.currency)
     return compute_report(
         settings,
@@ -155,4 +161,20 @@ def make_report(
         opening_prices=inputs.opening_prices,
         inputs=inputs.sources,
         progress=progress,
+        now_ms=int(time.time() * 1000),
     )
+
+
+def _key(e: TaxEvent) -> tuple[object, ...]:
+    return (e.venue, e.symbol, e.kind, e.ts_ms // 1000, e.quantity, e.price)
+
+
+def _drop_imported_duplicates(inputs: Inputs, imported: int) -> None:
+    """An imported row equal to a stored fill (same venue, symbol, side, second, quantity and
+    price) is that fill: counted once."""
+    stored = {_key(e) for e in inputs.events[imported:]}
+    keep = [e for e in inputs.events[:imported] if _key(e) not in stored]
+    dropped = imported - len(keep)
+    if dropped:
+        inputs.events[:imported] = keep
+        inputs.sources.append(f"{dropped} imported rows equal to stored fills were counted once")
