@@ -115,6 +115,7 @@ def render_html(report: TaxReport, lang: str) -> str:
     t, e = w.tr, html.escape
     s = report.settings
     title = e(t(N_("Tax report {year}")).format(year=s.year))
+    own_price = t(N_("the trade's price in {currency}")).format(currency=s.currency)
 
     def h2(text: str) -> str:
         return f"<h2>{e(t(text))}</h2>"
@@ -158,7 +159,8 @@ def render_html(report: TaxReport, lang: str) -> str:
                  w.money(d.gain) if d.gain is not None else "—",
                  w.status(d.status) + (" · " + t(N_("estimated cost")) if d.estimated else "")
                  + (" · " + t(N_("2027-01-01 price")) if d.deemed else ""),
-                 f"{w.qty(d.fee_amount)} {d.fee_asset}" if d.fee_asset else "", d.source, d.price_source or s.currency]
+                 f"{w.qty(d.fee_amount)} {d.fee_asset}" if d.fee_asset else "", d.source,
+                 d.price_source or own_price]
                 for d in report.disposals
             ),
             numeric=range(2, 7),
