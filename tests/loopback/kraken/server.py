@@ -671,6 +671,7 @@ class KrakenLoopback(LoopbackBase):
                     "bids": [{"price": num(p), "qty": num(q)} for p, q in bids.items()],
                     "asks": [{"price": num(p), "qty": num(q)} for p, q in asks.items()],
                     "checksum": self._checksum(sym, bids, asks),
+                    "timestamp": iso(self.now_ms()),
                 }
             ],
         }
