@@ -47,6 +47,17 @@ def known_exchanges() -> list[str]:
     return sorted(PROFILES)
 
 
+def needs_passphrase(exchange: str) -> bool:
+    """Whether the exchange's keys come with a passphrase (ccxt's ``requiredCredentials``)."""
+    import ccxt
+
+    cls = getattr(ccxt, exchange, None)
+    try:
+        return bool(cls is not None and cls().requiredCredentials.get("password"))
+    except Exception:
+        return False
+
+
 def quote_of(exchange: str) -> str:
     return QUOTE.get(exchange, "USDT")
 

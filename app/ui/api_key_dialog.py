@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.domain.errors import AppError
-from app.engine.venue_setup import KeyCheck, check_key
+from app.engine.venue_setup import KeyCheck, check_key, needs_passphrase
 from app.i18n import _
 from app.security.credentials import KEYRING, Credentials, CredentialStore, mask
 from app.security.vault import VaultDamaged, WeakPassphrase, WrongPassphrase
@@ -135,10 +135,12 @@ class ApiKeyDialog(QDialog):
         self.delete_btn.clicked.connect(self.delete)
         self.close_btn = QPushButton()
         self.close_btn.clicked.connect(self.close)
+        self.labels = [QLabel() for _i in range(3)]
         self.form = QFormLayout()
-        self.form.addRow("", self.key)
-        self.form.addRow("", self.secret)
-        self.form.addRow("", self.passphrase)
+        self.form.addRow(self.labels[0], self.key)
+        self.form.addRow(self.labels[1], self.secret)
+        self.form.addRow(self.labels[2], self.passphrase)
+        self.form.setRowVisible(2, needs_passphrase(exchange))  # Binance, Kraken, Upbit: key and secret only
         lay = QVBoxLayout(self)
         lay.addWidget(self.unlock_box)
         lay.addLayout(self.form)
@@ -156,13 +158,11 @@ class ApiKeyDialog(QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(_("API key for {account}").format(account=self.account))
-        for row, text in enumerate((_("API key"), _("Secret"), _("Passphrase"))):
-            item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            if item is not None and isinstance(item.widget(), QLabel):
-                item.widget().setText(text)  # type: ignore[union-attr]
+        for label, text in zip(self.labels, (_("API key"), _("Secret"), _("Passphrase")), strict=True):
+            label.setText(text)
         self.save_btn.setText(_("Check and save"))
         self.delete_btn.setText(_("Remove key"))
-        self.close_btn.setText(_("Close"))
+        self.close_btn.setText(_("Done"))
         self.unlock_box.retranslate()
 
     def refresh(self) -> None:

@@ -93,10 +93,11 @@ class HistoryDialog(QDialog):
         self.cancel_btn.setEnabled(False)
         self.close_btn = QPushButton()
         self.close_btn.clicked.connect(self.close)
+        self.labels = [QLabel() for _i in range(3)]
         self.form = QFormLayout()
-        self.form.addRow("", self.symbol)
-        self.form.addRow("", self.timeframe)
-        self.form.addRow("", self.since)
+        self.form.addRow(self.labels[0], self.symbol)
+        self.form.addRow(self.labels[1], self.timeframe)
+        self.form.addRow(self.labels[2], self.since)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.start_btn)
@@ -112,13 +113,11 @@ class HistoryDialog(QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(_("Download history — {venue}").format(venue=self.ctx.venue))
-        for i, text in enumerate((_("Market"), _("Timeframe"), _("From (UTC)"))):
-            item = self.form.itemAt(i, QFormLayout.ItemRole.LabelRole)
-            if item is not None and isinstance(item.widget(), QLabel):
-                item.widget().setText(text)  # type: ignore[union-attr]
+        for label, text in zip(self.labels, (_("Market"), _("Timeframe"), _("From (UTC)")), strict=True):
+            label.setText(text)
         self.start_btn.setText(_("Download"))
         self.cancel_btn.setText(_("Cancel"))
-        self.close_btn.setText(_("Close"))
+        self.close_btn.setText(_("Done"))
 
     @property
     def running(self) -> bool:

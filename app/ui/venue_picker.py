@@ -69,12 +69,13 @@ class VenuePicker(QDialog):
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_state, 1)
         key_row.addWidget(self.key_btn)
+        self.labels = [QLabel() for _i in range(5)]
         self.form = QFormLayout()
-        self.form.addRow("", self.exchange)
-        self.form.addRow("", mode_row)
-        self.form.addRow("", self.account)
-        self.form.addRow("", key_row)
-        self.form.addRow("", self.base_url)
+        self.form.addRow(self.labels[0], self.exchange)
+        self.form.addRow(self.labels[1], mode_row)
+        self.form.addRow(self.labels[2], self.account)
+        self.form.addRow(self.labels[3], key_row)
+        self.form.addRow(self.labels[4], self.base_url)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.switch_btn)
@@ -109,15 +110,13 @@ class VenuePicker(QDialog):
         self.paper.setText(_("Paper (live market data, simulated orders)"))
         self.live.setText(_("Live (real orders with your API key)"))
         labels = (_("Venue"), _("Mode"), _("Account"), _("API key"), _("Exchange address"))
-        for row, text in enumerate(labels):
-            item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            if item is not None and isinstance(item.widget(), QLabel):
-                item.widget().setText(text)  # type: ignore[union-attr]
+        for label, text in zip(self.labels, labels, strict=True):
+            label.setText(text)
         self.account.setPlaceholderText(_("e.g. main (default: the exchange's name)"))
         self.base_url.setPlaceholderText(_("the exchange's own (or a loopback exchange, http://127.0.0.1:8765)"))
         self.key_btn.setText(_("Enter key…"))
         self.switch_btn.setText(_("Switch"))
-        self.close_btn.setText(_("Close"))
+        self.close_btn.setText(_("Done"))
         self.update_state()
 
     def update_state(self) -> None:
