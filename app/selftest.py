@@ -117,8 +117,6 @@ def _visible_texts(window: object) -> list[str]:
 
 
 async def _render(tmp: Path, lang: str) -> str:
-    from PySide6.QtWidgets import QApplication
-
     from app import i18n
     from app.cli import build_demo_session
     from app.ui.app import open_window, shutdown
@@ -130,7 +128,7 @@ async def _render(tmp: Path, lang: str) -> str:
         started = await asyncio.wait_for(window.start_session(), timeout=WINDOW_START_S)
         if not started:
             raise RuntimeError("the demo session did not start")
-        QApplication.processEvents()
+        await asyncio.sleep(0.5)  # the loop paints the window (never processEvents() inside a task)
         image = window.grab().toImage()
         if image.isNull() or image.width() < 100:
             raise RuntimeError("the window rendered nothing")
@@ -194,5 +192,7 @@ def main(argv: list[str]) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     import logging
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr if sys.stderr is not None else None)
+    # Warnings to the console, when there is one (a windowed Windows executable has none).
+    handler = logging.StreamHandler(sys.stderr) if sys.stderr is not None else logging.NullHandler()
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     return run(args.lang, Path(args.report) if args.report else None)
