@@ -11,7 +11,7 @@ from typing import Any
 
 from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing, profile_for
 
-from . import kraken, upbit
+from . import coinbase, kraken, upbit
 from .binance import API_KEY, SECRET, BinanceLoopback
 from .thread import LoopbackThread
 
@@ -20,6 +20,7 @@ LOOPBACKS: dict[str, tuple[Any, str, str]] = {
     "binance": (BinanceLoopback, API_KEY, SECRET),
     "upbit": (upbit.UpbitLoopback, upbit.API_KEY, upbit.SECRET),
     "kraken": (kraken.KrakenLoopback, kraken.API_KEY, kraken.SECRET),
+    "coinbase": (coinbase.CoinbaseLoopback, coinbase.API_KEY, coinbase.SECRET),
 }
 
 # Short enough for tests to see a reconnect or a stall within a second or two; the machine's
@@ -65,7 +66,7 @@ def binance_data(base_url: str, *, timing: Timing = FAST, **config: Any) -> Ccxt
 
 # Kraken's real request budget (ccxt's limiter: seconds per private call) would make each test wait
 # for minutes; against a loopback the limiter runs with a short step (it still spaces the requests).
-FAST_LIMITS: dict[str, dict[str, Any]] = {"kraken": {"rateLimit": 20}}
+FAST_LIMITS: dict[str, dict[str, Any]] = {"kraken": {"rateLimit": 20}, "coinbase": {"rateLimit": 10}}
 
 
 @contextmanager

@@ -181,9 +181,17 @@ class KrakenHarness(LoopbackHarness):
     name = "kraken"
 
 
+class CoinbaseHarness(LoopbackHarness):
+    name = "coinbase"
+    symbol = "BTC/USD"
+    quote = "USD"
+    balances = {"USD": "100000", "BTC": "2"}
+
+
 HARNESSES: dict[str, type[Harness]] = {
     "paper": PaperHarness,
     "binance": BinanceHarness,
     "upbit": UpbitHarness,
     "kraken": KrakenHarness,
+    "coinbase": CoinbaseHarness,
 }

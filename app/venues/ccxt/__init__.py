@@ -1,5 +1,5 @@
 """The ccxt venue family: one design for every exchange ccxt speaks, each exchange's quirks as a
-small profile registered in ``profile.PROFILES`` (``binance``, ``kraken``, ``upbit``; importing this package
+small profile registered in ``profile.PROFILES`` (``binance``, ``coinbase``, ``kraken``, ``upbit``; importing this package
 registers them all).
 
 - ``client``: the ccxt.pro object (``make_exchange``, the one place a base URL points it at a
@@ -10,7 +10,7 @@ registers them all).
 - ``venue.CcxtVenue``: trading and the account stream.
 """
 
-from . import binance, kraken, upbit  # noqa: F401  (each registers its profile)
+from . import binance, coinbase, kraken, upbit  # noqa: F401  (each registers its profile)
 from .client import CcxtClient, make_exchange
 from .market_data import CcxtMarketData
 from .profile import ExchangeProfile, Timing, profile_for

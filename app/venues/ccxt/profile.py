@@ -88,6 +88,8 @@ class ExchangeProfile:
     market_buy_cap: Decimal | None = None
     # The account stream's fills come from ``watch_my_trades`` (one message per fill), not from orders.
     fills_from_my_trades: bool = False
+    # The order stream carries states only (Coinbase): an order's new fills are read over REST.
+    fills_by_rest: bool = False
     # The balance stream carries totals only (Kraken): each of its messages has balances read over REST.
     balances_by_rest: bool = False
     # The cancel answer shows the order as it was when asked (Upbit: still "wait"), not its end.
@@ -208,7 +210,7 @@ def register(cls: type[ExchangeProfile]) -> type[ExchangeProfile]:
 
 def profile_for(exchange: str, **kw: Any) -> ExchangeProfile:
     """The profile of a ccxt exchange id ("binance"); ``kw`` overrides its fields (name, timing…)."""
-    from . import binance, kraken, upbit  # noqa: F401  (each registers itself)
+    from . import binance, coinbase, kraken, upbit  # noqa: F401  (each registers itself)
 
     try:
         return PROFILES[exchange](**kw)

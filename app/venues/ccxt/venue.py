@@ -73,6 +73,7 @@ class CcxtVenue(CcxtMarketData):
         self._symbols: set[str] = set(symbols)
         self._client_ids: dict[tuple[str, str], str] = {}  # (symbol, venue order id) -> client order id
         self._by_vid: dict[str, tuple[str, str]] = {}  # venue order id -> (symbol, client order id)
+        self._filled: dict[str, Decimal] = {}  # venue order id -> quantity whose fills were read (fills_by_rest)
         self._seen_trades: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._acked: set[str] = set()
         self._ended: set[str] = set()
@@ -426,6 +427,8 @@ class CcxtVenue(CcxtMarketData):
             while True:
                 orders = await self.client.stream(lambda: ex.watch_orders())
                 for o in list(orders):
+                    if self.profile.fills_by_rest:
+                        await self._rest_fills(o)  # fills before the state: a cancel after a partial fill
                     self.on_order_update(o)
         except asyncio.CancelledError:
             raise
@@ -443,6 +446,25 @@ class CcxtVenue(CcxtMarketData):
             raise
         except BaseException as exc:
             queue.put_nowait(exc)
+
+    async def _rest_fills(self, o: dict[str, Any]) -> None:
+        """An order the stream shows with more filled than reported: its fills, read over REST."""
+        vid, symbol = str(o.get("id") or ""), str(o.get("symbol") or "")
+        try:
+            filled = convert.dec(o.get("filled") or 0)
+        except VenueError:
+            return
+        if not vid or not symbol or filled <= self._filled.get(vid, ZERO):
+            return
+        cid = self.profile.order_client_id(o)
+        if cid:
+            self._learn(symbol, vid, cid)
+        ex = self.exchange
+        trades = await self.client.call(lambda: ex.fetch_my_trades(symbol, None, None, {"order_id": vid}))
+        for t in trades:
+            if str(t.get("order") or vid) == vid:
+                self.on_my_trade({**t, "order": vid, "symbol": symbol})
+        self._filled[vid] = filled
 
     def on_my_trade(self, t: dict[str, Any]) -> None:
         """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""
