@@ -9,56 +9,32 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from app import assets, i18n
 from app.engine.alerts import AlertService
 from app.engine.session import TradingSession
-from app.i18n import _
 
-from . import dialogs, theme
+from . import crash, dialogs, theme
 from .bridge import EngineBridge
 from .context import Selection, UiContext
 from .main_window import MainWindow
+from .single_instance import SingleInstance, bring_to_front, second_start
 
 log = logging.getLogger(__name__)
 
 
 def _install_excepthook(log_path: Path) -> None:
-    """Unexpected errors go to the log and to one plain dialog that says where the log is. The
-    dialog is shown and left (never ``exec()``): the market and the orders carry on behind it,
-    and further errors while it is open only go to the log."""
-    shown: list[QMessageBox] = []
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("unexpected error", exc_info=(kind, exc, tb))
-        if QApplication.instance() is None:
-            traceback.print_exception(kind, exc, tb)
-            return
-        if any(b in dialogs.open_dialogs() for b in shown):
-            return
-        shown[:] = [
-            dialogs.inform(
-                None,
-                _("Something went wrong"),
-                _(
-                    "An unexpected error happened. Your orders are safe: everything is saved before it is shown. "
-                    "Details are in the log file:\n{path}"
-                ).format(path=log_path),
-                error=True,
-            )
-        ]
-
-    sys.excepthook = hook
+    """Unexpected errors go to the log and to one non-blocking dialog (``crash.py``)."""
+    crash.install(log_path)
 
 
 SHUTDOWN_S = 5.0  # the engine gets this long to stop after the window closes
@@ -173,9 +149,12 @@ async def run_window(
     symbol: str = "BTC/USDT",
     shutdown_timeout_s: float = SHUTDOWN_S,
     hard_exit_s: float | None = HARD_EXIT_S,
+    instance: SingleInstance | None = None,
 ) -> int:
-    _install_excepthook(log_path)
+    uninstall_crash = crash.install(log_path, asyncio.get_running_loop())
     window, bridge = open_window(session, mode=mode, data_dir=data_dir, symbol=symbol)
+    if instance is not None:  # a second start of the app asks for this window
+        instance.activate_requested.connect(lambda: bring_to_front(window))
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     closed = asyncio.Event()
@@ -195,14 +174,23 @@ async def run_window(
         if hard_exit_s is not None:
             _exit_watchdog(hard_exit_s)
         await shutdown(session, bridge, timeout_s=shutdown_timeout_s)
+        uninstall_crash()
     return 0
 
 
 def run(session_factory: Callable[[], TradingSession], *, mode: str, data_dir: Path, log_path: Path) -> int:
-    make_application()
-    # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
-    QApplication.setQuitOnLastWindowClosed(False)  # static: ``instance()`` is typed as QCoreApplication
-    session = session_factory()
-    rc = qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path))
+    app = make_application()
+    # One app per data folder: a second start brings the first to the front (or says why not)
+    # before it opens the database.
+    instance = SingleInstance(data_dir)
+    if not instance.acquire():
+        return second_start(instance, app)
+    try:
+        # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
+        QApplication.setQuitOnLastWindowClosed(False)  # static: ``instance()`` is typed as QCoreApplication
+        session = session_factory()
+        rc = qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path, instance=instance))
+    finally:
+        instance.release()
     log.info("exiting with %s", rc)
     return rc
