@@ -44,6 +44,18 @@ from .rules import KR_2027
 from .valuation import FxRate, MarketPrice
 
 TRADE_COLUMNS = ("time", "venue", "symbol", "side", "quantity", "price", "fee", "fee_currency")
+REQUIRED_TRADE_COLUMNS = ("time", "symbol", "side", "quantity", "price")  # the rest may be left out
+# Names exports often give our columns (a first guess the user confirms or corrects).
+COLUMN_GUESSES = {
+    "time": ("time", "date", "date(utc)", "datetime", "timestamp", "체결시간", "거래시간", "체결일시", "거래일시"),
+    "venue": ("venue", "exchange", "거래소"),
+    "symbol": ("symbol", "pair", "market", "마켓", "코인", "종목"),
+    "side": ("side", "type", "종류", "구분", "거래구분", "매매구분"),
+    "quantity": ("quantity", "qty", "amount", "executed", "volume", "수량", "거래수량", "체결수량"),
+    "price": ("price", "단가", "거래단가", "체결가격", "체결가"),
+    "fee": ("fee", "commission", "수수료"),
+    "fee_currency": ("fee_currency", "fee currency", "fee asset", "fee coin", "수수료통화", "수수료 통화"),
+}
 FX_COLUMNS = ("date", "base", "quote", "rate", "source")
 OPENING_COLUMNS = ("asset", "price", "currency", "source")
 T = TypeVar("T")
@@ -147,10 +159,10 @@ def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = N
                 value=side,
             ) from None
         symbol = row["symbol"].strip().upper()
-        venue = row["venue"].strip().lower() or "import"
+        venue = row.get("venue", "").strip().lower() or "import"
         qty = _number(row, "quantity", positive=True)
         fee = _number(row, "fee", blank_zero=True)
-        fee_ccy = row["fee_currency"].strip().upper()
+        fee_ccy = row.get("fee_currency", "").strip().upper()
         if fee and not fee_ccy:
             raise _RowProblem(N_("fee_currency is empty but the fee is {value}"), value=fee)
         if kind.is_trade:
@@ -168,7 +180,26 @@ def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = N
         source = f"{name}:{n}" + (f" ({ref})" if ref else "")
         return TaxEvent(ts, venue, symbol, kind, qty, price, fee, fee_ccy or "", source)
 
-    return _read(data, name, TRADE_COLUMNS, parse, columns)
+    return _read(data, name, REQUIRED_TRADE_COLUMNS, parse, columns)
+
+
+def read_header(data: bytes | str) -> list[str]:
+    """The column names of a CSV file (its first row)."""
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    first = next(csv.reader(io.StringIO(text)), [])
+    return [h.strip() for h in first if h.strip()]
+
+
+def guess_columns(header: list[str]) -> dict[str, str]:
+    """Our column -> the file's, where a name matches one exports often use."""
+    lower = {h.lower(): h for h in header}
+    out: dict[str, str] = {}
+    for ours, names in COLUMN_GUESSES.items():
+        for n in names:
+            if n in lower and lower[n] not in out.values():
+                out[ours] = lower[n]
+                break
+    return out
 
 
 def read_fx(data: bytes | str, name: str) -> list[FxRate]:

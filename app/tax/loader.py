@@ -6,9 +6,10 @@ for coin-for-coin trades (1m candles in the candles table)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from app.domain.enums import Side
@@ -116,12 +117,14 @@ def from_files(
     opening_prices: Path | None = None,
     inputs: Inputs | None = None,
     columns: dict[str, str] | None = None,
+    file_columns: Mapping[Path, dict[str, str]] | None = None,
 ) -> Inputs:
     """Read the files (each whole or not at all; ``ImportFailed`` lists every bad row).
-    ``columns`` maps the generic names to a file's own (``{"time": "Date(UTC)"}``)."""
+    ``columns`` maps the generic names to the files' own (``{"time": "Date(UTC)"}``);
+    ``file_columns`` does so per file (what the user confirmed in the Tax tab)."""
     inputs = inputs if inputs is not None else Inputs()
     for path in imports:
-        events = read_file(path, lambda data, name: read_trades(data, name, columns))
+        events = read_file(path, partial(read_trades, columns=(file_columns or {}).get(path, columns)))
         inputs.events.extend(events)
         inputs.sources.append(f"import: {path.name} ({len(events)} rows)")
     if fx is not None:
@@ -144,9 +147,10 @@ def make_report(
     opening_prices: Path | None = None,
     progress: Progress | None = None,
     columns: dict[str, str] | None = None,
+    file_columns: Mapping[Path, dict[str, str]] | None = None,
 ) -> TaxReport:
     """Read the files first (a bad file changes nothing), then the store, then compute."""
-    inputs = from_files(list(imports), fx, opening_prices, columns=columns)
+    inputs = from_files(list(imports), fx, opening_prices, columns=columns, file_columns=file_columns)
     if store is not None:
         imported = len(inputs.events)
         from_store(store, settings.currency, inputs)

@@ -82,3 +82,37 @@ def _horizontal():
     from PySide6.QtCore import Qt
 
     return Qt.Orientation.Horizontal
+
+
+def test_another_exports_columns_are_confirmed_in_a_dialog_then_read(gui, qtbot, tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "체결시간,마켓,종류,거래수량,거래단가,수수료,수수료통화\n"
+        "2027-02-01T10:00:00+09:00,BTC/KRW,매수,1,50000000,25000,KRW\n"
+        "2027-03-01T10:00:00+09:00,BTC/KRW,매도,1,60000000,30000,KRW\n",
+        encoding="utf-8",
+    )
+    panel = gui.window.tax
+    panel.set_file("imports", export)
+    dlg = panel.mapping_dialog
+    assert dlg is not None and dlg.isVisible() and export not in panel.imports  # nothing until confirmed
+    assert dlg.mapping() == {
+        "time": "체결시간",
+        "symbol": "마켓",
+        "side": "종류",
+        "quantity": "거래수량",
+        "price": "거래단가",
+        "fee": "수수료",
+        "fee_currency": "수수료통화",
+    }
+    gui.market("60050")  # the market goes on while the dialog is open
+    assert gui.session.orders.last_price("sim", "BTC/USDT") == D("60050")
+    dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+    assert export in panel.imports and panel.columns[export]["time"] == "체결시간"
+    panel.year.setValue(2027)
+    panel.method.setCurrentIndex(panel.method.findData(Method.KR.value))
+    panel.currency.setCurrentIndex(panel.currency.findData("KRW"))
+    panel.run_btn.click()
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=30_000)
+    # 60,000,000 − 30,000 − 50,025,000 = 9,945,000; (9,945,000 − 2,500,000) × 20 % = 1,489,000
+    assert panel.report.net == D("9945000") and panel.report.tax == D("1489000")

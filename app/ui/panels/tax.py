@@ -14,7 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -31,7 +34,7 @@ from app.storage import Store
 from app.tax.books import Method
 from app.tax.compute import ReportSettings, TaxInputError, TaxReport
 from app.tax.export import write_report
-from app.tax.imports import ImportFailed
+from app.tax.imports import REQUIRED_TRADE_COLUMNS, TRADE_COLUMNS, ImportFailed, guess_columns, read_header
 from app.tax.loader import make_report
 from app.tax.model import Disposal
 from app.tax.rules import KR_2027, KST
@@ -58,6 +61,8 @@ class TaxPanel(QWidget):
         self.ctx = ctx
         self.report: TaxReport | None = None
         self.imports: list[Path] = []
+        self.columns: dict[Path, dict[str, str]] = {}  # the user's confirmed column names per file
+        self.mapping_dialog: ColumnMapDialog | None = None
         self.fx: Path | None = None
         self.opening: Path | None = None
         self._dialog: QFileDialog | None = None
@@ -209,12 +214,39 @@ class TaxPanel(QWidget):
 
     def set_file(self, what: str, path: Path) -> None:
         if what == "imports":
-            if path not in self.imports:
-                self.imports.append(path)
-        elif what == "fx":
+            self._add_trades(path)
+            return
+        if what == "fx":
             self.fx = path
         else:
             self.opening = path
+        self._show_files()
+
+    def _add_trades(self, path: Path) -> None:
+        """A trades file in the generic format is added at once; another export's columns are
+        matched first, in a dialog the user confirms (guesses filled in)."""
+        try:
+            with path.open("rb") as fh:
+                header = read_header(fh.readline())
+        except OSError as exc:
+            self._show_error(_("The file could not be read: {error}").format(error=exc.strerror or str(exc)))
+            return
+        lower = {h.lower() for h in header}
+        if all(c in lower for c in REQUIRED_TRADE_COLUMNS):
+            self._accept_trades(path, None)
+            return
+        dlg = ColumnMapDialog(self, path.name, header, guess_columns(header))
+        dlg.accepted.connect(lambda: self._accept_trades(path, dlg.mapping()))
+        dlg.finished.connect(lambda _r: dlg.deleteLater())
+        dlg.open()
+        self.mapping_dialog = dlg
+
+    def _accept_trades(self, path: Path, mapping: dict[str, str] | None) -> None:
+        if mapping is not None:
+            self.columns[path] = mapping
+        if path not in self.imports:
+            self.imports.append(path)
+        self._show_error("")
         self._show_files()
 
     def _choose_folder(self) -> None:
@@ -249,13 +281,19 @@ class TaxPanel(QWidget):
             loop.call_soon_threadsafe(self._progress, done, total)
 
         store = self.ctx.session.store
-        imports, fx, opening = list(self.imports), self.fx, self.opening
+        imports, fx, opening, columns = list(self.imports), self.fx, self.opening, dict(self.columns)
 
         def work() -> TaxReport:
             reader = Store(store.engine, store.engine.connect())
             try:
                 return make_report(
-                    settings, store=reader, imports=imports, fx=fx, opening_prices=opening, progress=progress
+                    settings,
+                    store=reader,
+                    imports=imports,
+                    fx=fx,
+                    opening_prices=opening,
+                    progress=progress,
+                    file_columns=columns,
                 )
             finally:
                 reader.connection.close()
@@ -318,3 +356,52 @@ def _gain_color(d: Disposal) -> str | None:
     if g is None:
         return colors().warning
     return colors().buy if g > 0 else colors().sell if g < 0 else None
+
+
+COLUMN_NAMES = {
+    "time": N_("Time (ISO-8601 with a zone)"),
+    "venue": N_("Venue (exchange)"),
+    "symbol": N_("Market (BASE/QUOTE)"),
+    "side": N_("Side (buy or sell)"),
+    "quantity": N_("Quantity"),
+    "price": N_("Price"),
+    "fee": N_("Fee"),
+    "fee_currency": N_("Fee currency"),
+}
+
+
+class ColumnMapDialog(QDialog):
+    """Which of a file's columns holds each of ours: filled with guesses, confirmed by the user
+    (shown with ``open()``, the window goes on)."""
+
+    def __init__(self, parent: QWidget, name: str, header: list[str], guess: dict[str, str]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Columns of {name}").format(name=name))
+        self.combos: dict[str, QComboBox] = {}
+        form = QFormLayout()
+        note = QLabel(_("Which column of the file holds each item? Check the guesses."))
+        note.setWordWrap(True)
+        for ours in TRADE_COLUMNS:
+            box = QComboBox()
+            box.addItem(_("(none)") if ours not in REQUIRED_TRADE_COLUMNS else "", "")
+            for h in header:
+                box.addItem(h, h)
+            box.setCurrentIndex(max(0, box.findData(guess.get(ours, ""))))
+            box.currentIndexChanged.connect(self._check)
+            self.combos[ours] = box
+            form.addRow(_(COLUMN_NAMES[ours]), box)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(note)
+        lay.addLayout(form)
+        lay.addWidget(self.buttons)
+        self._check()
+
+    def mapping(self) -> dict[str, str]:
+        return {ours: box.currentData() for ours, box in self.combos.items() if box.currentData()}
+
+    def _check(self) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(all(self.combos[c].currentData() for c in REQUIRED_TRADE_COLUMNS))
