@@ -137,7 +137,10 @@ def _message(body: dict[str, Any]) -> str:
         return f"{message} ({name})" if name and message else str(message or name or "")
     if isinstance(err, list) and err:
         return "; ".join(str(e) for e in err)
-    message = body.get("message") or body.get("error_details")
+    message, details = body.get("message"), body.get("error_details")
+    if details and message and details != message:
+        message = f"{message}: {details}"
+    message = message or details
     if message:
         return f"{message} ({err})" if isinstance(err, str) and err and err != message else str(message)
     return str(err) if isinstance(err, str) else ""
@@ -170,6 +173,9 @@ def translate(
     if not isinstance(exc, ccxt.BaseError):
         if isinstance(exc, OSError | ConnectionError):
             return ExchangeUnavailable(detail=detail)
+        if isinstance(exc, TypeError | KeyError | AttributeError | IndexError):
+            # ccxt tripped over an answer of the wrong shape (a broken body it took for text)
+            return BadAnswer(detail=f"{type(exc).__name__}: {detail}")
         return VenueError(detail=detail)
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
         if ban_until_ms is not None:
