@@ -61,7 +61,7 @@ def test_a_suggested_allocation_across_held_assets_places_no_order(gui, qtbot):
     assert s.min_variance == pytest.approx(min_variance(cov)) and s.risk_parity == pytest.approx(risk_parity(cov))
     assert s.min_variance.sum() == pytest.approx(1.0) and 0 < s.min_variance_vol <= s.risk_parity_vol
     assert s.current is not None and s.current[1] > 0
-    text = view.lines.text()
+    text = view.text()
     assert "Minimum variance: BTC" in text and "Risk parity: BTC" in text and "expected volatility" in text
     assert f"{s.min_variance[0] * 100:.1f}%" in text
     assert len(view.bars) == 3  # now, minimum variance, risk parity

@@ -194,6 +194,8 @@ class BacktestPanel(QWidget):
         # -- results
         self.metric_labels: dict[str, tuple[QLabel, QLabel]] = {k: (QLabel(), QLabel()) for k in METRICS}
         grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setColumnMinimumWidth(2, 120)
         for i, (title, value) in enumerate(self.metric_labels.values()):
             value.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(title, i % 6, 2 * (i // 6))
@@ -250,6 +252,7 @@ class BacktestPanel(QWidget):
         self.heat_plot = pg.PlotWidget()
         self.heat_plot.setMenuEnabled(False)
         self.heat = pg.ImageItem()
+        self._heat_labels: list[pg.TextItem] = []
         self.heat_plot.addItem(self.heat)
         self.heat_plot.setMinimumWidth(200)
         sweep_tab = QSplitter(Qt.Orientation.Horizontal)
@@ -387,9 +390,9 @@ class BacktestPanel(QWidget):
             self.status.setText("")
             self.error.setText(exc.message)
             return
-        except JobFailed as exc:
+        except (JobFailed, RuntimeError) as exc:  # RuntimeError: the process could not start
             self.status.setText("")
-            self.error.setText(_("The backtest failed: {error}").format(error=str(exc)))
+            self.error.setText(_("The backtest failed: {error}").format(error=str(exc).strip()))
             return
         finally:
             self._busy(False)
@@ -463,11 +466,22 @@ class BacktestPanel(QWidget):
             self.heat.setImage(img.T, autoLevels=True)
             self.heat.setColorMap(pg.colormap.get("viridis"))
             self.heat.setRect(0, 0, len(xs), len(ys))
+            for t in self._heat_labels:
+                self.heat_plot.removeItem(t)
+            self._heat_labels = []
+            if z.size <= 400:  # the value in each cell while it fits
+                for i in range(len(ys)):
+                    for j in range(len(xs)):
+                        if math.isfinite(z[i, j]):
+                            t = pg.TextItem(metric_text(metric, float(z[i, j])), color="w", anchor=(0.5, 0.5))
+                            t.setPos(j + 0.5, i + 0.5)
+                            self.heat_plot.addItem(t)
+                            self._heat_labels.append(t)
             self.heat_plot.getAxis("bottom").setTicks([[(i + 0.5, str(v)) for i, v in enumerate(xs)]])
             self.heat_plot.getAxis("left").setTicks([[(i + 0.5, str(v)) for i, v in enumerate(ys)]])
             self.heat_plot.setLabel("bottom", names[0])
             self.heat_plot.setLabel("left", names[1])
-            self.heat_plot.setTitle(_(METRICS.get(metric, metric)))
+            self.heat_plot.setTitle(_(METRICS.get(metric, metric)), size="9pt")
         best = s.best(metric)
         self.status.setText(
             _("Sweep of {n} points; best {metric}: {point}").format(
@@ -553,8 +567,8 @@ class BacktestPanel(QWidget):
         self.export_btn.setText(_("Export CSV…"))
         for key, (name, _value) in self.metric_labels.items():
             name.setText(_(METRICS[key]))
-        self.equity_plot.setTitle(_("Equity (dashed: buy and hold)"))
-        self.drawdown_plot.setTitle(_("Drawdown %"))
+        self.equity_plot.setTitle(_("Equity (dashed: buy and hold)"), size="9pt")
+        self.drawdown_plot.setTitle(_("Drawdown %"), size="9pt")
         for i, t in enumerate((_("Result"), _("Trades"), _("Sweep"))):
             self.tabs.setTabText(i, t)
         self.trades.refresh()

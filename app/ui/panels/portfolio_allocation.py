@@ -4,6 +4,8 @@ volatility. A suggestion only: nothing here places an order."""
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -31,6 +33,7 @@ class AllocationView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.suggestion: Suggestion | None = None
+        self._plain: list[str] = []
         self.button = QPushButton()
         self.button.clicked.connect(self.compute)
         self.note = QLabel()
@@ -38,15 +41,16 @@ class AllocationView(QWidget):
         self.lines = QLabel()
         self.lines.setWordWrap(True)
         self.lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lines.setTextFormat(Qt.TextFormat.RichText)
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMinimumHeight(110)
-        self.legend = self.plot.addLegend(offset=(5, 5))
         self.bars: list[pg.BarGraphItem] = []
+        self.note.setVisible(False)  # its text is the button's tooltip
         top = QHBoxLayout()
         top.addWidget(self.button)
-        top.addWidget(self.note, 1)
+        top.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
@@ -98,31 +102,37 @@ class AllocationView(QWidget):
 
     def show_suggestion(self, s: Suggestion) -> None:
         self.suggestion = s
-        rows = [
-            _("Minimum variance: {weights} — expected volatility {vol}% a year").format(
-                weights=weights_text(s.assets, s.min_variance), vol=f"{s.min_variance_vol * 100:.1f}"
-            ),
-            _("Risk parity: {weights} — expected volatility {vol}% a year").format(
-                weights=weights_text(s.assets, s.risk_parity), vol=f"{s.risk_parity_vol * 100:.1f}"
-            ),
-        ]
+        c = colors()
+        rows = []
         if s.current is not None and s.current_vol is not None:
-            rows.insert(
-                0,
-                _("Now: {weights} — expected volatility {vol}% a year").format(
-                    weights=weights_text(s.assets, s.current), vol=f"{s.current_vol * 100:.1f}"
-                ),
+            now = _("Now: {weights} — expected volatility {vol}% a year")
+            rows.append(
+                (c.muted, now.format(weights=weights_text(s.assets, s.current), vol=f"{s.current_vol * 100:.1f}"))
             )
-        rows.append(_("From {n} hourly returns. A suggestion only: no order is placed.").format(n=s.bars))
-        self.lines.setText("\n".join(rows))
+        mv = _("Minimum variance: {weights} — expected volatility {vol}% a year")
+        rows.append(
+            (c.accent, mv.format(weights=weights_text(s.assets, s.min_variance), vol=f"{s.min_variance_vol * 100:.1f}"))
+        )
+        rp = _("Risk parity: {weights} — expected volatility {vol}% a year")
+        rows.append(
+            (c.buy, rp.format(weights=weights_text(s.assets, s.risk_parity), vol=f"{s.risk_parity_vol * 100:.1f}"))
+        )
+        self._plain = [text for _c, text in rows]
+        self._plain.append(_("From {n} hourly returns. A suggestion only: no order is placed.").format(n=s.bars))
+        html = [f'<span style="color:{color}">■</span> {escape(text)}' for color, text in rows]
+        html.append(escape(self._plain[-1]))
+        self.lines.setText("<br>".join(html))
         self._draw()
+
+    def text(self) -> str:
+        """The suggestion as plain text (what a user reads beside the plot)."""
+        return "\n".join(self._plain)
 
     def _draw(self) -> None:
         s = self.suggestion
         for item in self.bars:
             self.plot.removeItem(item)
         self.bars.clear()
-        self.legend.clear()
         if s is None:
             return
         c = colors()
@@ -131,13 +141,12 @@ class AllocationView(QWidget):
         groups.append((_("Risk parity"), s.risk_parity, c.buy))
         shown = [(name, w, color) for name, w, color in groups if w is not None]
         width = 0.8 / len(shown)
-        for k, (name, w, color) in enumerate(shown):
+        for k, (_name, w, color) in enumerate(shown):
             assert w is not None
             item = pg.BarGraphItem(
                 x=x - 0.4 + width * (k + 0.5), height=w * 100, width=width * 0.9, brush=pg.mkBrush(color), pen=None
             )
             self.plot.addItem(item)
-            self.legend.addItem(item, name)
             self.bars.append(item)
         self.plot.getAxis("bottom").setTicks([[(float(i), a) for i, a in enumerate(s.assets)]])
         self.plot.setYRange(0, 100)
@@ -154,5 +163,6 @@ class AllocationView(QWidget):
     def retranslate(self) -> None:
         self.button.setText(_("Suggest an allocation"))
         self.note.setText(_("Minimum variance and risk parity across what you hold, from 30 days of hourly prices."))
+        self.button.setToolTip(self.note.text())
         if self.suggestion is not None:
             self.show_suggestion(self.suggestion)

@@ -121,6 +121,7 @@ class SignalsPanel(QWidget):
         self.markers_box.setChecked(True)
         self.markers_box.toggled.connect(lambda _on: self.markersChanged.emit())
         self.picked = QComboBox()  # the model shown on the chart and whose alerts are edited
+        self.picked.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.picked.currentIndexChanged.connect(self._picked_changed)
         self.alert_change = QCheckBox()
         self.alert_change.toggled.connect(lambda _on: self.apply_alert())
@@ -143,8 +144,8 @@ class SignalsPanel(QWidget):
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.intro)
         left.addLayout(top)
-        left.addWidget(self.table, 1)
         left.addLayout(alerts)
+        left.addWidget(self.table, 1)
         left.addWidget(self.status)
         left.addWidget(self.error)
         self.auto = AutoTradingBox(ctx)
@@ -206,12 +207,12 @@ class SignalsPanel(QWidget):
                     stream=self.ctx.session.timeframe, tf=m.contract.timeframe
                 )
             parts.append(text)
-        parts.append(
+        self.intro.setText("\n".join(parts))
+        self.intro.setToolTip(
             _(
                 "A forecast is scored when its horizon has passed: up is a hit if a long gained after fees, down if it did not."
             )
         )
-        self.intro.setText("\n".join(parts))
 
     def _reload(self, _e: SignalModelsChanged | None = None) -> None:
         svc = self.service

@@ -68,6 +68,7 @@ class AutoTradingBox(QGroupBox):
         self.strategy = QComboBox()
         for name in STRATEGIES:
             self.strategy.addItem(name, name)
+        self.strategy.activated.connect(self._defaults)
         self.symbol = QComboBox()
         self.symbol.addItems(ctx.session.symbols)
         self.params = QLineEdit()
@@ -128,12 +129,24 @@ class AutoTradingBox(QGroupBox):
         c = r.config
         self.strategy.setCurrentIndex(max(0, self.strategy.findData(c.strategy)))
         self.symbol.setCurrentText(c.symbol)
-        self.params.setText(" ".join(f"{k}={v}" for k, v in c.params.items() if k not in ("stop_loss", "take_profit")))
+        try:
+            params = c.make().params  # the strategy's defaults with the stored values over them
+        except StrategyError:
+            params = dict(c.params)
+        self.params.setText(" ".join(f"{k}={v}" for k, v in params.items() if k not in ("stop_loss", "take_profit")))
         self.stop_loss.setText(f"{float(c.params.get('stop_loss', 0.03)) * 100:g}")
         self.take_profit.setText(f"{float(c.params.get('take_profit', 0.06)) * 100:g}")
         self.sizing.setCurrentIndex(1 if c.sizing == "vol" else 0)
         self.size_edit.setText(f"{(c.vol_target if c.sizing == 'vol' else c.fraction) * 100:g}")
         self.show_state()
+
+    def _defaults(self, *_a: object) -> None:
+        """Another strategy picked: its own parameters, at their defaults."""
+        cls = STRATEGIES.get(self.strategy.currentData() or "")
+        if cls is not None:
+            self.params.setText(
+                " ".join(f"{k}={v}" for k, v in cls.defaults.items() if k not in ("stop_loss", "take_profit"))
+            )
 
     def config(self) -> RunnerConfig:
         """The fields as a configuration (``ValueError`` in words for a field that is no number)."""
@@ -228,7 +241,11 @@ class AutoTradingBox(QGroupBox):
         if r.running:
             text = (_("Running with real money") if live else _("Running on paper")) + " · "
             text += _("{strategy} on {symbol}; holds {qty}").format(
-                strategy=r.config.strategy, symbol=r.config.symbol, qty=fmt_decimal(r.position)
+                strategy=_(STRATEGY_NAMES[r.config.strategy])
+                if r.config.strategy in STRATEGY_NAMES
+                else r.config.strategy,
+                symbol=r.config.symbol,
+                qty=fmt_decimal(r.position),
             )
             color = c.live if live else c.buy
         else:
