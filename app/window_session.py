@@ -45,7 +45,7 @@ def save_choice(data_dir: Path, choice: VenueChoice) -> None:
 def session_for(choice: VenueChoice, data_dir: Path) -> tuple[TradingSession, VenueChoice]:
     """The session of ``choice``; a live choice whose key cannot be read now (none saved, or the
     encrypted key file still locked) starts as paper on the same exchange, and says so in the log."""
-    from app.ui.venue_tools import credential_store
+    from app.ui.venue_tools import credential_store, live_fell_back
 
     if choice.mode == DEMO:
         return build_demo_session(data_dir, speed=1.0), choice
@@ -55,6 +55,7 @@ def session_for(choice: VenueChoice, data_dir: Path) -> tuple[TradingSession, Ve
         if creds is None:
             log.warning("no readable API key for %s: starting paper trading instead", choice.account_id)
             choice = VenueChoice(choice.exchange, PAPER, choice.account, choice.base_url)
+            live_fell_back(choice.account_id)
     return build_session(choice, data_dir, creds=creds), choice
 
 

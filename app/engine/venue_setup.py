@@ -86,7 +86,8 @@ class VenueChoice:
 
     @property
     def account_id(self) -> str:
-        return self.account or self.exchange
+        """The credentials entry and the live venue's name: ``binance``, ``binance:main``."""
+        return account_name(self.exchange, self.account)
 
     @property
     def venue_name(self) -> str:
@@ -110,6 +111,10 @@ class VenueChoice:
             )
         except ValueError:
             return cls()
+
+
+def account_name(exchange: str, account: str = "") -> str:
+    return f"{exchange}:{account}" if account else exchange
 
 
 def host_of(exchange: str, base_url: str | None = None) -> str:
@@ -152,7 +157,7 @@ def live_venue(
     timing: Timing | None = None,
     symbols: tuple[str, ...] = (),
 ) -> CcxtVenue:
-    kw: dict[str, Any] = {"name": account or exchange}
+    kw: dict[str, Any] = {"name": account_name(exchange, account)}
     if timing is not None:
         kw["timing"] = timing
     config: dict[str, Any] = {"password": creds.passphrase} if creds.passphrase else {}

@@ -52,8 +52,8 @@ from .chart import ChartWidget, OrderLine
 from .context import UiContext
 from .jobs import JobBar
 from .panels.activity import ActivityPanel
-from .panels.backtest import BacktestPanel
 from .panels.alerts import AlertsPanel
+from .panels.backtest import BacktestPanel
 from .panels.book import BookPanel, TradesPanel
 from .panels.markets import MarketsPanel
 from .panels.orders import OrdersPanel
@@ -64,6 +64,7 @@ from .panels.tax import TaxPanel
 from .panels.ticket import OrderTicket
 from .settings_dialog import DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEYS_SETTING, SettingsDialog
 from .toasts import Toasts
+from .venue_status import connect_error_text
 from .venue_tools import VenueTools, credential_store
 from .words import message_text, order_type_text, side_text
 
@@ -307,7 +308,7 @@ class MainWindow(QMainWindow):
             )
         except AppError as exc:  # no network, a refused key: said in the status bar, not a traceback
             log.warning("starting the session failed: %s", exc.message)
-            why = message_text(exc.key, exc.template, exc.params)
+            why = connect_error_text(exc)
             self.say(lambda: _("Could not connect to {venue}: {why}").format(venue=self.ctx.venue, why=why), 0)
             return False
         if started is None:

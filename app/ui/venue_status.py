@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from app.domain.errors import AppError
 from app.engine.events import ReconciliationDone
 from app.i18n import _
 
@@ -35,6 +37,14 @@ def link_figures(venue: Any) -> tuple[float | None, int | None]:
     if client is not None and getattr(client, "clock_synced_ms", None) is None:
         offset = None  # not measured yet
     return (float(latency) if isinstance(latency, int | float) else None, offset if isinstance(offset, int) else None)
+
+
+def connect_error_text(exc: AppError) -> str:
+    """Why a venue could not be reached, short: "cannot reach api.binance.com: no network"."""
+    if exc.key == "error.no_network":
+        host = str(exc.params.get("host", ""))
+        return _("cannot reach {host}: no network").format(host=urlparse(host).netloc or host)
+    return message_text(exc.key, exc.template, exc.params)
 
 
 def reconciliation_text(e: ReconciliationDone) -> str:

@@ -7,6 +7,7 @@ the new choice (``take_switch``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 _CREDS: list[CredentialStore] = []
 _SWITCH: list[VenueChoice] = []
+_NOTICES: list[Callable[[], tuple[str, str]]] = []
 
 
 def credential_store(data_dir: str | Path | None = None) -> CredentialStore:
@@ -41,6 +43,19 @@ def credential_store(data_dir: str | Path | None = None) -> CredentialStore:
 
 def set_credential_store(store: CredentialStore | None) -> None:
     _CREDS[:] = [store] if store is not None else []
+
+
+def live_fell_back(account: str) -> None:
+    """The next window says that a live start became paper: no readable key for ``account``."""
+    _NOTICES.append(
+        lambda: (
+            _("Started in paper mode"),
+            _(
+                "No API key of {account} could be read (none saved, or the key file is locked). Open "
+                "Exchange… to enter or unlock it, then switch to live."
+            ).format(account=account),
+        )
+    )
 
 
 def take_switch() -> VenueChoice | None:
@@ -79,6 +94,8 @@ class VenueTools(QObject):
         self._unlisten = i18n.on_language_changed(lambda _l: self.retranslate())
         window.destroyed.connect(lambda *_a: self._unlisten())
         self.retranslate()
+        while _NOTICES:
+            window.toasts.show("rejection", _NOTICES.pop(0))
 
     def current_choice(self) -> VenueChoice:
         saved = VenueChoice.from_dict(self.window.ctx.session.store.get_setting(CHOICE_SETTING))
@@ -88,7 +105,7 @@ class VenueTools(QObject):
         profile = getattr(data_source(ctx.session.venue), "profile", None)
         if profile is None or ctx.mode not in (PAPER, LIVE):
             return VenueChoice()
-        account = ctx.venue if ctx.mode == LIVE and ctx.venue != profile.ccxt_id else ""
+        account = ctx.venue.partition(":")[2] if ctx.mode == LIVE else ""
         return VenueChoice(profile.ccxt_id, ctx.mode, account)
 
     def retranslate(self) -> None:

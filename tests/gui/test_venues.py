@@ -28,7 +28,7 @@ from app.ui import dialogs, theme
 from app.ui.bridge import EngineBridge
 from app.ui.context import Selection, UiContext
 from app.ui.main_window import MainWindow
-from app.ui.venue_tools import set_credential_store, take_switch
+from app.ui.venue_tools import live_fell_back, set_credential_store, take_switch
 
 D = Decimal
 JAN1 = 1_704_067_200_000
@@ -122,9 +122,11 @@ def _answer(qtbot, yes: bool) -> None:
 def test_paper_on_binances_live_data_status_search_and_paper_fills(qt_loop, qtbot, lb, tmp_path, ring):
     lb.call(lb.server.reset)
     _market(lb)
+    live_fell_back("binance")  # what the entry point says when a live start had no readable key
     w = Win(qtbot, tmp_path, VenueChoice("binance", PAPER, base_url=lb.server.base_url))
     try:
         assert w.window.mode_badge.text().strip() == "PAPER"
+        assert "Started in paper mode" in [t.title.text() for t in w.window.toasts.shown]
         w.wait(lambda: lb.call(lb.server.subscribed, "btcusdt@trade"))
         _market(lb, "60010")
         w.wait(lambda: w.ctx.last_price() == D("60010"))
@@ -318,3 +320,13 @@ def test_without_a_keyring_settings_offer_the_encrypted_key_file(qtbot, tmp_path
         assert again.load("binance") is None
     finally:
         keyring.set_keyring(old)
+
+
+def test_an_unreachable_exchange_is_said_in_one_short_line():
+    from app.ui.venue_status import connect_error_text
+    from app.venues.ccxt.errors import NoNetwork
+
+    err = NoNetwork(
+        host="https://api.binance.com/api/v3", detail="binance GET https://api.binance.com/api/v3/exchangeInfo"
+    )
+    assert connect_error_text(err) == "cannot reach api.binance.com: no network"
