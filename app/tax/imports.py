@@ -19,10 +19,12 @@ FX rates (``--fx``)::
 
 one ``base`` in ``quote`` on that day (the latest rate up to a week before a trade is used).
 
-Opening prices (``--opening-prices``): each coin's market price at 2027-01-01 00:00 KST::
+Opening prices (``--opening-prices``): each coin's market price at 2027-01-01 00:00 KST, and
+optionally coins held then that no fill or stored cost records (``quantity``, and ``cost``, their
+actual cost in ``currency`` if known: the higher of it and the price stands)::
 
-    asset,price,currency,source
-    BTC,130000000,KRW,Upbit 1m candle open
+    asset,price,currency,source,quantity,cost
+    BTC,130000000,KRW,Upbit 1m candle open,0.5,40000000
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import TypeVar
 from app.domain.money import to_decimal
 from app.i18n import N_
 
-from .model import EventKind, TaxEvent
+from .model import EventKind, OpeningCost, TaxEvent
 from .rules import KR_2027
 from .valuation import FxRate, MarketPrice
 
@@ -217,19 +219,27 @@ def read_fx(data: bytes | str, name: str) -> list[FxRate]:
     return _read(data, name, FX_COLUMNS, parse)
 
 
-def read_opening_prices(data: bytes | str, name: str) -> dict[str, MarketPrice]:
+def read_opening_prices(data: bytes | str, name: str) -> tuple[dict[str, MarketPrice], list[OpeningCost]]:
+    """Each coin's price at 2027-01-01 00:00 KST; where a row also gives ``quantity`` (and
+    optionally ``cost``, the actual cost in ``currency``), coins held then that no fill records."""
     at = KR_2027.deemed_cost_ms
 
-    def parse(row: dict[str, str], n: int) -> MarketPrice:
+    def parse(row: dict[str, str], n: int) -> tuple[MarketPrice, OpeningCost | None]:
         asset = row["asset"].strip().upper()
         currency = row["currency"].strip().upper()
         if not asset or not currency:
             raise _RowProblem(N_("asset and currency are needed"))
         source = row["source"].strip() or f"{name}:{n}"
-        return MarketPrice(at, asset, currency, _number(row, "price", positive=True), f"{source}; {name}:{n}")
+        price = MarketPrice(at, asset, currency, _number(row, "price", positive=True), f"{source}; {name}:{n}")
+        if not row.get("quantity", "").strip():
+            return price, None
+        qty = _number(row, "quantity", positive=True)
+        cost = _number(row, "cost", blank_zero=True)
+        held = OpeningCost(at - 1, "", asset, qty, cost, currency, not row.get("cost", "").strip(), f"{name}:{n}")
+        return price, held
 
-    prices = _read(data, name, OPENING_COLUMNS, parse)
-    return {p.asset: p for p in prices}
+    rows = _read(data, name, OPENING_COLUMNS, parse)
+    return {p.asset: p for p, _h in rows}, [h for _p, h in rows if h is not None]
 
 
 def read_file(path: Path, reader: Callable[[bytes, str], T]) -> T:

@@ -132,9 +132,12 @@ def from_files(
         inputs.fx.extend(rates)
         inputs.sources.append(f"FX table: {fx.name} ({len(rates)} rates)")
     if opening_prices is not None:
-        prices = read_file(opening_prices, read_opening_prices)
+        prices, held = read_file(opening_prices, read_opening_prices)
         inputs.opening_prices.update(prices)
-        inputs.sources.append(f"opening prices at 2027-01-01 00:00 KST: {opening_prices.name} ({len(prices)} coins)")
+        inputs.openings.extend(held)
+        inputs.sources.append(
+            f"opening prices at 2027-01-01 00:00 KST: {opening_prices.name} ({len(prices)} coins, {len(held)} holdings)"
+        )
     return inputs
 
 

@@ -260,3 +260,26 @@ async def test_stored_fills_and_their_export_are_not_counted_twice(rig, tmp_path
     assert any("counted once" in s for s in r.inputs)
     # The year is not over yet when the clock of the test says 2027 but the wall clock does not.
     assert any("provisional" in n.template for n in r.notes) == (datetime.now(UTC).year <= 2027)
+
+
+def test_coins_held_at_2027_01_01_can_be_given_in_the_opening_prices_file(tmp_path):
+    opening = tmp_path / "opening.csv"
+    opening.write_text(
+        "asset,price,currency,source,quantity,cost\n"
+        "BTC,130000000,KRW,Upbit,0.5,\n"  # actual cost unknown: the 2027-01-01 price stands
+        "ETH,5000000,KRW,Upbit,2,12000000\n",  # actual 12,000,000 above 2 × 5,000,000
+        encoding="utf-8",
+    )
+    trades = tmp_path / "t.csv"
+    trades.write_text(
+        "time,symbol,side,quantity,price\n"
+        "2027-04-01T10:00:00+09:00,BTC/KRW,sell,0.5,140000000\n"
+        "2027-04-01T10:00:00+09:00,ETH/KRW,sell,2,7000000\n",
+        encoding="utf-8",
+    )
+    r = make_report(ReportSettings(2027, Method.KR, "KRW"), imports=[trades], opening_prices=opening)
+    btc, eth = r.disposals
+    assert (btc.cost, btc.gain, btc.deemed) == (D("65000000"), D("5000000"), True)
+    assert (eth.cost, eth.gain, eth.deemed) == (D("12000000"), D("2000000"), False)
+    assert r.pools["BTC"].opening_qty == D("0.5") and "Upbit" in r.pools["BTC"].opening_source.params["source"]
+    assert r.net == D("7000000")
