@@ -46,6 +46,7 @@ def test_a_report_of_the_paper_fills_is_made_in_the_background_and_saved(gui, qt
     assert btc_sales[0].proceeds == D("0.1") * D("60099.5")
     statuses = [panel.lines.data(panel.lines.index(i, 7)) for i in range(panel.lines.rowCount())]
     assert "cost unknown: left out" in statuses
+    assert "left out of the net" in panel.status.text()  # the report's notes are shown with it
     assert panel.lines.rowCount() == len(r.disposals)
     labels = [panel.summary.data(panel.summary.index(i, 0)) for i in range(panel.summary.rowCount())]
     assert "Net gain of the year" in labels and "Tax" in labels

@@ -199,7 +199,8 @@ class TaxPanel(QWidget):
         w = self._words()
         self.summary.set_rows(summary_rows(r, w))
         self.lines.set_rows(r.disposals)
-        self.status.setText(notice(r, w))
+        notes = [f"• {w.note(n)}" for n in r.notes[:6]]
+        self.status.setText("\n".join([notice(r, w), *notes]))
 
     # -- files ------------------------------------------------------------------------------------
     def _choose(self, what: str) -> None:
