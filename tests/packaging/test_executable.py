@@ -8,6 +8,7 @@ over a small stand-in payload always, over the real build when there is one."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -19,8 +20,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "packaging"))
-import build  # noqa: E402  (packaging/build.py)
+
+
+def _load_build_script():
+    """packaging/build.py as a module (under its own name: ``build`` is also a PyPI package)."""
+    spec = importlib.util.spec_from_file_location("autogrowth_packaging_build", ROOT / "packaging" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build_script()
 
 BUILD_ENV, EXE_ENV = "AUTOGROWTH_BUILD_EXE", "AUTOGROWTH_EXE"
 needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None, reason="NSIS is not installed")

@@ -188,6 +188,20 @@ def backtest() -> list[tuple[str, float, str]]:
     return backtest_bench.figures()
 
 
+@figure("startup_window_s", "rss_mb", "startup_window_source_s", "rss_source_mb")
+def startup() -> list[tuple[str, float, str]]:
+    import dist_bench  # the built executable (python packaging/build.py), else python -m app
+
+    return dist_bench.startup_figures()
+
+
+@figure("dist_size_mb", "dist_onefile_mb")
+def dist_size() -> list[tuple[str, float, str]]:
+    import dist_bench
+
+    return dist_bench.dist_figures()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]
