@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -90,6 +91,8 @@ class TaxPanel(QWidget):
         self.progress.setMaximumHeight(14)
         self.progress.setVisible(False)
         self.files = QLabel()
+        # The chosen files' names take the room left: the buttons keep their words.
+        self.files.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
