@@ -423,13 +423,34 @@ class CcxtVenue(CcxtMarketData):
 
     async def _pump_orders(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
         ex = self.exchange
+        work: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        worker = asyncio.ensure_future(self._order_worker(work, queue)) if self.profile.fills_by_rest else None
         try:
             while True:
                 orders = await self.client.stream(lambda: ex.watch_orders())
                 for o in list(orders):
-                    if self.profile.fills_by_rest:
-                        await self._rest_fills(o)  # fills before the state: a cancel after a partial fill
-                    self.on_order_update(o)
+                    if worker is not None:
+                        # Back to the socket at once (ccxt hands over what arrived while nobody waited
+                        # only with the next message); fills are read over REST on the side, in order.
+                        work.put_nowait(dict(o))
+                    else:
+                        self.on_order_update(o)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            queue.put_nowait(exc)
+        finally:
+            if worker is not None:
+                worker.cancel()
+
+    async def _order_worker(
+        self, work: asyncio.Queue[dict[str, Any]], queue: asyncio.Queue[AccountEvent | BaseException]
+    ) -> None:
+        try:
+            while True:
+                o = await work.get()
+                await self._rest_fills(o)  # fills before the state: a cancel after a partial fill
+                self.on_order_update(o)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
