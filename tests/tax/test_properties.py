@@ -24,6 +24,7 @@ D = Decimal
 START = ts("2026-11-01T00:00")
 YEARS = (2026, 2027, 2028)
 SYMBOLS = ("BTC/KRW", "ETH/KRW", "XRP/KRW")
+TINY = D("1e-9")
 
 step = st.tuples(
     st.sampled_from(SYMBOLS),
@@ -134,7 +135,7 @@ def _prices(events: list[TaxEvent]) -> PriceTable:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(coin_step, min_size=5, max_size=200), st.sampled_from(list(Method)), st.booleans())
-def test_every_method_keeps_the_coins_in_equal_out_plus_held(steps, method, fallback):
+def test_every_method_keeps_the_coins_and_their_costs_in_equal_out_plus_held(steps, method, fallback):
     events = _events(steps)
     days = {f"{y}-{m:02d}-{d:02d}" for y in YEARS for m in range(1, 13) for d in (1, 8, 15, 22)}
     table = FxTable(fx(day, "USD", "KRW", "1400") for day in days)
@@ -150,5 +151,10 @@ def test_every_method_keeps_the_coins_in_equal_out_plus_held(steps, method, fall
             assert p.opening_qty + p.bought_qty == p.sold_qty + p.closing_qty, (year, asset)
             assert p.sold_qty + p.unknown_qty == disposed[asset], (year, asset)
             assert p.closing_qty >= 0
+            # costs too: what came in is what went out with the disposals plus what is held (to the
+            # last of 28 digits: partial lots divide)
+            assert abs(p.opening_cost + p.bought_cost - p.sold_cost - p.closing_cost) <= TINY, (year, asset)
+            if method is Method.KR and p.average is not None:  # every disposal of the year at its average
+                assert abs(p.sold_cost - p.average * p.sold_qty) <= TINY, (year, asset)
         held_before = {a: p.closing_qty for a, p in r.pools.items() if p.closing_qty}
         assert set(disposed) <= set(r.pools)
