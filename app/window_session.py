@@ -12,6 +12,7 @@ from pathlib import Path
 from app.cli import build_demo_session
 from app.engine.session import TradingSession
 from app.engine.venue_setup import CHOICE_SETTING, DEMO, LIVE, MODES, PAPER, VenueChoice, build_session
+from app.security.credentials import Credentials
 from app.storage import Store
 
 log = logging.getLogger(__name__)
@@ -42,38 +43,55 @@ def save_choice(data_dir: Path, choice: VenueChoice) -> None:
         store.set_setting(CHOICE_SETTING, choice.to_dict())
 
 
-def session_for(choice: VenueChoice, data_dir: Path) -> tuple[TradingSession, VenueChoice]:
-    """The session of ``choice``; a live choice whose key cannot be read now (none saved, or the
-    encrypted key file still locked) starts as paper on the same exchange, and says so in the log."""
+def resolve(choice: VenueChoice, data_dir: Path) -> tuple[VenueChoice, Credentials | None]:
+    """The choice the session will really have, and its key: a live choice whose key cannot be read
+    now (none saved, or the encrypted key file still locked) starts as paper on the same exchange,
+    and the window says so."""
     from app.ui.venue_tools import credential_store, live_fell_back
 
+    if choice.mode != LIVE:
+        return choice, None
+    creds = credential_store(data_dir).load(choice.account_id)
+    if creds is None:
+        log.warning("no readable API key for %s: starting paper trading instead", choice.account_id)
+        live_fell_back(choice.account_id)
+        return VenueChoice(choice.exchange, PAPER, choice.account, choice.base_url), None
+    return choice, creds
+
+
+def build(choice: VenueChoice, creds: Credentials | None, data_dir: Path) -> TradingSession:
     if choice.mode == DEMO:
-        return build_demo_session(data_dir, speed=1.0), choice
-    creds = None
-    if choice.mode == LIVE:
-        creds = credential_store(data_dir).load(choice.account_id)
-        if creds is None:
-            log.warning("no readable API key for %s: starting paper trading instead", choice.account_id)
-            choice = VenueChoice(choice.exchange, PAPER, choice.account, choice.base_url)
-            live_fell_back(choice.account_id)
-    return build_session(choice, data_dir, creds=creds), choice
+        return build_demo_session(data_dir, speed=1.0)
+    return build_session(choice, data_dir, creds=creds)
+
+
+def session_for(choice: VenueChoice, data_dir: Path) -> tuple[TradingSession, VenueChoice]:
+    actual, creds = resolve(choice, data_dir)
+    return build(actual, creds, data_dir), actual
 
 
 def run_windows(argv: list[str], data_dir: Path, log_path: Path) -> int:
     from app.ui.app import run
-    from app.ui.venue_tools import take_switch
+    from app.ui.venue_tools import dispose_windows, take_switch
 
-    choice = parse_choice(argv)
-    if choice is not None:
-        save_choice(data_dir, choice)
-    else:
-        choice = saved_choice(data_dir)
+    given = parse_choice(argv)
+    choice = given or saved_choice(data_dir)
     while True:
-        session, actual = session_for(choice, data_dir)
+        actual, creds = resolve(choice, data_dir)
+
+        def factory(
+            actual: VenueChoice = actual, creds: Credentials | None = creds, wanted: VenueChoice = choice
+        ) -> TradingSession:
+            # Called by ``run`` once this data folder is ours (one app per data folder).
+            session = build(actual, creds, data_dir)
+            session.store.set_setting(CHOICE_SETTING, wanted.to_dict())
+            return session
+
         # The mode decides the badge and the confirmations: a live choice that fell back is paper.
-        rc = run(lambda s=session: s, mode=actual.mode, data_dir=data_dir, log_path=log_path)  # type: ignore[misc]
+        rc = run(factory, mode=actual.mode, data_dir=data_dir, log_path=log_path)
         nxt = take_switch()
         if nxt is None:
             return rc
         log.info("switching to %s (%s)", nxt.venue_name, nxt.mode)
+        dispose_windows()
         choice = nxt

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from app import i18n
 from app.engine.events import ReconciliationDone
@@ -56,6 +56,15 @@ def live_fell_back(account: str) -> None:
             ).format(account=account),
         )
     )
+
+
+def dispose_windows() -> None:
+    """Delete the closed windows of the session that ended (before the next one opens: restyling
+    the application for the new window would otherwise go through every widget of the old one)."""
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, QMainWindow) and w.parent() is None:  # its docks, dialogs and popups go with it
+            w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def take_switch() -> VenueChoice | None:
