@@ -330,3 +330,28 @@ def test_an_unreachable_exchange_is_said_in_one_short_line():
         host="https://api.binance.com/api/v3", detail="binance GET https://api.binance.com/api/v3/exchangeInfo"
     )
     assert connect_error_text(err) == "cannot reach api.binance.com: no network"
+
+
+def test_what_reconciliation_finds_at_start_is_shown(qt_loop, qtbot, lb, tmp_path, ring):
+    lb.call(lb.server.reset, {"USDT": "100000", "BTC": "0.5"})
+    _market(lb)
+    creds = Credentials(API_KEY, SECRET)
+    choice = VenueChoice("binance", LIVE, base_url=lb.server.base_url)
+    w = Win(qtbot, tmp_path, choice, creds)
+    o = w.run(
+        w.ctx.orders.submit(OrderRequest("binance", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000")))
+    )
+    assert o is not None
+    w.wait(lambda: o.status is OrderStatus.NEW)
+    w.close()
+    # While the app is closed, the order fills on the exchange.
+    lb.call(lb.server.book_around, "BTC/USDT", "58990", spread="1", levels=10, qty="1")
+    lb.call(lb.server.trade, "BTC/USDT", "58990", "0.5", "sell")
+    w = Win(qtbot, tmp_path, choice, creds)
+    try:
+        texts = [t.words()[1] for t in w.window.toasts.shown if t.words()[0] == "Reconciliation"]
+        assert texts and texts[-1].startswith("Reconciled with binance: ")
+        assert "nothing changed" not in texts[-1] and "•" in texts[-1]
+        assert w.ctx.orders.get(o.client_order_id).status is OrderStatus.FILLED
+    finally:
+        w.close()
