@@ -202,6 +202,20 @@ def dist_size() -> list[tuple[str, float, str]]:
     return dist_bench.dist_figures()
 
 
+@figure("history_download_candles_per_s")
+def history_download() -> list[tuple[str, float, str]]:
+    import exchange_tools_bench
+
+    return exchange_tools_bench.history_figures()
+
+
+@figure("vault_unlock_ms")
+def vault_unlock() -> list[tuple[str, float, str]]:
+    import exchange_tools_bench
+
+    return exchange_tools_bench.vault_figures()
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(FIGURES)
     unknown = [w for w in wanted if w not in FIGURES]
