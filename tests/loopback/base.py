@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -210,3 +212,18 @@ class LoopbackBase:
     @property
     def placed(self) -> int:
         return self.core.placed
+
+    async def simulate(self, symbol: str, mid: Any, *, every_s: float = 0.25, seed: int = 7) -> None:
+        """A market that moves by itself (standalone runs): a random walk, a book around it, trades."""
+        rng = random.Random(seed)
+        inst = self.core.instruments[symbol]
+        price = Decimal(str(mid))
+        while True:
+            price = price * Decimal(str(1 + rng.gauss(0, 0.0004)))
+            tick = self.core.tick_at(symbol, price)
+            price = (price / tick).to_integral_value() * tick
+            self.book_around(symbol, price, spread=tick * 2, levels=20, qty=Decimal("0.5"), step=tick * 5)
+            side = "buy" if rng.random() < 0.5 else "sell"
+            qty = inst.round_qty(Decimal(str(round(rng.uniform(0.001, 0.2), 5)))) or inst.lot_step
+            self.trade(symbol, price + (tick if side == "buy" else -tick), qty, side)
+            await asyncio.sleep(every_s)

@@ -37,7 +37,8 @@ from ..binance.info import shared_data
 from ..core import CoreError, CoreFill, CoreOrder, ExchangeCore
 
 API_KEY = "organizations/loopback-org/apiKeys/loopback-coinbase-key"
-_KEY = ec.generate_private_key(ec.SECP256R1())
+# A fixed key (the same secret on every run, so a standalone loopback can be configured once).
+_KEY = ec.derive_private_key(int.from_bytes(b"loopback-coinbase-advanced-trade", "big"), ec.SECP256R1())
 SECRET = _KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
 ).decode()

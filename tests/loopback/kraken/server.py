@@ -92,6 +92,8 @@ def asset_pairs() -> tuple[dict[str, Any], bool]:
     pairs = {
         "XBTUSDT": _pair("XBTUSDT", "XBT/USDT", "XXBT", "USDT", 1, "0.1", "0.00005", "0.5"),
         "ETHUSDT": _pair("ETHUSDT", "ETH/USDT", "XETH", "USDT", 2, "0.01", "0.002", "0.5"),
+        "XXBTZUSD": _pair("XBTUSD", "XBT/USD", "XXBT", "ZUSD", 1, "0.1", "0.00005", "0.5"),
+        "XETHZUSD": _pair("ETHUSD", "ETH/USD", "XETH", "ZUSD", 2, "0.01", "0.002", "0.5"),
     }
     path = shared_data() / RECORDING
     if path.exists():
