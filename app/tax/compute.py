@@ -80,8 +80,9 @@ class TaxReport:
         return f"{self.settings.year + 1}-{self.rules.filing_month:02d}" if self.rules.filing_month else ""
 
 
-def _floor_won(x: Decimal) -> Decimal:
-    return x.quantize(Decimal(1), rounding=ROUND_DOWN)
+def _floor_won(x: Decimal, unit: Decimal = Decimal(1)) -> Decimal:
+    """Down to a multiple of ``unit`` won (the taxable gain to the won, a tax payable to 10 won)."""
+    return (x / unit).quantize(Decimal(1), rounding=ROUND_DOWN) * unit
 
 
 class _Run:
@@ -445,8 +446,8 @@ def _sum_up(report: TaxReport, settings: ReportSettings) -> None:
     report.net = sum((g for d in report.disposals if (g := d.gain) is not None), ZERO)
     if report.taxes_apply:
         report.taxable = _floor_won(max(ZERO, report.net - rules.deduction))
-        report.tax = _floor_won(report.taxable * rules.rate)
-        report.local_tax = _floor_won(report.taxable * rules.local_rate)
+        report.tax = _floor_won(report.taxable * rules.rate, rules.payable_unit)
+        report.local_tax = _floor_won(report.taxable * rules.local_rate, rules.payable_unit)
     elif rules.country == "KR":
         report.notes.append(
             Note(N_("No tax on virtual assets is due for years before {year}."), {"year": str(rules.first_year)})

@@ -28,6 +28,7 @@ class TaxRules:
     filing_month: int  # the month of the following year when residents file
     as_of: date  # when these rules were written down
     unknown_cost_share: Decimal  # share of the proceeds that may stand for an unknown cost (if chosen)
+    payable_unit: Decimal  # a tax payable is cut down to a multiple of this (Korea: below 10 won is not paid)
     law: str  # where the rules come from
     notice: str  # "rules and dates may change" (translated where shown)
 
@@ -58,7 +59,11 @@ KR_2027 = TaxRules(
     filing_month=5,
     as_of=date(2025, 2, 28),
     unknown_cost_share=Decimal("0.5"),
-    law="Income Tax Act art. 21, 37, 64-3, 84; Enforcement Decree art. 88 (as amended 2025-02-28)",
+    payable_unit=Decimal(10),  # National Treasury Management Act art. 47; local taxes alike
+    law=(
+        "Income Tax Act art. 21, 37, 64-3, 84; Enforcement Decree art. 88 (as amended 2025-02-28); "
+        "amounts below 10 won not payable (National Treasury Management Act art. 47)"
+    ),
     notice=N_(
         "Korea's tax on virtual assets starts on 2027-01-01 as the law stood on {as_of} (rules version "
         "{version}); the start was postponed before, and rules and dates may change. This report is an aid, "
@@ -81,6 +86,7 @@ GENERIC = TaxRules(
     filing_month=0,
     as_of=date(2025, 2, 28),
     unknown_cost_share=Decimal(0),
+    payable_unit=Decimal(1),
     law="",
     notice=N_(
         "Gains by {method} in {currency} on the calendar year (UTC). No tax is computed: rates and "

@@ -63,7 +63,8 @@ def test_an_imported_upbit_history_gives_the_worked_out_korean_report(tmp_path):
         ("BTC", D("30000000") - D("15000") - D("26000000")),
     ]
     assert r.net == D("1986000") + D("3736875") + D("3985000")
-    assert r.taxable == D("7207875") and r.tax == D("1441575") and r.local_tax == D("144157")
+    # 20 % = 1,441,575 and 2 % = 144,157.5: a tax payable drops what is below 10 won.
+    assert r.taxable == D("7207875") and r.tax == D("1441570") and r.local_tax == D("144150")
     assert [x.source for x in r.listed] == ["upbit.csv:7 (U6)", "upbit.csv:8 (U7)"]
     assert r.disposals[0].source == "upbit.csv:4 (U3)" and r.disposals[0].deemed
     assert r.pools["BTC"].closing_qty == D("0.1")  # 0.5 − 0.2 − 0.2 (the transfer is not a disposal)
@@ -77,9 +78,9 @@ def test_an_imported_upbit_history_gives_the_worked_out_korean_report(tmp_path):
     } <= names
     en = (tmp_path / "out" / "tax-2027-kr-KRW-summary.en.html").read_text(encoding="utf-8")
     ko = (tmp_path / "out" / "tax-2027-kr-KRW-summary.ko.html").read_text(encoding="utf-8")
-    assert "1,441,575 KRW" in en and "144,157 KRW" in en and "KR-2027.1" in en and "upbit.csv:4 (U3)" in en
+    assert "1,441,570 KRW" in en and "144,150 KRW" in en and "KR-2027.1" in en and "upbit.csv:4 (U3)" in en
     assert "rules and dates may change" in en
-    assert "세금 보고서" in ko and "1,441,575 KRW" in ko and "총평균" in ko and "upbit.csv:4 (U3)" in ko
+    assert "세금 보고서" in ko and "1,441,570 KRW" in ko and "총평균" in ko and "upbit.csv:4 (U3)" in ko
     lines = (tmp_path / "out" / "tax-2027-kr-KRW-disposals.csv").read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("2027-03-02 10:15:00,BTC,0.2,28000000,26000000,14000,1986000,ok")
 
@@ -91,7 +92,7 @@ def test_the_cli_writes_the_report_and_prints_the_figures(tmp_path, capsys):
     argv += ["--fx", str(fx), "--opening-prices", str(opening), "--out", str(out), "--data-dir", str(tmp_path / "data")]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "Total tax" in text and "1,585,732 KRW" in text  # 1,441,575 + 144,157
+    assert "Total tax" in text and "1,585,720 KRW" in text  # 1,441,570 + 144,150
     assert (out / "tax-2027-kr-KRW-summary.ko.html").exists()
 
 
