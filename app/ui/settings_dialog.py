@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import LANGUAGES, N_, _, language
-from app.security.credentials import FILE, Credentials, CredentialStore, mask
+from app.security.credentials import FILE, KEYRING, Credentials, CredentialStore, mask
 
 from .api_key_dialog import UnlockBox
 
@@ -74,7 +74,8 @@ class ApiKeyBox(QGroupBox):
         self.secret.clear()
         self.passphrase.clear()
         self.key.setPlaceholderText(mask(saved.api_key) if saved else "")
-        self.state.setText(_("Saved in the system keyring") if saved else _("No key saved"))
+        where = _("Saved in the system keyring") if self.creds.kind == KEYRING else _("Saved in the encrypted key file")
+        self.state.setText(where if saved else _("No key saved"))
         self.delete_btn.setEnabled(saved is not None)
 
     def save(self) -> None:

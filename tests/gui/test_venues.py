@@ -310,6 +310,7 @@ def test_without_a_keyring_settings_offer_the_encrypted_key_file(qtbot, tmp_path
         box.secret.setText(SECRET)
         box.save()
         assert creds.load("binance") == Credentials(API_KEY, SECRET)
+        assert box.state.text() == "Saved in the encrypted key file"
         assert SECRET.encode() not in (tmp_path / "keys.vault").read_bytes()
         again = default_store(tmp_path)  # the next start: locked until the passphrase is given
         dlg2 = SettingsDialog(None, theme="dark", data_dir=str(tmp_path), creds=again)
