@@ -1,7 +1,7 @@
-"""The strategy API lives in ``app.engine.strategy`` (the live runner and the backtester share it);
+"""The strategy API lives in ``app.signals.strategy`` (the live runner and the backtester share it);
 re-exported here for the backtester's modules and older imports."""
 
-from app.engine.strategy import (
+from app.signals.strategy import (
     FULL_EQUITY,
     YEAR_MS,
     Context,

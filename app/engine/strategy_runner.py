@@ -1,4 +1,4 @@
-"""Auto-trading: one strategy of ``app.engine.strategies`` (the same code the backtester runs) on
+"""Auto-trading: one strategy of ``app.signals.strategies`` (the same code the backtester runs) on
 one symbol, its orders through the order manager — so every one passes the risk engine.
 
 - Bars: the stream's closed bars are combined into the strategy's timeframe (the model's for a
@@ -35,15 +35,15 @@ from app.domain.order_list import BracketRequest
 from app.domain.signal import Signal
 from app.i18n import N_
 from app.signals.candles import make_candles
-from app.signals.pipeline import BarAggregator
+from app.signals.pipeline import BarAggregator, BarRow, bar_row, forecast
+from app.signals.strategies import make_strategy
+from app.signals.strategy import YEAR_MS, FixedFraction, Sizing, Strategy, VolatilityTarget, realised_vol
 from app.storage import Store
 from app.venues.base import MarketData
 
 from .bus import EventBus
 from .events import FillReceived, RiskStateChanged
 from .orders import OrderManager
-from .strategies import make_strategy
-from .strategy import YEAR_MS, FixedFraction, Sizing, Strategy, VolatilityTarget, realised_vol
 from .tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class RunnerConfig:
 
     def sizer(self) -> Sizing:
         if self.sizing == "vol":
-            return VolatilityTarget(float(self.vol_target), self.vol_lookback, self.max_fraction)
+            return VolatilityTarget.of(self.vol_target, self.vol_lookback, self.max_fraction)
         return FixedFraction(self.fraction)
 
     def to_json(self) -> dict[str, Any]:
@@ -191,7 +191,7 @@ class StrategyRunner:
         self.reason = str(saved.get("reason", ""))
         self.decisions: list[tuple[int, int]] = []  # (bar open time, direction) of each decision
         self._strategy: Strategy | None = None
-        self._bars: deque[tuple[int, float, float, float, float, float]] = deque()
+        self._bars: deque[BarRow] = deque()
         self._agg: dict[int, BarAggregator] = {}
         self._forecasts: dict[int, float] = {}
         self._evaluated: int | None = None
@@ -308,7 +308,7 @@ class StrategyRunner:
             else:
                 parts = []
         for b in bars:
-            self._append((b.open_ms, float(b.open), float(b.high), float(b.low), float(b.close), float(b.volume)))
+            self._append(bar_row(b))
         self.running = True  # so that the parts are aggregated (start() sets the rest)
         for b in parts:
             self.on_bar(b)
@@ -368,7 +368,7 @@ class StrategyRunner:
         self._save()
 
     # -- bars and forecasts --------------------------------------------------------------------
-    def _append(self, row: tuple[int, float, float, float, float, float]) -> None:
+    def _append(self, row: BarRow) -> None:
         if self._bars and row[0] <= self._bars[-1][0]:
             return
         self._bars.append(row)
@@ -384,7 +384,7 @@ class StrategyRunner:
         src = TIMEFRAME_MS.get(bar.timeframe)
         if src is None or src > tf or tf % src:
             return
-        f = (bar.open_ms, float(bar.open), float(bar.high), float(bar.low), float(bar.close), float(bar.volume))
+        f = bar_row(bar)
         if src != tf:
             agg = self._agg.get(src)
             if agg is None:
@@ -398,14 +398,14 @@ class StrategyRunner:
 
     def on_signal(self, s: Signal) -> None:
         if self.running and s.model == self.model and s.venue == self.venue and s.symbol == self.config.symbol:
-            self._forecasts[s.bar_open_ms] = float(s.probability)
+            self._forecasts[s.bar_open_ms] = forecast(s)
             self._try(s.bar_open_ms)
 
     def _forecast_array(self, open_ms: np.ndarray) -> np.ndarray:
         known = dict(self._forecasts)
         if self.signals is not None and self.model is not None:
             for s in self.signals.signals(self.model, self.venue, self.config.symbol):
-                known.setdefault(s.bar_open_ms, float(s.probability))
+                known.setdefault(s.bar_open_ms, forecast(s))
         return np.array([known.get(int(t), np.nan) for t in open_ms])
 
     def _try(self, open_ms: int) -> None:
@@ -430,15 +430,15 @@ class StrategyRunner:
         self._sync = False
         last = len(candles) - 1
         o, h, lo, c, v = (
-            Decimal(repr(float(a[last])))
+            Decimal(repr(a[last].item()))
             for a in (candles.open, candles.high, candles.low, candles.close, candles.volume)
         )
         bar = Bar(self.venue, self.config.symbol, self.timeframe, open_ms, o, h, lo, c, v)
-        ctx = _LiveContext(self, bar, {k: float(v[last]) for k, v in plan.values.items()})
+        ctx = _LiveContext(self, bar, {k: v[last].item() for k, v in plan.values.items()})
         s.on_bar(ctx)
         vol = np.nan
         if self.config.sizing == "vol":
-            vol = float(realised_vol(candles.close, self.config.vol_lookback, YEAR_MS / candles.tf_ms)[-1])
+            vol = realised_vol(candles.close, self.config.vol_lookback, YEAR_MS / candles.tf_ms)[-1].item()
         for direction, sl, tp in ctx.intents:
             self.decisions.append((open_ms, direction))
             self._tasks.spawn(self._target(direction, sl, tp, vol))
@@ -476,8 +476,8 @@ class StrategyRunner:
             om.activity.warning(N_("Auto-trading: the size for {symbol} rounds to nothing; no order"), symbol=sym)
             return
         p = self._strategy.params if self._strategy is not None else {}
-        sl = sl or Decimal(repr(float(p.get("stop_loss", 0.03))))
-        tp = tp or Decimal(repr(float(p.get("take_profit", 0.06))))
+        sl = sl or Decimal(repr(p.get("stop_loss", 0.03)))
+        tp = tp or Decimal(repr(p.get("take_profit", 0.06)))
         await om.submit_bracket(
             BracketRequest(
                 v,

@@ -23,6 +23,18 @@ from .features import IncrementalFeatures
 from .labels import round_trip_cost
 from .model import ModelContract
 
+BarRow = tuple[int, float, float, float, float, float]
+
+
+def bar_row(bar: Bar) -> BarRow:
+    """A closed bar as the numeric row the features and strategies read (open_ms, o, h, l, c, v)."""
+    return (bar.open_ms, float(bar.open), float(bar.high), float(bar.low), float(bar.close), float(bar.volume))
+
+
+def forecast(signal: Signal) -> float:
+    """A published signal's probability as the number a strategy's arrays hold."""
+    return float(signal.probability)
+
 
 class BarAggregator:
     """Closed bars of ``src_ms`` into complete bars of ``dst_ms`` (a multiple of it)."""

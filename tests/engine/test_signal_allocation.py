@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from app.engine.allocation import (
+from app.signals.allocation import (
     AllocationError,
     align,
     covariance,

@@ -19,10 +19,10 @@ from app.domain.signal import Signal
 from app.engine.events import OrderDenied
 from app.engine.risk import RiskLimits
 from app.engine.signal_service import SignalService
-from app.engine.strategies import OnnxSignal
 from app.engine.strategy_runner import RunnerConfig, StrategyError, StrategyRunner
 from app.signals.candles import Candles, load_file
 from app.signals.registry import load_model
+from app.signals.strategies import OnnxSignal
 
 D = Decimal
 CANDLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "candles" / "binance"

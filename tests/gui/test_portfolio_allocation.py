@@ -13,7 +13,7 @@ import pytest
 from app.domain.enums import OrderType, Side
 from app.domain.market import Bar
 from app.domain.order import OrderRequest
-from app.engine.allocation import covariance, min_variance, risk_parity
+from app.signals.allocation import covariance, min_variance, risk_parity
 from app.signals.candles import load_file
 
 D = Decimal

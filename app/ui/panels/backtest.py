@@ -39,10 +39,10 @@ from app.backtest.job import BacktestJob, JobFailed, run_in_process, trades_csv
 from app.backtest.sweep import SweepResult, parse_axis
 from app.backtest.trades import TradeRecord
 from app.domain.errors import AppError
-from app.engine.strategies import STRATEGIES
-from app.engine.strategy import FixedFraction, parse_params
 from app.i18n import N_, _, fmt_decimal
 from app.signals.candles import CandleFileError, Candles, parse_ms
+from app.signals.strategies import STRATEGIES
+from app.signals.strategy import FixedFraction, parse_params
 
 from ..context import UiContext
 from ..models import Column, RowsModel, make_table

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from qasync import asyncSlot
 
 from app.domain.market import TIMEFRAME_MS
-from app.engine.allocation import AllocationError, Suggestion, align, suggest
 from app.i18n import _
+from app.signals.allocation import AllocationError, Suggestion, align, suggest
 
 from ..context import UiContext
 from ..theme import colors

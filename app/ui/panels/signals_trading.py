@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.domain.errors import AppError
-from app.engine.strategies import STRATEGIES
-from app.engine.strategy import parse_params
 from app.engine.strategy_runner import RunnerConfig, StrategyError, StrategyRunner, StrategyStateChanged
 from app.i18n import N_, _, fmt_decimal
+from app.signals.strategies import STRATEGIES
+from app.signals.strategy import parse_params
 
 from .. import dialogs
 from ..context import UiContext

@@ -144,6 +144,11 @@ class VolatilityTarget:
     vol_lookback: int = 720  # 30 days of 1h bars
     max_fraction: Decimal = ONE
 
+    @classmethod
+    def of(cls, target: Decimal, vol_lookback: int, max_fraction: Decimal) -> VolatilityTarget:
+        """From the exact settings (an annualised target such as 0.30)."""
+        return cls(float(target), vol_lookback, max_fraction)
+
     def quantity(self, equity: Decimal, price: Decimal, inst: Instrument, vol: float) -> Decimal:
         if not vol > 0.0 or math.isnan(vol):
             return ZERO
