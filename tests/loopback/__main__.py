@@ -22,7 +22,7 @@ async def _serve_other(args: argparse.Namespace) -> None:
     cls, key, secret = LOOPBACKS[args.exchange]
     lb = cls(port=args.port)
     await lb.start()
-    print(f"loopback {args.exchange} on {lb.base_url}; api key {key!r}, secret {secret!r}", flush=True)
+    print(f"loopback {args.exchange} on {lb.base_url} (api key {key!r}, secret {secret!r})", flush=True)
     tasks = []
     if not args.quiet_market:
         tasks = [asyncio.ensure_future(lb.simulate(sym, mid)) for sym, mid in SIMULATED[args.exchange]]

@@ -84,6 +84,7 @@ class LoopbackBase:
     async def start(self) -> LoopbackBase:
         app = web.Application(middlewares=[self._middleware])
         self.routes(app.router)
+        app.router.add_post("/_loopback/{action}", self.control)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -212,6 +213,22 @@ class LoopbackBase:
     @property
     def placed(self) -> int:
         return self.core.placed
+
+    async def control(self, request: web.Request) -> web.Response:
+        """Driving the market from another process (standalone runs, benchmarks): ``book``,
+        ``trade``, ``reset`` with a JSON body (unified symbols)."""
+        action = request.match_info["action"]
+        body = await request.json() if request.can_read_body else {}
+        if action == "book":
+            kw = {k: body[k] for k in ("spread", "levels", "qty", "step") if k in body}
+            self.book_around(body["symbol"], body["mid"], **kw)
+        elif action == "trade":
+            self.trade(body["symbol"], body["price"], body.get("qty", "1"), body.get("taker", "buy"))
+        elif action == "reset":
+            self.reset(body.get("balances"))
+        else:
+            raise web.HTTPNotFound()
+        return web.json_response({"ok": True})
 
     async def simulate(self, symbol: str, mid: Any, *, every_s: float = 0.25, seed: int = 7) -> None:
         """A market that moves by itself (standalone runs): a random walk, a book around it, trades."""

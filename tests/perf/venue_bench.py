@@ -8,7 +8,10 @@ its own (its work is not counted against the client's core):
   books the bus got meanwhile; Binance itself sends about ten updates a second per symbol);
 - ``loopback_ack_p50_ms`` / ``loopback_ack_p99_ms``: ``CcxtVenue.place`` of a resting limit order →
   its acknowledgement, through ccxt with HMAC request signing and the loopback's signature check.
-  ccxt's rate limiter is off here: it would measure Binance's allowance, not the path.
+  ccxt's rate limiter is off here: it would measure Binance's allowance, not the path;
+- ``loopback_ack_p50_ms_<exchange>`` / ``..._p99_ms_<exchange>`` for Upbit (a JWT with a SHA512
+  query hash), Kraken (HMAC-SHA512 over nonce and body) and Coinbase (an ES256 JWT per request),
+  each against its own loopback (``python -m tests.loopback <exchange>``), the same measure.
 """
 
 from __future__ import annotations
@@ -32,11 +35,11 @@ ORDERS = 1_000
 
 
 @contextlib.contextmanager
-def loopback_process() -> Iterator[str]:
-    """``python -m tests.loopback binance`` on a free port; its base URL."""
+def loopback_process(exchange: str = "binance") -> Iterator[str]:
+    """``python -m tests.loopback <exchange>`` on a free port; its base URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.loopback", "binance", "--port", "0", "--quiet-market"],
+        [sys.executable, "-m", "tests.loopback", exchange, "--port", "0", "--quiet-market"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -148,7 +151,85 @@ def ack_figures() -> list[tuple[str, float, str]]:
     ]
 
 
+# exchange -> (symbol, mid, balances, lowest bid price, price step between orders, order quantity)
+OTHERS: dict[str, tuple[str, str, dict[str, str], Decimal, Decimal, Decimal]] = {
+    "upbit": (
+        "BTC/KRW",
+        "100000000",
+        {"KRW": "1000000000000", "BTC": "100"},
+        Decimal(90_000_000),
+        Decimal(1000),
+        Decimal("0.001"),
+    ),
+    "kraken": (
+        "BTC/USDT",
+        "60000",
+        {"USDT": "100000000", "BTC": "100"},
+        Decimal(50_000),
+        Decimal("0.1"),
+        Decimal("0.001"),
+    ),
+    "coinbase": (
+        "BTC/USD",
+        "60000",
+        {"USD": "100000000", "BTC": "100"},
+        Decimal(50_000),
+        Decimal("0.01"),
+        Decimal("0.001"),
+    ),
+}
+
+
+async def _other_acks(exchange: str, url: str, n: int) -> list[float]:
+    from app.domain.enums import OrderType, Side
+    from app.domain.order import Order
+    from app.venues.ccxt import CcxtVenue, profile_for
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from loopback.testing import LOOPBACKS
+
+    symbol, mid, balances, low, step, qty = OTHERS[exchange]
+    _cls, key, secret = LOOPBACKS[exchange]
+    control(url, "reset", balances=balances)
+    control(url, "book", symbol=symbol, mid=mid, levels=20, qty="1", spread=str(step * 2), step=str(step))
+    control(url, "trade", symbol=symbol, price=mid, qty="0.1")
+    venue = CcxtVenue(
+        profile_for(exchange), api_key=key, secret=secret, base_url=url, config={"enableRateLimit": False}
+    )
+    await venue.load_markets()
+    lat: list[float] = []
+    for i in range(n):
+        o = Order(
+            f"b{exchange[:2]}{i}", exchange, symbol, Side.BUY, OrderType.LIMIT, qty, price=low + (i % 1000) * step
+        )
+        s = time.perf_counter()
+        ack = await venue.place(o)
+        lat.append(time.perf_counter() - s)
+        assert ack.event.value == "accepted", ack
+    await venue.close()
+    return lat
+
+
+def other_ack_figures(exchanges: tuple[str, ...] = ("upbit", "kraken", "coinbase")) -> list[tuple[str, float, str]]:
+    out: list[tuple[str, float, str]] = []
+    for exchange in exchanges:
+        with loopback_process(exchange) as url:
+            asyncio.run(_other_acks(exchange, url, 50))  # warm-up
+            lat = sorted(asyncio.run(_other_acks(exchange, url, ORDERS // 2)))
+        out += [
+            (f"loopback_ack_p50_ms_{exchange}", statistics.median(lat) * 1000, "ms"),
+            (f"loopback_ack_p99_ms_{exchange}", lat[int(len(lat) * 0.99)] * 1000, "ms"),
+        ]
+    return out
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(ROOT)]
-    for name, value, unit in ws_book_figures() + ack_figures():
+    which = sys.argv[1:] or ["book", "ack", "others"]
+    figures = (
+        (ws_book_figures() if "book" in which else [])
+        + (ack_figures() if "ack" in which else [])
+        + (other_ack_figures() if "others" in which else [])
+    )
+    for name, value, unit in figures:
         print(f"{name}: {value:.3f} {unit}")
