@@ -441,6 +441,7 @@ class StrategyRunner:
             vol = realised_vol(candles.close, self.config.vol_lookback, YEAR_MS / candles.tf_ms)[-1].item()
         for direction, sl, tp in ctx.intents:
             self.decisions.append((open_ms, direction))
+            self.bus.publish(StrategyStateChanged(self.running, self.armed, self.reason))
             self._tasks.spawn(self._target(direction, sl, tp, vol))
 
     # -- orders --------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ def test_start_on_paper_stop_in_one_click_and_the_kill_switch_stops_it(gui, qtbo
     assert runner.config.strategy == "sma_cross" and runner.config.params["fast"] == 5
     assert runner.config.params["stop_loss"] == 0.02 and runner.config.fraction == D("0.1")
     assert "Running on paper" in box.state.text() and not box.start_btn.isEnabled()
+    runner.decisions.append((1_722_000_000_000, 1))  # what a decision shows
+    box.show_state()
+    assert "Last decision: long" in box.state.text()
     assert gui.store.get_setting("strategy.runner")["running"] is True
     click(gui, qtbot, box.stop_btn)
     assert not runner.running and "Stopped" in box.state.text()

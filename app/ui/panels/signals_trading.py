@@ -4,6 +4,7 @@ step first. The runner (``app.engine.strategy_runner``) does the trading; this o
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from PySide6.QtWidgets import (
@@ -254,6 +255,14 @@ class AutoTradingBox(QGroupBox):
             if r.needs_arming:
                 text += " · " + _("a live session needs arming first")
             color = c.muted
+        if r.decisions:
+            t, d = r.decisions[-1]
+            when = datetime.fromtimestamp(t / 1000).strftime("%m-%d %H:%M")
+            text += "\n" + (
+                _("Last decision: long, at the bar of {when}")
+                if d == 1
+                else _("Last decision: flat, at the bar of {when}")
+            ).format(when=when)
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {color}; font-weight: 600;")
 
