@@ -85,9 +85,7 @@ async def test_requests_carry_an_es256_jwt_and_a_wrong_key_is_refused(server):
         with pytest.raises(AuthenticationFailed) as err:
             await unknown.fetch_balances()
         assert "unknown API key" in err.value.message
-        # A token is good for one request: its uri names the method and path it was made for.
-        from loopback.coinbase.server import unauthorized  # noqa: F401  (the loopback checks uri)
-
+        # Each token names the method and path it was made for (the loopback checks its uri).
         assert await good.fetch_open_orders(BTC) == []
     finally:
         for v in (good, bad, unknown):
@@ -246,3 +244,19 @@ def test_the_coinbase_profile_is_registered_and_data():
     p = profile_for("coinbase")
     assert not p.capabilities.native_stop and not p.capabilities.native_oco and p.capabilities.post_only
     assert p.client_id_param == "client_order_id" and p.fills_by_rest
+
+
+async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_client_order_id(server):
+    v = loopback_venue("coinbase", server.server.base_url, timeout_ms=600)
+    try:
+        await v.load_markets()
+        server.call(server.server.faults.add, "timeout", "/api/v3/brokerage/orders", method="POST", delay=1.5)
+        with pytest.raises(E.RequestTimedOut):
+            await v.place(order("c-late", price=D("59000")))
+        st = await v.fetch_order(order("c-late", price=D("59000")))
+        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "c-late"
+        again = await v.place(order("c-late", price=D("59000")))
+        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
+        assert server.call(lambda: server.server.placed) == 1
+    finally:
+        await v.close()

@@ -260,3 +260,19 @@ def test_the_kraken_profile_is_registered_and_data():
     p = profile_for("kraken")
     assert p.capabilities.native_stop and p.capabilities.native_take_profit and not p.capabilities.native_oco
     assert p.capabilities.id_rules.max_len == 18 and SECRET
+
+
+async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_cl_ord_id(server):
+    v = loopback_venue("kraken", server.server.base_url, timeout_ms=600)
+    try:
+        await v.load_markets()
+        server.call(server.server.faults.add, "timeout", "/0/private/AddOrder", method="POST", delay=1.5)
+        with pytest.raises(E.RequestTimedOut):
+            await v.place(order("k-late", price=D("59000")))
+        st = await v.fetch_order(order("k-late", price=D("59000")))
+        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "k-late"
+        again = await v.place(order("k-late", price=D("59000")))
+        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
+        assert server.call(lambda: server.server.placed) == 1
+    finally:
+        await v.close()

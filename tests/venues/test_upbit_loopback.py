@@ -269,3 +269,19 @@ def test_the_upbit_profile_is_registered_and_data():
     p = profile_for("upbit")
     assert p.venue_name == "upbit" and not p.capabilities.native_stop and not p.capabilities.native_oco
     assert p.capabilities.post_only and p.id_query == "identifier"
+
+
+async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_identifier(server):
+    v = loopback_venue("upbit", server.server.base_url, timeout_ms=600)
+    try:
+        await v.load_markets()
+        server.call(server.server.faults.add, "timeout", "/v1/orders", method="POST", delay=1.5)
+        with pytest.raises(E.RequestTimedOut):
+            await v.place(order("u-late", price=D("99000000")))
+        st = await v.fetch_order(order("u-late", price=D("99000000")))  # what the engine asks next
+        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "u-late"
+        again = await v.place(order("u-late", price=D("99000000")))  # a blind resend: "already there"
+        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
+        assert server.call(lambda: server.server.placed) == 1
+    finally:
+        await v.close()
