@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import aiohttp
 import ccxt.async_support
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -85,7 +86,16 @@ async def test_requests_carry_an_es256_jwt_and_a_wrong_key_is_refused(server):
         with pytest.raises(AuthenticationFailed) as err:
             await unknown.fetch_balances()
         assert "unknown API key" in err.value.message
-        # Each token names the method and path it was made for (the loopback checks its uri).
+        # Each token names the method and path it was made for: replayed elsewhere, it is refused.
+        base, ex = server.server.base_url, good.exchange
+        token = ex.create_auth_token(ex.seconds(), "GET", f"{base}/api/v3/brokerage/accounts")
+        async with aiohttp.ClientSession() as http:
+            other = await http.get(
+                f"{base}/api/v3/brokerage/orders/historical/batch", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert other.status == 401 and "uri" in (await other.json())["error_details"]
+            same = await http.get(f"{base}/api/v3/brokerage/accounts", headers={"Authorization": f"Bearer {token}"})
+            assert same.status == 200
         assert await good.fetch_open_orders(BTC) == []
     finally:
         for v in (good, bad, unknown):

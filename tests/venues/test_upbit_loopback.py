@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import aiohttp
 import pytest
 from loopback.testing import Pump, loopback_data, loopback_thread, loopback_venue, until
 from loopback.upbit import SECRET
@@ -96,9 +97,15 @@ async def test_requests_carry_a_jwt_and_a_wrong_secret_or_key_is_refused(server)
         with pytest.raises(AuthenticationFailed) as err:
             await unknown.fetch_balances()
         assert "invalid_access_key" in err.value.message
-        # The query hash covers the parameters: the loopback checked it on this signed GET.
+        # The query hash covers the parameters: a token made for other parameters is refused.
         await good.load_markets()
         assert await good.fetch_open_orders(BTC) == []
+        ex, base = good.exchange, server.server.base_url
+        signed = ex.sign("order", ["private"], "GET", {"uuid": "one"})
+        token = signed["headers"]["Authorization"]
+        async with aiohttp.ClientSession() as http:
+            other = await http.get(f"{base}/v1/order?uuid=another", headers={"Authorization": token})
+            assert other.status == 401 and (await other.json())["error"]["name"] == "invalid_query_payload"
     finally:
         for v in (good, bad, unknown):
             await v.close()
