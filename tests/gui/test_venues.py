@@ -356,3 +356,24 @@ def test_what_reconciliation_finds_at_start_is_shown(qt_loop, qtbot, lb, tmp_pat
         assert w.ctx.orders.get(o.client_order_id).status is OrderStatus.FILLED
     finally:
         w.close()
+
+
+def test_the_markets_list_asks_the_exchange_for_few_24h_figures(qt_loop, qtbot, lb, tmp_path, ring, monkeypatch):
+    """An exchange lists thousands of markets: one request each would queue for minutes under its
+    rate limit, ahead of the user's orders. The watched market first, a few others, the rest listed."""
+    from app.ui.panels import markets as markets_panel
+
+    monkeypatch.setattr(markets_panel, "MAX_24H_REQUESTS", 1)
+    lb.call(lb.server.reset)
+    _market(lb)
+    w = Win(qtbot, tmp_path, VenueChoice("binance", PAPER, base_url=lb.server.base_url))
+    try:
+        markets = w.window.markets
+        w.wait(lambda: len(markets.model.rows) == len(w.ctx.instruments()))
+        lb.call(lb.server.faults.requests.clear)
+        w.run(markets.load())
+        asked = [p for (_t, _m, p) in lb.call(lambda: list(lb.server.faults.requests)) if p == "/api/v3/klines"]
+        assert len(asked) == 1
+        assert {r.symbol for r in markets.model.rows} == {i.symbol for i in w.ctx.instruments()}
+    finally:
+        w.close()

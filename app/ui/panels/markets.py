@@ -18,6 +18,9 @@ from ..models import Column, RowsModel, make_table
 from ..theme import colors
 
 DAY_MS = 86_400_000
+# An exchange lists thousands of markets: 24 h figures by REST for the watched ones and the first few
+# others only (each is a request under the exchange's rate limit, queued before the user's orders).
+MAX_24H_REQUESTS = 40
 
 
 @dataclass(slots=True)
@@ -98,8 +101,12 @@ class MarketsPanel(QWidget):
     async def load(self) -> None:
         """The venue's symbols with their last 24 hours (from hourly bars); trades keep them current."""
         venue = self.ctx.session.venue
-        for inst in sorted(self.ctx.instruments(), key=lambda i: i.symbol):
-            row = self.rows.setdefault(inst.symbol, MarketRow(inst.symbol, places=inst.price_decimals))
+        watched = {*self.ctx.session.symbols, self.ctx.selection.symbol}
+        ranked = sorted(self.ctx.instruments(), key=lambda i: (i.symbol not in watched, i.symbol))
+        for inst in ranked:
+            self.rows.setdefault(inst.symbol, MarketRow(inst.symbol, places=inst.price_decimals))
+        for inst in ranked[:MAX_24H_REQUESTS]:
+            row = self.rows[inst.symbol]
             try:
                 bars = await venue.fetch_bars(inst.symbol, "1h", None, 24)
             except Exception:  # a symbol without history still lists, with dashes
