@@ -82,6 +82,7 @@ class SignalService:
         self._stream_tf = "1m"
         self._symbols_primed: list[str] = []
         self._files: dict[str, str] = {}  # a user's model → its file's name in ``user_dir``
+        self.published: dict[str, int] = {}  # live forecasts made since start, per model
 
     def start(self) -> None:
         """Measure each model once (inline or on the worker), then listen to closed bars."""
@@ -261,6 +262,10 @@ class SignalService:
                 total.hits += p.hits.hits - primed.hits
         return total
 
+    def waiting(self, model: str) -> int:
+        """Live forecasts of ``model`` not scored yet (their horizon has not passed)."""
+        return max(0, self.published.get(model, 0) - self.hit_rate(model).scored)
+
     def history_hit_rate(self, model: str) -> HitCounter:
         """The model's forecasts on the history it was primed with, scored there."""
         total = HitCounter()
@@ -308,4 +313,5 @@ class SignalService:
     def _publish(self, pipe: SignalPipeline, open_ms: int, probability: float | np.floating) -> None:
         signal = pipe.make_signal(open_ms, probability)
         self._keep(signal)
+        self.published[signal.model] = self.published.get(signal.model, 0) + 1
         self.bus.publish(signal)

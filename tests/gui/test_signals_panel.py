@@ -58,6 +58,7 @@ def test_the_panel_shows_the_latest_forecast_its_hit_rate_and_markers(gui, panel
     assert shown[5].endswith("%")
     n = 260 - 169 + 1 - 24  # forecasts whose 24 hours passed
     assert shown[6].endswith(f"of {n}")
+    assert gui.session.signals.waiting("gbm_1h_h24") == 24  # the last day's forecasts wait for their horizon
     assert "1h" in panel.intro.text()
     # The forecasts on the chart, at their bars' closes.
     chart = gui.window.chart

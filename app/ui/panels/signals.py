@@ -102,7 +102,7 @@ class SignalsPanel(QWidget):
                     lambda r: f"{r[2].confidence * 100:.1f}%" if r[2] else "—",
                     True,
                 ),
-                Column(lambda: _("Hit rate since start"), lambda r: hit_text(r[3]), True),
+                Column(lambda: _("Hit rate since start"), self._live_text, True),
                 Column(lambda: _("Hit rate on history"), lambda r: hit_text(r[4]), True),
             ],
             key=lambda r: (r[0], r[1]),
@@ -165,6 +165,13 @@ class SignalsPanel(QWidget):
         self._reload()
 
     # -- what is shown ---------------------------------------------------------------------------
+    def _live_text(self, r: tuple[str, str, ModelSignal | None, HitCounter, HitCounter]) -> str:
+        """The live hit rate; before the first forecast is scored, how many wait for their horizon."""
+        if r[3].scored or self.service is None:
+            return hit_text(r[3])
+        n = self.service.waiting(r[0])
+        return _("{n} waiting").format(n=n) if n else "—"
+
     def rows(self) -> list[tuple[str, str, ModelSignal | None, HitCounter, HitCounter]]:
         svc = self.service
         if svc is None:
