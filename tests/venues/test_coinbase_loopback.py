@@ -270,3 +270,24 @@ async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_client_orde
         assert server.call(lambda: server.server.placed) == 1
     finally:
         await v.close()
+
+
+async def test_a_book_whose_messages_skip_a_sequence_number_is_loaded_again(server):
+    data = loopback_data("coinbase", server.server.base_url)
+    try:
+        await data.load_markets()
+        books = Pump(data.watch_book(BTC))
+        await until(lambda: books.items, what="the book")
+        server.call(setattr, server.server.faults, "book_gap", 2)
+        await server.acall(server.server.book_around, BTC, "60020", spread="1", levels=10, qty="3")
+        await until(lambda: data.book_gaps >= 1, what="the gap noticed")
+        # Dropped and subscribed again: the next book is whole, from a new snapshot.
+        await until(
+            lambda: books.items[-1].bids[0].price == D("60019.5") and data.stream_state(BTC, "book") == LIVE,
+            what="the book live again",
+        )
+        assert books.items[-1].bids[0].quantity == D(3) and len(books.items[-1].bids) == 10
+        assert not books.done
+        await books.stop()
+    finally:
+        await data.close()

@@ -68,6 +68,7 @@ def make_exchange(
     cfg.update(config or {})
     exchange = cls(cfg)
     exchange.streaming = {**exchange.streaming, "keepAlive": profile.timing.keepalive_ms}
+    profile.prepare(exchange)
     if base_url:
         profile.point_at(exchange, base_url)
     return exchange

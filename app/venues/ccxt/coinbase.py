@@ -23,6 +23,7 @@ from app.domain.money import fmt
 from app.domain.order import IdRules, Order
 
 from ..base import Capabilities
+from . import book_checks
 from .profile import ExchangeProfile, OrderArgs, register
 
 COINBASE_IDS = IdRules(max_len=36, pattern=r"[.A-Za-z0-9:_-]+", tag_max_len=32)
@@ -66,6 +67,9 @@ class CoinbaseProfile(ExchangeProfile):
         }
         # The v2 currency lists are not needed to trade: markets come from Advanced Trade products.
         return {"exceptions": {"broad": broad}, "has": {"fetchCurrencies": False}}
+
+    def prepare(self, exchange: Any) -> None:
+        book_checks.guard_sequence(exchange)
 
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)

@@ -23,6 +23,7 @@ from app.domain.money import fmt
 from app.domain.order import IdRules, Order
 
 from ..base import Capabilities
+from . import book_checks
 from .instruments import clean, instrument_from_market
 from .profile import ExchangeProfile, OrderArgs, register
 
@@ -74,6 +75,9 @@ class KrakenProfile(ExchangeProfile):
             "EOrder:Order minimum not met": ccxt.InvalidOrder,
         }
         return {"exceptions": {"broad": broad}}
+
+    def prepare(self, exchange: Any) -> None:
+        book_checks.guard_checksum(exchange)
 
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)

@@ -110,6 +110,9 @@ class ExchangeProfile:
         """More of ccxt's exchange config (e.g. ``exceptions`` for error answers ccxt leaves generic)."""
         return {}
 
+    def prepare(self, exchange: Any) -> None:
+        """Install what ccxt leaves out for this exchange on a new exchange object (``book_checks``)."""
+
     def point_at(self, exchange: Any, base_url: str) -> None:
         """Send every REST and websocket request of ``exchange`` to ``base_url`` (a loopback
         exchange): http://host:port → REST there, ws://host:port for the streams."""

@@ -644,7 +644,8 @@ class CoinbaseLoopback(LoopbackBase):
         return await self.serve_ws(request, "public", self._ws_request)
 
     def _send(self, conn: Conn, channel: str, events: list[dict[str, Any]]) -> None:
-        seq = conn.state.get("sequence_num", -1) + 1
+        gap, self.faults.book_gap = self.faults.book_gap, 0  # a fault: messages lost on the way
+        seq = conn.state.get("sequence_num", -1) + 1 + gap
         conn.state["sequence_num"] = seq
         conn.send(
             {

@@ -662,6 +662,11 @@ class KrakenLoopback(LoopbackBase):
         text += "".join(checksum_text(p, pd) + checksum_text(q, ld) for p, q in sorted(bids.items(), reverse=True)[:10])
         return zlib.crc32(text.encode()) & 0xFFFFFFFF
 
+    def _corrupt(self) -> int:
+        """A fault: the next book update's checksum is not the book's (an update got lost)."""
+        gap, self.faults.book_gap = self.faults.book_gap, 0
+        return 1 if gap else 0
+
     def _book_message(self, sym: str, kind: str, depth: int) -> dict[str, Any]:
         bids, asks = self._book_state(sym, depth)
         return {
@@ -700,7 +705,7 @@ class KrakenLoopback(LoopbackBase):
                             "symbol": sym,
                             "bids": [{"price": num(p), "qty": num(q)} for p, q in sorted(db, reverse=True)],
                             "asks": [{"price": num(p), "qty": num(q)} for p, q in sorted(da)],
-                            "checksum": self._checksum(sym, new_b, new_a),
+                            "checksum": self._checksum(sym, new_b, new_a) ^ self._corrupt(),
                             "timestamp": iso(self.now_ms()),
                         }
                     ],
