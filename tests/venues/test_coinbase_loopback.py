@@ -291,3 +291,17 @@ async def test_a_book_whose_messages_skip_a_sequence_number_is_loaded_again(serv
         await books.stop()
     finally:
         await data.close()
+
+
+async def test_a_clock_off_by_minutes_is_measured_and_the_jwt_made_on_the_servers_time(server):
+    server.call(setattr, server.server.faults, "clock_drift_ms", 300_000)  # the server is five minutes ahead
+    v = loopback_venue("coinbase", server.server.base_url)
+    try:
+        with pytest.raises(AuthenticationFailed):  # not measured yet: the JWT is not valid at the server
+            await v.fetch_balances()
+        await v.load_markets()  # measures the clock (brokerage/time)
+        assert abs(v.clock_offset_ms - 300_000) < 5_000
+        assert "USD" in await v.fetch_balances()
+    finally:
+        server.call(setattr, server.server.faults, "clock_drift_ms", 0)
+        await v.close()

@@ -9,6 +9,7 @@ stops and OCO are emulated by the app (Coinbase holds stop-limits and brackets o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,6 +71,9 @@ class CoinbaseProfile(ExchangeProfile):
 
     def prepare(self, exchange: Any) -> None:
         book_checks.guard_sequence(exchange)
+        # A JWT is valid for two minutes of the server's clock: sign with the measured server time
+        # (ccxt's ``seconds`` is the machine's; the client keeps the offset in timeDifference).
+        exchange.seconds = lambda: int((time.time() * 1000 - (exchange.options.get("timeDifference") or 0)) / 1000)
 
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)

@@ -79,9 +79,9 @@ class CcxtMarketData:
     # -- markets and history ---------------------------------------------------------------------------
     async def load_markets(self) -> dict[str, Instrument]:
         ex = self.exchange
-        markets = await self.client.call(lambda: ex.load_markets(True))
-        if self.client.clock_synced_ms is None:
+        if self.client.clock_synced_ms is None:  # first: signed requests of the markets need the clock
             await self.client.sync_clock()
+        markets = await self.client.call(lambda: ex.load_markets(True))
         out: dict[str, Instrument] = {}
         for m in markets.values():
             inst = self.profile.instrument(m, ex.precisionMode)
