@@ -45,6 +45,8 @@ HIDDEN_IMPORTS = [
     "logging.config",
 ]
 
+MODULE_COLLECTION_MODE = {"ccxt": "pyc"}
+
 # Qt modules the app never imports (PySide6-Essentials ships them), pyqtgraph's optional parts,
 # and the development, training and test tools of the project's environment.
 EXCLUDES = [

@@ -85,6 +85,8 @@ def startup_figures() -> list[tuple[str, float, str]]:
 
 
 def _size(path: Path) -> int:
+    if path.is_symlink():  # PyInstaller links some libraries to their copy inside PySide6
+        return 0
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
