@@ -95,6 +95,7 @@ class Win:
         self.qtbot.waitUntil(lambda: bool(cond()), timeout=int(timeout_s * 1000))
 
     def close(self) -> None:
+        self.wait(lambda: not self.window.jobs.running)  # a history load in flight ends before the venue closes
         dialogs.close_all()
         self.window.close()
         self.bridge.close()
