@@ -396,10 +396,16 @@ class MainWindow(QMainWindow):
         inst = self.ctx.instrument()
         # Live data for what is on screen (the feed ignores streams it already runs).
         self.ctx.session.feed.watch(self.ctx.session.venue, sel.symbol, sel.timeframe)
-        bars = await self.jobs.run(
-            _("Loading {symbol} {tf} history").format(symbol=sel.symbol, tf=sel.timeframe),
-            self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS),
-        )
+        try:
+            bars = await self.jobs.run(
+                _("Loading {symbol} {tf} history").format(symbol=sel.symbol, tf=sel.timeframe),
+                self.ctx.session.venue.fetch_bars(sel.symbol, sel.timeframe, None, HISTORY_BARS),
+            )
+        except AppError as exc:  # the exchange out of reach: said in the status bar, the chart stays
+            log.warning("loading the history of %s failed: %s", sel.symbol, exc.message)
+            why = connect_error_text(exc)
+            self.say(lambda: _("Could not load the history: {why}").format(why=why), 10_000)
+            return
         if bars is None:  # cancelled
             return
         self.chart.set_bars(bars, float(inst.tick_size) if inst else 0.01)

@@ -378,3 +378,16 @@ def test_the_markets_list_asks_the_exchange_for_few_24h_figures(qt_loop, qtbot, 
         assert {r.symbol for r in markets.model.rows} == {i.symbol for i in w.ctx.instruments()}
     finally:
         w.close()
+
+
+def test_history_the_exchange_cannot_give_is_said_in_the_status_bar(qt_loop, qtbot, lb, tmp_path, ring):
+    lb.call(lb.server.reset)
+    _market(lb)
+    w = Win(qtbot, tmp_path, VenueChoice("binance", PAPER, base_url=lb.server.base_url))
+    try:
+        lb.call(lb.server.faults.add, "5xx", "/api/v3/klines", count=3)
+        w.run(w.window.load_history_now())  # no exception reaches the loop
+        assert w.window.statusBar().currentMessage().startswith("Could not load the history: ")
+    finally:
+        lb.call(lb.server.faults.clear)
+        w.close()
