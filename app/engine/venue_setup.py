@@ -248,7 +248,32 @@ async def check_key(
         await venue.close()
     totals = bal.get("total") or {} if isinstance(bal, dict) else {}
     held = sum(1 for v in totals.values() if v)
-    return KeyCheck(True, _withdraw_flag(exchange, bal.get("info") if isinstance(bal, dict) else None), held)
+    can_withdraw = _withdraw_flag(exchange, bal.get("info") if isinstance(bal, dict) else None)
+    if can_withdraw is None and exchange in PERMISSION_CALLS:
+        can_withdraw = await _ask_permissions(exchange, creds, base_url, timing)
+    return KeyCheck(True, can_withdraw, held)
+
+
+# Exchanges that tell a key's permissions in a call of their own: the ccxt implicit method.
+PERMISSION_CALLS = {"coinbase": "v3PrivateGetBrokerageKeyPermissions"}
+
+
+async def _ask_permissions(
+    exchange: str, creds: Credentials, base_url: str | None, timing: Timing | None
+) -> bool | None:
+    """Coinbase: ``GET /api/v3/brokerage/key_permissions`` says ``can_transfer`` (moving funds out).
+    None when the call fails: the exchange did not say."""
+    venue = live_venue(exchange, creds, base_url=base_url, timing=timing)
+    ex = venue.exchange
+    try:
+        answer = await venue.client.call(lambda: getattr(ex, PERMISSION_CALLS[exchange])())
+    except VenueError:
+        return None
+    finally:
+        await venue.close()
+    if isinstance(answer, dict) and "can_transfer" in answer:
+        return bool(answer["can_transfer"])
+    return None
 
 
 def describe_key(creds: Credentials) -> str:
