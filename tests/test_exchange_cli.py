@@ -119,3 +119,23 @@ def test_paper_on_the_exchanges_live_data_fills_with_the_paper_core(lb, capsys, 
     assert lb.call(lambda: len(lb.server.orders)) == 0  # nothing reached the exchange
     with Store.open(f"sqlite:///{tmp_path / 'autogrowth.sqlite3'}") as store:
         assert store.load_fills(venue="paper-binance")
+
+
+@pytest.mark.parametrize("exchange", ["upbit", "kraken", "coinbase"])
+def test_markets_and_history_on_every_loopback_exchange(exchange, capsys, tmp_path):
+    from loopback.testing import LOOPBACKS
+    from loopback.thread import LoopbackThread
+
+    cls = LOOPBACKS[exchange][0]
+    lb = LoopbackThread(cls)
+    lb.start()
+    try:
+        assert main(["markets", "--venue", exchange, "--base-url", lb.server.base_url]) == 0
+        out = capsys.readouterr().out
+        assert f"market(s) on {exchange}" in out and "BTC/" in out
+        symbol = next(line.split()[0] for line in out.splitlines()[1:] if line.startswith("BTC/"))
+        args = ["history", "--venue", exchange, "--symbol", symbol, "--timeframe", "1m", "--since", "2024-01-01"]
+        assert main([*args, "--base-url", lb.server.base_url, "--data-dir", str(tmp_path)]) == 0
+        assert f"stored for {exchange}" in capsys.readouterr().out
+    finally:
+        lb.stop()
