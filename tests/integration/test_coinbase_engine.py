@@ -128,9 +128,9 @@ async def test_orders_of_every_type_are_placed_filled_and_cancelled_on_coinbase(
 
         await live.om.drain()
         assert live.at_exchange() == []
+        # What the engine holds comes to what the exchange holds (its balance stream, as it arrives).
         btc = live.lb.call(lambda: live.server.core.ledger.balances()["BTC"].total)
-        held = live.session.portfolio.balances["coinbase"]["BTC"]
-        assert held == btc
+        await until(lambda: live.session.portfolio.balances["coinbase"]["BTC"] == btc, what="the balances")
     finally:
         await live.stop()
 

@@ -87,6 +87,7 @@ class CcxtClient:
         self.rate_limited = 0  # 429s seen
         self.stalls = 0  # silent sockets closed by the watchdog
         self._watchdog: asyncio.Task[None] | None = None
+        self._serial = asyncio.Lock() if profile.one_request_at_a_time else None
 
     @property
     def host(self) -> str:
@@ -116,7 +117,12 @@ class CcxtClient:
                 self.clock_synced_ms = synced
         started = time.perf_counter()
         try:
-            result = await fn()
+            if self._serial is not None:
+                async with self._serial:
+                    started = time.perf_counter()
+                    result = await fn()
+            else:
+                result = await fn()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

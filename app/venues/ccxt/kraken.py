@@ -65,6 +65,7 @@ class KrakenProfile(ExchangeProfile):
     duplicate_markers: tuple[str, ...] = ("EOrder:Duplicate",)
     fills_from_my_trades: bool = True  # executions: a fill is its own message (exec_type "trade")
     balances_by_rest: bool = True  # the balances channel carries totals only (no amount on hold)
+    one_request_at_a_time: bool = True  # nonces must arrive in order
 
     def ccxt_config(self) -> dict[str, Any]:
         """Kraken answers ccxt leaves as a plain ExchangeError."""

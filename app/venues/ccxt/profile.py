@@ -92,6 +92,9 @@ class ExchangeProfile:
     fills_by_rest: bool = False
     # The balance stream carries totals only (Kraken): each of its messages has balances read over REST.
     balances_by_rest: bool = False
+    # REST requests go out one at a time (Kraken: a nonce that arrives lower than the last one is
+    # refused, and concurrent requests can overtake each other on the way).
+    one_request_at_a_time: bool = False
     # The cancel answer shows the order as it was when asked (Upbit: still "wait"), not its end.
     cancel_answers_before: bool = False
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")

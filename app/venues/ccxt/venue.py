@@ -509,13 +509,30 @@ class CcxtVenue(CcxtMarketData):
 
     async def _pump_balance(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
         ex = self.exchange
+        changed = asyncio.Event()
+        worker = asyncio.ensure_future(self._balance_worker(changed, queue)) if self.profile.balances_by_rest else None
         try:
             while True:
                 b = await self.client.stream(lambda: ex.watch_balance())
-                if self.profile.balances_by_rest:
-                    queue.put_nowait(BalancesChanged(self.name, await self.fetch_balances()))
+                if worker is not None:
+                    changed.set()  # read over REST on the side: back to the socket at once
                 else:
                     queue.put_nowait(BalancesChanged(self.name, self._merge_balances(b)))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            queue.put_nowait(exc)
+        finally:
+            if worker is not None:
+                worker.cancel()
+
+    async def _balance_worker(self, changed: asyncio.Event, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
+        """Balances read again each time the stream says they changed (several changes: one read)."""
+        try:
+            while True:
+                await changed.wait()
+                changed.clear()
+                queue.put_nowait(BalancesChanged(self.name, await self.fetch_balances()))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
