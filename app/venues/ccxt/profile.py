@@ -1,9 +1,9 @@
 """An exchange's quirks as data: capabilities, ccxt options, parameter names, id rules, limits,
 how its URLs are pointed elsewhere (a loopback exchange), how its markets and orders map.
 
-``ExchangeProfile`` holds what ccxt unifies well; a subclass per exchange (``binance.py``) holds
-what it does not. Coinbase Advanced Trade, Kraken and Upbit get one small subclass each, registered
-in ``PROFILES`` with ``@register``. What a new one sets or overrides:
+``ExchangeProfile`` holds what ccxt unifies well; a subclass per exchange (``binance.py``,
+``upbit.py``, ``kraken.py``, ``coinbase.py``) holds what it does not, registered in ``PROFILES``
+with ``@register``. What a new one sets or overrides:
 
 - ``ccxt_id``, ``capabilities`` (native stops, OCO, post-only, its client-id rule), ``options``;
 - ``point_at``: which entries of ccxt's ``urls`` a loopback base URL replaces (REST and websockets);
@@ -15,7 +15,10 @@ in ``PROFILES`` with ``@register``. What a new one sets or overrides:
 - ``client_id_query`` / ``lookup`` / ``cancel_call`` when an order is found by client id differently;
 - ``needs_prices`` + ``at_price`` when the tick depends on the price (Upbit's KRW bands);
 - ``market_buy_cap`` + ``capped_market_buy`` when a market buy cannot be sent by quantity (Upbit);
-- ``fills_from_my_trades`` when the account stream's fills are read from ``watch_my_trades``.
+- ``fills_from_my_trades`` when the account stream's fills are read from ``watch_my_trades``;
+  ``fills_by_rest`` when its order stream carries no fills; ``balances_by_rest`` likewise;
+- ``ccxt_config`` (error answers ccxt leaves generic), ``prepare`` (checks ccxt leaves out:
+  ``book_checks``), ``one_request_at_a_time``, ``ws_timeframes``, ``cancel_answers_before``.
 
 Then a loopback server under ``tests/loopback/`` and a harness in ``tests/venues/harnesses.py``:
 the conformance suite runs on it.
