@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.domain.errors import AppError
 from app.i18n import _
 
 from . import dialogs
@@ -102,3 +103,30 @@ def install(log_path: Path, loop: asyncio.AbstractEventLoop | None = None) -> Ca
         reporter.deleteLater()
 
     return uninstall
+
+
+def startup_message(exc: BaseException, log_path: Path) -> str:
+    """Why the app could not start, in words (an error the app explains, else a generic reason)."""
+    if isinstance(exc, AppError):
+        try:
+            reason = _(exc.template).format(**exc.params)
+        except (KeyError, IndexError, ValueError):
+            reason = exc.message
+    else:
+        reason = _("an unexpected error")
+    return _("AutoGrowth Trader could not start: {reason}\n\nDetails are in the log file:\n{path}").format(
+        reason=reason, path=log_path
+    )
+
+
+def startup_failed(app: QApplication, exc: BaseException, log_path: Path) -> int:
+    """Before the window: log the error, say why in a dialog (not modal; the application's own
+    event loop runs until it is closed) and return the exit code 1."""
+    log.error("the app could not start", exc_info=exc)
+    text = startup_message(exc, log_path)
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+    box = dialogs.inform(None, _("AutoGrowth Trader could not start"), text, error=True)
+    box.finished.connect(lambda _code: app.quit())
+    app.exec()
+    return 1

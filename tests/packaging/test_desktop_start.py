@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLockFile
+from PySide6.QtCore import QLockFile, QTimer
 
 from app.storage import location
+from app.storage.errors import SchemaTooNew
 from app.ui import crash, dialogs
 from app.ui.single_instance import LOCK_FILE, SingleInstance, show_already_running
 
@@ -173,3 +174,20 @@ def test_an_asyncio_warning_without_an_exception_only_goes_to_the_log(reporter, 
     reporter.call_exception_handler({"message": "Unclosed client session"})
     qtbot.wait(200)
     assert dialogs.open_dialogs() == []
+
+
+def test_when_the_app_cannot_start_a_dialog_says_why_and_where_the_log_is(qapp, tmp_path):
+    seen: list[tuple[str, bool]] = []
+
+    def read_and_close() -> None:
+        for box in dialogs.open_dialogs():
+            seen.append((box.text(), box.isModal()))
+            box.accept()
+
+    QTimer.singleShot(300, read_and_close)
+    exc = SchemaTooNew(url="sqlite:///autogrowth.sqlite3", revision="9999")
+    rc = crash.startup_failed(qapp, exc, tmp_path / "autogrowth.log")
+    assert rc == 1
+    ((text, modal),) = seen
+    assert "newer version of the app" in text and str(tmp_path / "autogrowth.log") in text
+    assert "Traceback" not in text and not modal
