@@ -2,7 +2,8 @@
 
 Runs without a display and without touching the user's data: Qt offscreen, everything in a
 temporary folder. It builds a database through every migration, loads every shipped signal model
-and runs one inference, loads every translation, then starts the demo session behind the main
+and runs one inference, loads every translation (the app's and Qt's own), then starts the demo
+session behind the main
 window, renders the window once and closes it. One line per check, ``ok`` or ``FAIL``; the exit
 code is 0 only when every check passed.
 
@@ -101,6 +102,25 @@ def check_translations() -> str:
     return ", ".join(done)
 
 
+def check_qt_translations() -> str:
+    """Qt's own texts (standard buttons, a line edit's menu) ship in every language of the app."""
+    from app import i18n
+    from app.ui import theme
+    from app.ui.app import make_application
+
+    app = make_application()
+    done = []
+    try:
+        for lang in i18n.LANGUAGES:
+            if lang != "en":
+                if not theme.apply_qt_language(app, lang):
+                    raise RuntimeError(f"Qt's translation for {lang} is missing")
+                done.append(lang)
+    finally:
+        theme.apply_qt_language(app, "en")
+    return f"Qt's own texts in {', '.join(done)}"
+
+
 def _visible_texts(window: object) -> list[str]:
     from PySide6.QtWidgets import QAbstractButton, QDockWidget, QLabel, QTabBar, QWidget
 
@@ -178,6 +198,7 @@ def run(lang: str = "en", report_file: Path | None = None) -> int:
         report.check("database", lambda: check_migrations(tmp))
         report.check("models", check_models)
         report.check("translations", check_translations)
+        report.check("qt translations", check_qt_translations)
         report.check("window", lambda: check_window(tmp, lang))
     verdict = "passed" if not report.failed else f"FAILED ({report.failed} checks)"
     report.say(f"self-test {verdict} in {time.perf_counter() - t0:.1f} s")
