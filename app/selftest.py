@@ -3,8 +3,8 @@
 Runs without a display and without touching the user's data: Qt offscreen, everything in a
 temporary folder. It builds a database through every migration, loads every shipped signal model
 and runs one inference, loads every translation (the app's and Qt's own), then starts the demo
-session behind the main window, renders the window once and closes it. One line per check, ``ok`` or ``FAIL``; the exit
-code is 0 only when every check passed.
+session behind the main window, renders the window once and closes it. One line per check, ``ok``
+or ``FAIL``; the exit code is 0 only when every check passed.
 
 ``python -m app --self-test [--lang ko] [--report FILE]`` (the executable: ``AutoGrowthTrader
 --self-test``). ``--lang`` picks the window's language; ``--report`` also writes the lines to a file
