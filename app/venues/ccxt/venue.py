@@ -11,12 +11,8 @@ turned into execution reports and balances.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import inspect
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,21 +22,15 @@ from app.domain.execution import Balance, ExecutionReport, VenueOrderState
 from app.domain.money import ZERO, fmt
 from app.domain.order import Fill, Order
 
-from ..base import AccountEvent, BalancesChanged, Capabilities, ReportHandler, StreamConnected
+from ..base import Capabilities, ReportHandler
 from . import convert
+from .account_stream import _FINAL_EVENTS, AccountStream, _reason
 from .client import make_exchange
 from .errors import BadAnswer, DuplicateClientOrderId
 from .market_data import CcxtMarketData
 from .profile import ExchangeProfile
 
-SEEN_TRADES = 50_000
 TRADES_PAGE = 500  # Binance's default and ccxt's: more than this since a time comes in further pages
-_FINAL_EVENTS = {
-    "canceled": OrderEvent.CANCELLED,
-    "cancelled": OrderEvent.CANCELLED,
-    "expired": OrderEvent.EXPIRED,
-    "rejected": OrderEvent.REJECTED,
-}
 _STATE_EVENT = {
     OrderStatus.CANCELLED: OrderEvent.CANCELLED,
     OrderStatus.EXPIRED: OrderEvent.EXPIRED,
@@ -48,7 +38,7 @@ _STATE_EVENT = {
 }
 
 
-class CcxtVenue(CcxtMarketData):
+class CcxtVenue(AccountStream, CcxtMarketData):
     """A ``Venue`` (and ``AccountStream``, ``NativeOco`` where the profile says so) on one
     exchange account. ``symbols``: markets the account trades, asked for fills after a restart on
     exchanges whose trade history needs a symbol (each market traded here is added as it goes)."""
@@ -389,220 +379,3 @@ class CcxtVenue(CcxtMarketData):
     async def _ensure_markets(self) -> None:
         if not self.exchange.markets:
             await self.client.call(lambda: self.exchange.load_markets())
-
-    # -- the account stream ------------------------------------------------------------------------------
-    async def watch_account(self) -> AsyncIterator[AccountEvent]:
-        """Subscribe to the account's stream, then deliver its order updates to the report handler
-        (fills first, each trade once) and yield balance changes, until it fails."""
-        ex = self.exchange
-        await self._ensure_markets()
-        if hasattr(ex, "authenticate"):
-            await self.client.stream(lambda: _maybe_await(ex.authenticate()))
-        reconnect, self._subscribed_once = self._subscribed_once, True
-        if self._balances is None:
-            await self.fetch_balances()
-        queue: asyncio.Queue[AccountEvent | BaseException] = asyncio.Queue()
-        tasks = [asyncio.ensure_future(self._pump_orders(queue))]
-        if self.profile.fills_from_my_trades:
-            tasks.append(asyncio.ensure_future(self._pump_my_trades(queue)))
-        if ex.has.get("watchBalance"):
-            tasks.append(asyncio.ensure_future(self._pump_balance(queue)))
-        try:
-            yield StreamConnected(self.name, reconnect)
-            while True:
-                item = await queue.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
-
-    async def _pump_orders(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
-        ex = self.exchange
-        work: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        worker = asyncio.ensure_future(self._order_worker(work, queue)) if self.profile.fills_by_rest else None
-        try:
-            while True:
-                orders = await self.client.stream(lambda: ex.watch_orders())
-                for o in list(orders):
-                    if worker is not None:
-                        # Back to the socket at once (ccxt hands over what arrived while nobody waited
-                        # only with the next message); fills are read over REST on the side, in order.
-                        work.put_nowait(dict(o))
-                    else:
-                        self.on_order_update(o)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            queue.put_nowait(exc)
-        finally:
-            if worker is not None:
-                worker.cancel()
-
-    async def _order_worker(
-        self, work: asyncio.Queue[dict[str, Any]], queue: asyncio.Queue[AccountEvent | BaseException]
-    ) -> None:
-        try:
-            while True:
-                o = await work.get()
-                await self._rest_fills(o)  # fills before the state: a cancel after a partial fill
-                self.on_order_update(o)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            queue.put_nowait(exc)
-
-    async def _pump_my_trades(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
-        ex = self.exchange
-        try:
-            while True:
-                trades = await self.client.stream(lambda: ex.watch_my_trades())
-                for t in list(trades):
-                    self.on_my_trade(t)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            queue.put_nowait(exc)
-
-    async def _rest_fills(self, o: dict[str, Any]) -> None:
-        """An order the stream shows with more filled than reported: its fills, read over REST."""
-        vid, symbol = str(o.get("id") or ""), str(o.get("symbol") or "")
-        try:
-            filled = convert.dec(o.get("filled") or 0)
-        except VenueError:
-            return
-        if not vid or not symbol or filled <= self._filled.get(vid, ZERO):
-            return
-        cid = self.profile.order_client_id(o)
-        if cid:
-            self._learn(symbol, vid, cid)
-        ex = self.exchange
-        trades = await self.client.call(lambda: ex.fetch_my_trades(symbol, None, None, {"order_id": vid}))
-        for t in trades:
-            if str(t.get("order") or vid) == vid:
-                self.on_my_trade({**t, "order": vid, "symbol": symbol})
-        self._filled[vid] = filled
-
-    def on_my_trade(self, t: dict[str, Any]) -> None:
-        """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""
-        symbol, vid = str(t.get("symbol") or ""), str(t.get("order") or "")
-        if not symbol and vid in self._by_vid:
-            symbol = self._by_vid[vid][0]
-        info = t.get("info") or {}
-        cid = self._client_ids.get((symbol, vid)) or str(info.get("identifier") or info.get("cl_ord_id") or "")
-        if not cid:
-            return
-        self._learn(symbol, vid, cid)
-        side = Side.SELL if t.get("side") == "sell" else Side.BUY
-        f = self._make_fill(t, symbol, side, cid, vid)
-        key = (symbol, f.trade_id)
-        if key in self._seen_trades:
-            return
-        self._seen_trades[key] = None
-        if len(self._seen_trades) > SEEN_TRADES:
-            self._seen_trades.popitem(last=False)
-        self._emit(ExecutionReport(self.name, cid, OrderEvent.PARTIAL_FILL, f.ts_ms, venue_order_id=vid, fill=f))
-
-    async def _pump_balance(self, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
-        ex = self.exchange
-        changed = asyncio.Event()
-        worker = asyncio.ensure_future(self._balance_worker(changed, queue)) if self.profile.balances_by_rest else None
-        try:
-            while True:
-                b = await self.client.stream(lambda: ex.watch_balance())
-                if worker is not None:
-                    changed.set()  # read over REST on the side: back to the socket at once
-                else:
-                    queue.put_nowait(BalancesChanged(self.name, self._merge_balances(b)))
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            queue.put_nowait(exc)
-        finally:
-            if worker is not None:
-                worker.cancel()
-
-    async def _balance_worker(self, changed: asyncio.Event, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
-        """Balances read again each time the stream says they changed (several changes: one read)."""
-        try:
-            while True:
-                await changed.wait()
-                changed.clear()
-                queue.put_nowait(BalancesChanged(self.name, await self.fetch_balances()))
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            queue.put_nowait(exc)
-
-    def _merge_balances(self, b: dict[str, Any]) -> dict[str, Balance]:
-        current = dict(self._balances or {})
-        current.update(convert.balances(b))
-        exact = self.profile.balance_numbers(b.get("info"))
-        for asset, (f, lk) in (exact or {}).items():
-            current[asset] = Balance(asset, convert.dec(f), convert.dec(lk))
-        self._balances = {a: x for a, x in current.items() if x.total != ZERO}
-        return dict(self._balances)
-
-    def on_order_update(self, o: dict[str, Any]) -> None:
-        """One order as the stream shows it now → its new fills (each trade once), then its new state."""
-        cid = self.profile.order_client_id(o)
-        symbol, vid = str(o.get("symbol") or ""), str(o.get("id") or "")
-        if not symbol and vid in self._by_vid:  # later updates of some exchanges name the order only
-            symbol = self._by_vid[vid][0]
-        if not cid:
-            cid = self._client_ids.get((symbol, vid), "")
-        if not cid or not symbol:
-            return
-        self._learn(symbol, vid, cid)
-        side = Side.SELL if o.get("side") == "sell" else Side.BUY
-        status = o.get("status")
-        fills: list[Fill] = []
-        for t in self.profile.stream_trades(o):
-            f = self._make_fill({**t, "symbol": symbol}, symbol, side, cid, vid)
-            key = (symbol, f.trade_id)
-            if key in self._seen_trades:
-                continue
-            self._seen_trades[key] = None
-            if len(self._seen_trades) > SEEN_TRADES:
-                self._seen_trades.popitem(last=False)
-            fills.append(f)
-        for i, f in enumerate(fills):
-            last = i == len(fills) - 1 and status == "closed"
-            self._emit(
-                ExecutionReport(
-                    self.name,
-                    cid,
-                    OrderEvent.FILL if last else OrderEvent.PARTIAL_FILL,
-                    f.ts_ms,
-                    venue_order_id=vid,
-                    fill=f,
-                )
-            )
-        if status in _FINAL_EVENTS and cid not in self._ended:
-            self._ended.add(cid)
-            self._emit(
-                ExecutionReport(
-                    self.name, cid, _FINAL_EVENTS[status], self._now(), venue_order_id=vid, reason=_reason(o)
-                )
-            )
-        elif status == "open" and cid not in self._acked:
-            self._acked.add(cid)
-            self._emit(ExecutionReport(self.name, cid, OrderEvent.ACCEPTED, self._now(), venue_order_id=vid))
-
-
-async def _maybe_await(value: Any) -> Any:
-    """ccxt's ``authenticate`` is a coroutine on some exchanges (Binance) and plain on others (Upbit)."""
-    return await value if inspect.isawaitable(value) else value
-
-
-def _reason(o: dict[str, Any]) -> str:
-    info = o.get("info") or {}
-    for key in ("eR", "r"):
-        value = info.get(key) if isinstance(info, dict) else None
-        if value and value != "NONE":
-            return str(value)
-    return str(o.get("status") or "")
