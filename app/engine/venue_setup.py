@@ -202,7 +202,9 @@ def build_session(
             choice.exchange, creds, account=choice.account, base_url=choice.base_url, timing=timing, symbols=syms
         )
     store = store or Store.open(f"sqlite:///{data_dir / 'autogrowth.sqlite3'}")
-    return TradingSession(store, venue, list(syms), mode=choice.mode, valuation_currency=quote_of(choice.exchange))
+    session = TradingSession(store, venue, list(syms), mode=choice.mode, valuation_currency=quote_of(choice.exchange))
+    session.enable_signals(data_dir / "models")  # the models on the exchange's bars; auto-trading armed by the user
+    return session
 
 
 # -- checking a key on entry ---------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def keyring_usable() -> bool:
     if module.endswith(("backends.fail", "backends.null")):
         return False
     try:
-        return float(getattr(backend, "priority", 1)) > 0
+        priority = getattr(backend, "priority", 1)  # a number (not money), or a property that raises
+        return bool(priority > 0)
     except Exception:  # some backends compute their priority and raise when unusable
         return False
 

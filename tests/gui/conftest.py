@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -113,7 +114,12 @@ def qt_loop(qapp):
     """The one qasync loop of the GUI tests (the app has one too), running while a test runs: Qt's
     event processing runs it. Between tests no loop runs, so plain asyncio tests are unaffected."""
     if not _LOOP:
-        _LOOP.append(qasync.QEventLoop(qapp, already_running=True))
+        loop = qasync.QEventLoop(qapp, already_running=True)
+        # The app's loop is closed at exit (qasync.run), which stops its default executor's QThreads;
+        # this one lives until the interpreter ends, so it gets plain threads: Qt aborts the process
+        # when a QThread is destroyed still running.
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-loop"))
+        _LOOP.append(loop)
     loop = _LOOP[0]
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
