@@ -8,6 +8,7 @@ downloaded and the installed wheel is the only ``app`` it can import."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -20,9 +21,29 @@ ROOT = Path(__file__).resolve().parents[2]
 OWN = ("__editable__", "autogrowth_trader", "app", "models_onnx")
 
 
+SOURCES = ("app", "models_onnx", "translations", "resources", "packaging/bundle_data.py")
+SOURCE_FILES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md")
+
+
+def _copy_sources(dest: Path) -> Path:
+    """What a clean checkout has (a build in the working tree would share its build/ folder)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
+    for name in SOURCES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    for name in SOURCE_FILES:
+        shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
 def _build_wheel(out: Path) -> Path:
+    source = _copy_sources(out.parent / "source")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -97,6 +118,6 @@ def test_the_installed_wheel_carries_its_data_and_starts_in_korean(tmp_path):
     out = run.stdout
     assert run.returncode == 0, out[-4000:] + run.stderr[-4000:]
     where = next(line for line in out.splitlines() if line.strip().startswith("app:"))
-    assert str(tmp_path / "venv") in where and str(ROOT / "app") not in where
+    assert str(tmp_path / "venv") in where and str(ROOT / "app") not in where and "source" not in where
     assert "ok   translations: ko" in out
     assert "'매수'" in out.split("ok   window:", 1)[1]  # the window shows Korean text
