@@ -130,3 +130,28 @@ def test_the_installer_script_compiles_over_the_build(built_exe, tmp_path):
     setup = build.installer(built_exe.parent, tmp_path / "out", compress=False)
     size = sum(p.stat().st_size for p in built_exe.parent.rglob("*") if p.is_file() and not p.is_symlink())
     assert setup.stat().st_size > size * 0.9  # the whole build is inside
+
+
+def _freeze_lists():
+    spec = importlib.util.spec_from_file_location("autogrowth_freeze_lists", ROOT / "packaging" / "freeze_lists.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_ships_every_migration_and_model_and_only_the_apps_languages(tmp_path):
+    lists = _freeze_lists()
+    stage = tmp_path / "stage"
+    build.bundle_data.stage(stage / "app")
+    dests = {(Path(src).name, dest) for src, dest in lists.data_files(ROOT, stage)}
+    migrations = {p.name for p in (ROOT / "app/storage/migrations/versions").glob("*.py")}
+    assert {(m, "app/storage/migrations/versions") for m in migrations} <= dests
+    assert ("env.py", "app/storage/migrations") in dests
+    assert ("gbm_1h_h24.onnx", "models_onnx") in dests and ("gbm_1h_h24.json", "models_onnx") in dests
+    assert ("messages.mo", "app/locale/ko/LC_MESSAGES") in dests
+    assert ("autogrowth.svg", "app/resources/icons") in dests
+    assert lists.keep_data("babel/locale-data/ko_KR.dat") and not lists.keep_data("babel/locale-data/fr.dat")
+    assert lists.keep_data("PySide6/Qt/translations/qtbase_ko.qm")
+    assert not lists.keep_data("PySide6/Qt/translations/qtbase_de.qm")
+    assert build.numeric_version("0.1.0") == (0, 1, 0, 0)
