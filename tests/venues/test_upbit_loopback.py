@@ -20,7 +20,7 @@ from app.venues.base import BalancesChanged
 from app.venues.ccxt import errors as E
 from app.venues.ccxt import profile_for
 from app.venues.ccxt.market_data import LIVE
-from app.venues.ccxt.upbit import krw_tick
+from app.venues.ccxt.upbit import krw_tick, tick_for
 
 D = Decimal
 BTC = "BTC/KRW"
@@ -68,6 +68,30 @@ def order(cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: 
 )
 def test_the_krw_price_unit_follows_upbits_price_bands(price, tick):
     assert krw_tick(D(price)) == D(tick)
+
+
+def test_usdt_and_usdc_have_their_own_unit_from_1000_to_10000_krw():
+    assert tick_for("KRW", D("1405.5"), "USDT") == D("0.5") and tick_for("KRW", D("1405"), "XRP") == D(1)
+    assert tick_for("KRW", D("999"), "USDT") == D(1) and tick_for("KRW", D("10000"), "USDT") == D(10)
+
+
+async def test_price_units_come_from_upbits_instruments_endpoint_or_else_its_table(server):
+    server.call(server.server.book_around, "USDT/KRW", "1405", spread="1", levels=5, qty="100", step="0.5")
+    server.call(server.server.trade, "USDT/KRW", "1405.5", "10")
+    v = loopback_venue("upbit", server.server.base_url)
+    try:
+        inst = await v.load_markets()
+        asked = [path for _t, _m, path in server.call(lambda: list(server.server.faults.requests))]
+        assert "/v1/orderbook/instruments" in asked
+        assert (inst["USDT/KRW"].tick_size, inst[BTC].tick_size, inst["XRP/KRW"].tick_size) == (D("0.5"), D(1000), D(1))
+        # The endpoint fails: the same units from the last prices and the table.
+        server.call(server.server.faults.add, "5xx", "/v1/orderbook/instruments")
+        inst = await v.load_markets()
+        assert (inst["USDT/KRW"].tick_size, inst[BTC].tick_size, inst["XRP/KRW"].tick_size) == (D("0.5"), D(1000), D(1))
+        ack = await v.place(Order("u-usdt", "upbit", "USDT/KRW", Side.BUY, OrderType.LIMIT, D("10"), price=D("1404.5")))
+        assert ack.event is OrderEvent.ACCEPTED
+    finally:
+        await v.close()
 
 
 async def test_markets_become_instruments_with_the_price_unit_of_their_band_and_the_minimum(server):

@@ -10,11 +10,14 @@ never "live".
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, TypeVar, cast
 
+from app.domain.errors import VenueError
 from app.domain.instrument import Instrument
 from app.domain.market import TIMEFRAME_MS, Bar, BookSnapshot, Ticker, Trade
 
@@ -24,6 +27,7 @@ from .errors import BookOutOfSync
 from .profile import ExchangeProfile
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 MAX_RESYNCS = 3  # gaps in a row resynced here before the feed's backoff takes over
 
 LIVE, RESYNCING, STALE, CONNECTING = "live", "resyncing", "stale", "connecting"
@@ -93,15 +97,27 @@ class CcxtMarketData:
         return dict(out)
 
     async def _at_prices(self, instruments: dict[str, Instrument]) -> dict[str, Instrument]:
-        """Ticks that depend on the price (Upbit's KRW bands): each instrument at its last price."""
-        ex = self.exchange
+        """Ticks that depend on the price (Upbit's KRW bands): the exchange's own ticks where it
+        says them, else each instrument at its last price by the profile's table."""
+        ex, p = self.exchange, self.profile
         symbols = sorted(instruments)
-        tickers = await self.client.call(lambda: ex.fetch_tickers(symbols))
         out = dict(instruments)
+        ticks: dict[str, Decimal] = {}
+        if type(p).tick_lookup is not ExchangeProfile.tick_lookup:
+            try:
+                ticks = await self.client.call(lambda: cast(Awaitable[dict[str, Decimal]], p.tick_lookup(ex, symbols)))
+            except VenueError as exc:
+                log.warning("%s: no tick sizes from the exchange (%s); from its price table", self.name, exc)
+        for symbol, tick in ticks.items():
+            out[symbol] = replace(out[symbol], tick_size=tick)
+        rest = [s for s in symbols if s not in ticks]
+        if not rest:
+            return out
+        tickers = await self.client.call(lambda: ex.fetch_tickers(rest))
         for symbol, t in (tickers or {}).items():
             last = t.get("last") if isinstance(t, dict) else None
             if symbol in out and last is not None:
-                out[symbol] = self.profile.at_price(out[symbol], convert.dec(last))
+                out[symbol] = p.at_price(out[symbol], convert.dec(last))
         return out
 
     async def fetch_bars(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Bar]:

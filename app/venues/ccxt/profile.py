@@ -132,6 +132,10 @@ class ExchangeProfile:
         """The instrument as it trades at ``price`` (only with ``needs_prices``)."""
         return inst
 
+    def tick_lookup(self, exchange: Any, symbols: list[str]) -> Awaitable[dict[str, Decimal]] | None:
+        """The exchange's own current tick per symbol, where it says (``needs_prices``; else None)."""
+        return None
+
     # -- orders ----------------------------------------------------------------------------------
     def capped_market_buy(self, order: Order, best_ask: Decimal) -> OrderArgs:
         raise NotImplementedError(f"{self.ccxt_id} sends market buys as they are")

@@ -23,7 +23,7 @@ from app.domain.money import fmt, is_multiple
 from app.domain.order import IdRules, Order
 
 from ..base import Capabilities
-from .instruments import instrument_from_market
+from .instruments import clean, instrument_from_market
 from .profile import ExchangeProfile, OrderArgs, register
 
 # Upbit KRW market price units since 2025-07-31 (docs.upbit.com/kr/docs/krw-market-info):
@@ -72,8 +72,21 @@ def krw_tick(price: Decimal) -> Decimal:
     return KRW_TICKS[-1][1]
 
 
-def tick_for(quote: str, price: Decimal) -> Decimal:
-    return krw_tick(price) if quote == "KRW" else OTHER_TICK
+# Markets whose unit differs in a band (USDT/KRW and USDC/KRW: 0.5 from 1,000 to 10,000 KRW since
+# 2025-03-21): base -> ((lowest, highest, unit), ...)
+KRW_SPECIAL: dict[str, tuple[tuple[Decimal, Decimal, Decimal], ...]] = {
+    b: ((Decimal(1000), Decimal(10000), Decimal("0.5")),) for b in ("USDT", "USDC")
+}
+
+
+def tick_for(quote: str, price: Decimal, base: str = "") -> Decimal:
+    """The price unit of ``price`` on the ``base``/``quote`` market."""
+    if quote != "KRW":
+        return OTHER_TICK
+    for low, high, tick in KRW_SPECIAL.get(base, ()):
+        if low <= price < high:
+            return tick
+    return krw_tick(price)
 
 
 def _options() -> dict[str, Any]:
@@ -137,16 +150,32 @@ class UpbitProfile(ExchangeProfile):
             min_notional=MIN_TOTAL.get(quote),
         )
 
+    def tick_lookup(self, exchange: Any, symbols: list[str]) -> Awaitable[dict[str, Decimal]] | None:
+        """Upbit's own price units now (``GET /v1/orderbook/instruments``, since 2025-07-31)."""
+
+        async def lookup() -> dict[str, Decimal]:
+            out: dict[str, Decimal] = {}
+            ids = [exchange.market(s)["id"] for s in symbols]
+            for i in range(0, len(ids), 100):
+                rows = await exchange.publicGetOrderbookInstruments({"markets": ",".join(ids[i : i + 100])})
+                for row in rows or []:
+                    symbol = exchange.safe_symbol(row.get("market"), None, "-")
+                    if symbol in symbols and row.get("tick_size") not in (None, ""):
+                        out[symbol] = clean(Decimal(str(row["tick_size"])))
+            return out
+
+        return lookup()
+
     def at_price(self, inst: Instrument, price: Decimal) -> Instrument:
         """The instrument with the price unit of the band ``price`` is in."""
         if price <= 0:
             return inst
-        return replace(inst, tick_size=tick_for(inst.quote, price))
+        return replace(inst, tick_size=tick_for(inst.quote, price, inst.base))
 
     # -- orders --------------------------------------------------------------------------------------
     def _check_price(self, order: Order, price: Decimal) -> None:
-        quote = order.symbol.partition("/")[2]
-        tick = tick_for(quote, price)
+        base, _, quote = order.symbol.partition("/")
+        tick = tick_for(quote, price, base)
         if not is_multiple(price, tick):
             raise OrderRejected(detail=f"Upbit's price unit at {fmt(price)} {quote} is {fmt(tick)}")
 
@@ -174,11 +203,11 @@ class UpbitProfile(ExchangeProfile):
         """A market buy of a quantity: a limit IOC (FOK when asked) at the best ask plus the cap,
         rounded up to the price unit there. It fills at the book's prices, never above the cap."""
         cap = self.market_buy_cap or Decimal(0)
-        quote = order.symbol.partition("/")[2]
+        base, _, quote = order.symbol.partition("/")
         raw = best_ask * (1 + cap)
-        tick = tick_for(quote, raw)
+        tick = tick_for(quote, raw, base)
         price = (raw / tick).to_integral_value(ROUND_CEILING) * tick
-        tick = tick_for(quote, price)  # rounding up may have crossed into the next band
+        tick = tick_for(quote, price, base)  # rounding up may have crossed into the next band
         price = (price / tick).to_integral_value(ROUND_CEILING) * tick
         tif = "FOK" if order.tif is TimeInForce.FOK else "IOC"
         params = {"clientOrderId": order.client_order_id, "timeInForce": tif}

@@ -34,11 +34,12 @@ from ..core import CoreError, CoreFill, CoreOrder, ExchangeCore
 
 API_KEY = "loopback-upbit-access"
 SECRET = "loopback-upbit-secret"
-DEFAULT_BALANCES = {"KRW": "100000000", "BTC": "1", "ETH": "10", "XRP": "10000"}
+DEFAULT_BALANCES = {"KRW": "100000000", "BTC": "1", "ETH": "10", "XRP": "10000", "USDT": "1000"}
 MARKETS = (  # id, korean name, english name
     ("KRW-BTC", "비트코인", "Bitcoin"),
     ("KRW-ETH", "이더리움", "Ethereum"),
     ("KRW-XRP", "리플", "XRP"),
+    ("KRW-USDT", "테더", "Tether"),
     ("BTC-ETH", "이더리움", "Ethereum"),
 )
 FEE = {"KRW": Decimal("0.0005"), "BTC": Decimal("0.0025")}
@@ -103,7 +104,7 @@ class UpbitLoopback(LoopbackBase):
             balances=balances or DEFAULT_BALANCES,
             new_id=lambda: str(uuid.uuid4()),
             trade_id=lambda symbol, n: str(uuid.uuid4()),
-            tick=lambda inst, price: tick_for(inst.quote, price),
+            tick=lambda inst, price: tick_for(inst.quote, price, inst.base),
             clock=self.now_ms,
         )
         self.core.on_order.append(self._order_event)
@@ -123,6 +124,7 @@ class UpbitLoopback(LoopbackBase):
         r.add_get("/v1/trades/ticks", self.ticks)
         r.add_get("/v1/ticker", self.ticker)
         r.add_get("/v1/orderbook", self.orderbook)
+        r.add_get("/v1/orderbook/instruments", self.orderbook_instruments)
         r.add_get("/v1/accounts", self.accounts)
         r.add_post("/v1/orders", self.new_order)
         r.add_get("/v1/order", self.get_order)
@@ -379,6 +381,26 @@ class UpbitLoopback(LoopbackBase):
         ids = [x for x in request.query.get("markets", "").split(",") if x]
         count = min(int(request.query.get("count", "15")), 30)
         return web.json_response([self._book_json(self._market(m), count) for m in ids])
+
+    async def orderbook_instruments(self, request: web.Request) -> web.Response:
+        """Each market's price unit at its price now (and the grouping levels of its book)."""
+        out = []
+        for mid in [x for x in request.query.get("markets", "").split(",") if x]:
+            sym = self._market(mid)
+            m, inst = self.core.markets[sym], self.instruments[sym]
+            ref = m.last or (max(m.bids) if m.bids else None)
+            if ref is None:
+                continue
+            tick = tick_for(inst.quote, ref, inst.base)
+            out.append(
+                {
+                    "market": mid,
+                    "quote_currency": inst.quote,
+                    "tick_size": fmt(tick),
+                    "supported_levels": [fmt(tick * k) for k in (0, 10, 100)],
+                }
+            )
+        return web.json_response(out)
 
     # -- exchange --------------------------------------------------------------------------------------
     async def accounts(self, request: web.Request) -> web.Response:
