@@ -18,7 +18,18 @@ from app.domain.money import ZERO
 from app.i18n import N_
 
 from .books import Book, Method, Taken
-from .model import Acquisition, Disposal, EventKind, LineStatus, Listed, Note, OpeningCost, Pool, TaxEvent
+from .model import (
+    Acquisition,
+    Disposal,
+    EventKind,
+    Income,
+    LineStatus,
+    Listed,
+    Note,
+    OpeningCost,
+    Pool,
+    TaxEvent,
+)
 from .rules import FIAT, HOME_CURRENCIES, TaxRules, rules_for
 from .valuation import FxTable, MarketPrice, PriceTable, Valuer
 
@@ -50,8 +61,11 @@ class TaxReport:
     acquisitions: list[Acquisition] = field(default_factory=list)
     pools: dict[str, Pool] = field(default_factory=dict)
     listed: list[Listed] = field(default_factory=list)
+    income: list[Income] = field(default_factory=list)  # lending income received in the year
     notes: list[Note] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)  # where the events, rates and prices came from
+    disposal_gain: Decimal = ZERO  # the disposals' gains and losses together
+    income_total: Decimal = ZERO  # the lending income valued (in the net where the rules say so)
     net: Decimal = ZERO
     taxable: Decimal = ZERO
     tax: Decimal = ZERO
@@ -73,6 +87,11 @@ class TaxReport:
     def incomplete(self) -> list[Disposal]:
         """Disposals left out of the net (no cost and no fallback, or no price)."""
         return [d for d in self.disposals if d.gain is None]
+
+    @property
+    def income_in_net(self) -> bool:
+        """Lending income is part of the year's net (Korea), not a total apart."""
+        return self.rules.lending_is_income
 
     @property
     def filing(self) -> str:
@@ -228,6 +247,7 @@ class _Run:
         got, qr = (base, q) if buy else (quote, q * price)
         f, fa = ev.fee, ev.fee_asset
         fee_value: Decimal | None = ZERO
+        fee_src = ""
         if f:
             if fa == got:
                 qr -= f
@@ -243,11 +263,25 @@ class _Run:
                 fee_value = f * r_q
             else:
                 third = self.valuer.unit_value(fa, ev.ts_ms)
-                fee_value = f * third[0] if third else None
+                fee_value, fee_src = (f * third[0], third[1]) if third else (None, "")
         value = q * price * r_q if r_q is not None else None
         coin_given, coin_got = given not in FIAT, got not in FIAT
-        if f and fa not in (given, got) and fa not in FIAT:  # a fee paid in a third coin (BNB): disposed of
-            self.dispose(ev, fa, f, fee_value, ZERO, ZERO, "", src)
+        if f and fa not in (given, got) and fa not in FIAT:
+            # A fee paid in a third coin (BNB): a disposal of the fee coins at their value, and that
+            # value is the trade's incidental cost (rules.py). No value: the trade goes on without it.
+            self.dispose(ev, fa, f, fee_value, ZERO, ZERO, "", fee_src or src)
+            if fee_value is None and r_q is not None:
+                fee_value = ZERO
+                self.note(
+                    N_(
+                        "No value in {currency} for the fee of {fee} {asset} at {time} ({source}): the trade is computed without it."
+                    ),
+                    currency=self.s.currency,
+                    fee=f,
+                    asset=fa,
+                    time=self.valuer.day(ev.ts_ms),
+                    source=ev.source,
+                )
         if coin_given:
             proceeds = None if value is None or fee_value is None else value + (fee_value if fa == given else ZERO)
             self.dispose(ev, given, qg, proceeds, fee_value, f, fa, src)
@@ -272,6 +306,37 @@ class _Run:
                 cost = qr * unit
             self.acquire(
                 ev, got, qr, cost, fee_value if not coin_given else ZERO, f if not coin_given else ZERO, fa, src
+            )
+
+    def lending(self, ev: TaxEvent) -> None:
+        """Lending income: its value when received (the row's price in its quote, else the coin's
+        market price then) is income, and the coins join the pool at that value as their cost."""
+        asset, qty = ev.base, ev.quantity
+        if ev.price > 0 and ev.quote:
+            conv = self.valuer.unit_value(ev.quote, ev.ts_ms)
+            valued = (qty * ev.price * conv[0], conv[1]) if conv else None
+        else:
+            unit = self.valuer.unit_value(asset, ev.ts_ms)
+            valued = (qty * unit[0], unit[1]) if unit else None
+        cost = valued[0] if valued else ZERO
+        self.book(asset).acquire(qty, cost)
+        p = self.pool(asset)
+        if p is None:
+            return
+        p.income_qty += qty
+        p.income_cost += cost
+        value, src = valued if valued else (None, "")
+        self.report.income.append(Income(ev.ts_ms, asset, qty, value, ev.venue, ev.symbol, ev.source, src))
+        if value is None:
+            self.note(
+                N_(
+                    "No value in {currency} for {qty} {asset} received as lending income at {time} ({source}): left out of the income, and their cost is taken as 0."
+                ),
+                currency=self.s.currency,
+                qty=qty,
+                asset=asset,
+                time=self.valuer.day(ev.ts_ms),
+                source=ev.source,
             )
 
     def acquire(
@@ -418,6 +483,8 @@ def compute_report(
             run.opening(ev)
         elif ev.kind.is_trade:
             run.trade(ev)
+        elif ev.kind.is_income:
+            run.lending(ev)
         elif rules.year_of(ts) == settings.year:
             report.listed.append(Listed(ev.ts_ms, ev.venue, ev.symbol, ev.quantity, ev.kind, ev.source))
         if progress is not None and n % 500 == 0:
@@ -443,7 +510,9 @@ def compute_report(
 def _sum_up(report: TaxReport, settings: ReportSettings) -> None:
     rules = report.rules
     report.disposals.sort(key=lambda d: d.ts_ms)
-    report.net = sum((g for d in report.disposals if (g := d.gain) is not None), ZERO)
+    report.disposal_gain = sum((g for d in report.disposals if (g := d.gain) is not None), ZERO)
+    report.income_total = sum((v for i in report.income if (v := i.value) is not None), ZERO)
+    report.net = report.disposal_gain + (report.income_total if report.income_in_net else ZERO)
     if report.taxes_apply:
         report.taxable = _floor_won(max(ZERO, report.net - rules.deduction))
         report.tax = _floor_won(report.taxable * rules.rate, rules.payable_unit)
@@ -470,6 +539,22 @@ def _sum_up(report: TaxReport, settings: ReportSettings) -> None:
             Note(
                 N_(
                     "Where the cost is unknown, 50 % of the sale price is taken as the cost (you chose this); fees are then not deducted."
+                )
+            )
+        )
+    if report.income and report.income_in_net:
+        report.notes.append(
+            Note(
+                N_(
+                    "Lending income is other income: counted at its value when received and added to the year's net; the coins received cost that value, so a later sale is not taxed on it again."
+                )
+            )
+        )
+    elif report.income:
+        report.notes.append(
+            Note(
+                N_(
+                    "Lending income is shown apart, at its value when received: it is not in the net gain. The coins received cost that value."
                 )
             )
         )

@@ -42,7 +42,8 @@ def stem(report: TaxReport) -> str:
 def write_csv(report: TaxReport, out_dir: Path) -> list[Path]:
     w = Words("en", report.settings.currency, report.rules)
     base = stem(report)
-    paths = [out_dir / f"{base}-{n}.csv" for n in ("disposals", "pools", "acquisitions", "listed", "summary")]
+    names = ("disposals", "pools", "acquisitions", "listed", "summary", "income")
+    paths = [out_dir / f"{base}-{n}.csv" for n in names]
     _write(
         paths[0],
         ["time", "asset", "quantity", "proceeds", "cost_basis", "fees", "gain", "status", "fee_amount", "fee_currency",
@@ -56,10 +57,11 @@ def write_csv(report: TaxReport, out_dir: Path) -> list[Path]:
     _write(
         paths[1],
         ["asset", "opening_qty", "opening_cost", "bought_qty", "bought_cost", "sold_qty", "cost_of_sold", "unknown_cost_qty",
-         "closing_qty", "closing_cost", "year_average", "gain", "opening_cost_source"],
+         "closing_qty", "closing_cost", "year_average", "gain", "opening_cost_source", "income_qty", "income_cost"],
         (
             [p.asset, p.opening_qty, p.opening_cost, p.bought_qty, p.bought_cost, p.sold_qty, p.sold_cost, p.unknown_qty,
-             p.closing_qty, p.closing_cost, p.average, p.gain, w.note(p.opening_source) if p.opening_source else ""]
+             p.closing_qty, p.closing_cost, p.average, p.gain, w.note(p.opening_source) if p.opening_source else "",
+             p.income_qty, p.income_cost]
             for p in sorted(report.pools.values(), key=lambda p: p.asset)
         ),
     )  # fmt: skip
@@ -85,7 +87,18 @@ def write_csv(report: TaxReport, out_dir: Path) -> list[Path]:
             ["net_gain", report.net], ["deduction", report.deduction], ["taxable", report.taxable], ["tax", report.tax],
             ["local_tax", report.local_tax], ["total_tax", report.total_tax], ["filing", report.filing],
             ["fallback_50", s.fallback_50], ["left_out", len(report.incomplete)],
+            ["disposal_gain", report.disposal_gain], ["lending_income", report.income_total],
+            ["lending_income_in_net", report.income_in_net],
         ],
+    )  # fmt: skip
+    _write(
+        paths[5],
+        ["time", "asset", "quantity", "value", "status", "kind", "venue", "symbol", "source", "price_source"],
+        (
+            [w.time(i.ts_ms), i.asset, i.quantity, i.value, i.status.value, i.kind.value, i.venue, i.symbol, i.source,
+             i.price_source]
+            for i in report.income
+        ),
     )  # fmt: skip
     return paths
 
@@ -137,15 +150,15 @@ def render_html(report: TaxReport, lang: str) -> str:
         _table(
             [t(N_("Coin")), t(N_("Held at the start")), t(N_("Opening cost")), t(N_("Bought")), t(N_("Cost of purchases")),
              t(N_("Disposed")), t(N_("Cost of disposals")), t(N_("Held at the end")), t(N_("Year average")), t(N_("Gain")),
-             t(N_("Opening cost source"))],
+             t(N_("Opening cost source")), t(N_("Received as lending income"))],
             (
                 [p.asset, w.qty(p.opening_qty), w.money(p.opening_cost), w.qty(p.bought_qty), w.money(p.bought_cost),
                  w.qty(p.sold_qty + p.unknown_qty), w.money(p.sold_cost), w.qty(p.closing_qty),
                  w.money(p.average) if p.average is not None else "—", w.money(p.gain),
-                 w.note(p.opening_source) if p.opening_source else ""]
+                 w.note(p.opening_source) if p.opening_source else "", w.qty(p.income_qty)]
                 for p in sorted(report.pools.values(), key=lambda p: p.asset)
             ),
-            numeric=range(1, 10),
+            numeric=(*range(1, 10), 11),
         )
     )  # fmt: skip
     parts.append(h2(N_("Disposals")))
@@ -166,6 +179,21 @@ def render_html(report: TaxReport, lang: str) -> str:
             numeric=range(2, 7),
         )
     )  # fmt: skip
+    if report.income:
+        row_price = t(N_("the row's price in {currency}")).format(currency=s.currency)
+        parts.append(h2(N_("Lending income")))
+        parts.append(
+            _table(
+                [t(N_("Time")), t(N_("Coin")), t(N_("Quantity")), t(N_("Value when received")), t(N_("Status")),
+                 t(N_("Source row")), t(N_("Price and FX source"))],
+                (
+                    [w.time(i.ts_ms), i.asset, w.qty(i.quantity), w.money(i.value) if i.value is not None else "—",
+                     w.status(i.status), i.source, i.price_source or row_price]
+                    for i in report.income
+                ),
+                numeric=range(2, 4),
+            )
+        )  # fmt: skip
     if report.listed:
         parts.append(h2(N_("Not computed")))
         parts.append(

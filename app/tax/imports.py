@@ -9,8 +9,13 @@ Trades (``--import``), one row per trade or movement, a header row naming the co
 
 ``time`` ISO-8601 with a zone (``Z`` or ``+09:00``); ``symbol`` BASE/QUOTE (the asset alone for
 movements); ``side`` buy, sell, transfer_in, transfer_out (own wallets: not disposals), airdrop,
-staking or mining (listed as treatment unsettled); ``price`` in the quote currency (empty for
-movements); ``fee`` in ``fee_currency`` (0 or empty: no fee). An optional ``id`` column names rows.
+staking or mining (listed as treatment unsettled), or lending (interest or rewards received for
+coins lent: ``quantity`` of the coin received, ``symbol`` the coin alone with ``price`` empty to
+value it at the market price then, or BASE/QUOTE with ``price`` its value per unit in the quote;
+no fee); ``price`` in the quote currency (empty for movements); ``fee`` in ``fee_currency`` (0 or
+empty: no fee). An optional ``id`` column names rows.
+
+    2027-04-01T09:00:00+09:00,upbit,ETH/KRW,lending,0.01,5000000,,
 
 FX rates (``--fx``)::
 
@@ -42,7 +47,7 @@ from app.domain.money import to_decimal
 from app.i18n import N_
 
 from .model import EventKind, OpeningCost, TaxEvent
-from .rules import KR_2027
+from .rules import FIAT, KR_2027
 from .valuation import FxRate, MarketPrice
 
 TRADE_COLUMNS = ("time", "venue", "symbol", "side", "quantity", "price", "fee", "fee_currency")
@@ -157,7 +162,7 @@ def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = N
             kind = EventKind(side)
         except ValueError:
             raise _RowProblem(
-                N_("side must be buy, sell, transfer_in, transfer_out, airdrop, staking or mining: '{value}'"),
+                N_("side must be buy, sell, transfer_in, transfer_out, airdrop, staking, mining or lending: '{value}'"),
                 value=side,
             ) from None
         symbol = row["symbol"].strip().upper()
@@ -167,6 +172,8 @@ def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = N
         fee_ccy = row.get("fee_currency", "").strip().upper()
         if fee and not fee_ccy:
             raise _RowProblem(N_("fee_currency is empty but the fee is {value}"), value=fee)
+        if kind.is_income:
+            return _lending(row, ts, venue, symbol, qty, fee, _source(row, name, n))
         if kind.is_trade:
             base, _, quote = symbol.partition("/")
             if not base or not quote:
@@ -178,11 +185,38 @@ def read_trades(data: bytes | str, name: str, columns: dict[str, str] | None = N
                     N_("a {side} row names the asset alone in symbol (e.g. BTC): '{value}'"), side=side, value=symbol
                 )
             price = Decimal(0)
-        ref = row.get("id", "").strip()
-        source = f"{name}:{n}" + (f" ({ref})" if ref else "")
-        return TaxEvent(ts, venue, symbol, kind, qty, price, fee, fee_ccy or "", source)
+        return TaxEvent(ts, venue, symbol, kind, qty, price, fee, fee_ccy or "", _source(row, name, n))
 
     return _read(data, name, REQUIRED_TRADE_COLUMNS, parse, columns)
+
+
+def _source(row: dict[str, str], name: str, n: int) -> str:
+    ref = row.get("id", "").strip()
+    return f"{name}:{n}" + (f" ({ref})" if ref else "")
+
+
+def _lending(
+    row: dict[str, str], ts: int, venue: str, symbol: str, qty: Decimal, fee: Decimal, source: str
+) -> TaxEvent:
+    """A lending row: the coin received (alone, valued at the market price then) or BASE/QUOTE
+    with ``price`` its value per unit in the quote."""
+    asset, _, quote = symbol.partition("/")
+    if not asset or asset in FIAT:
+        raise _RowProblem(
+            N_("a lending row names the coin received in symbol (e.g. ETH or ETH/KRW): '{value}'"), value=symbol
+        )
+    if fee:
+        raise _RowProblem(N_("a lending row takes no fee: enter the quantity received after any fee"))
+    if not row.get("price", "").strip():
+        return TaxEvent(ts, venue, symbol, EventKind.LENDING, qty, Decimal(0), Decimal(0), "", source)
+    if not quote:
+        raise _RowProblem(
+            N_("a lending row with a price names the price's currency in symbol (e.g. {asset}/KRW): '{value}'"),
+            asset=asset,
+            value=symbol,
+        )
+    price = _number(row, "price", positive=True)
+    return TaxEvent(ts, venue, symbol, EventKind.LENDING, qty, price, Decimal(0), "", source)
 
 
 def read_header(data: bytes | str) -> list[str]:

@@ -89,17 +89,23 @@ def from_store(store: Store, home: str, inputs: Inputs) -> None:
 
 
 def candle_prices(store: Store, inputs: Inputs, home: str) -> None:
-    """Prices the report will need from the candles table: coins used as the quote of a trade or
-    paying a fee, at those moments; every coin at 2027-01-01 00:00 KST (the deemed cost)."""
+    """Prices the report will need from the candles table: coins used as the quote of a trade,
+    paying a fee or received as lending income without a price, at those moments; every coin at
+    2027-01-01 00:00 KST (the deemed cost)."""
     wanted: set[tuple[str, int]] = set()
     for e in inputs.events:
+        if e.kind.is_income:  # lending income: the coin (no price given) or the quote coin
+            asset = e.quote if e.price > 0 else e.base
+            if asset not in FIAT and asset not in STABLECOINS:
+                wanted.add((asset, e.ts_ms))
+            continue
         if not e.kind.is_trade:
             continue
         for asset in (e.quote, e.fee_asset if e.fee else ""):
             if asset and asset not in FIAT and asset not in STABLECOINS and asset != e.base:
                 wanted.add((asset, e.ts_ms))
     at = KR_2027.deemed_cost_ms
-    coins = {e.base for e in inputs.events if e.kind.is_trade} | {o.asset for o in inputs.openings}
+    coins = {e.base for e in inputs.events if e.kind.is_trade or e.kind.is_income} | {o.asset for o in inputs.openings}
     wanted |= {(a, at) for a in coins if a not in FIAT and a not in STABLECOINS and a not in inputs.opening_prices}
     found = 0
     for asset, ts in sorted(wanted):

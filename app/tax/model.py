@@ -18,10 +18,15 @@ class EventKind(StrEnum):
     AIRDROP = "airdrop"  # treatment unsettled: listed, never computed
     STAKING = "staking"
     MINING = "mining"
+    LENDING = "lending"  # interest or rewards received for coins lent: income at its value then
 
     @property
     def is_trade(self) -> bool:
         return self in (EventKind.BUY, EventKind.SELL)
+
+    @property
+    def is_income(self) -> bool:
+        return self is EventKind.LENDING
 
     @property
     def is_unsettled(self) -> bool:
@@ -31,7 +36,8 @@ class EventKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class TaxEvent:
     """One trade (``symbol`` BASE/QUOTE, ``price`` in the quote) or one other movement of coins
-    (``symbol`` is the asset; no price). ``fee_quote`` is the fee's value in the quote currency
+    (``symbol`` is the asset; no price). Lending income: ``symbol`` the coin received, or
+    BASE/QUOTE with ``price`` its value per unit in the quote (0: valued from market prices). ``fee_quote`` is the fee's value in the quote currency
     when the app stored it at fill time. ``source`` names the row it came from."""
 
     ts_ms: int
@@ -137,6 +143,8 @@ class Pool:
     opening_source: Note | None = None  # where the opening cost came from (2027: deemed or actual)
     bought_qty: Decimal = ZERO
     bought_cost: Decimal = ZERO
+    income_qty: Decimal = ZERO  # received as lending income, at its value then (the cost)
+    income_cost: Decimal = ZERO
     sold_qty: Decimal = ZERO
     sold_cost: Decimal = ZERO
     unknown_qty: Decimal = ZERO  # disposed beyond everything known to be held
@@ -144,6 +152,26 @@ class Pool:
     closing_cost: Decimal = ZERO
     gain: Decimal = ZERO
     average: Decimal | None = None  # the year's total average (Korea's method)
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """Coins received as lending income, with their value in the home currency when received
+    (None: no price then, left out of the income and their cost taken as 0)."""
+
+    ts_ms: int
+    asset: str
+    quantity: Decimal
+    value: Decimal | None
+    venue: str
+    symbol: str
+    source: str
+    price_source: str
+    kind: EventKind = EventKind.LENDING
+
+    @property
+    def status(self) -> LineStatus:
+        return LineStatus.OK if self.value is not None else LineStatus.NO_PRICE
 
 
 @dataclass(frozen=True, slots=True)

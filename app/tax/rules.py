@@ -1,5 +1,24 @@
 """Every tax rule in one versioned place. Rules and dates may change: a report names the rules
-version it used, and the notice says so."""
+version it used, and the notice says so.
+
+Lending income (``lending_is_income``): Korea's law names the income from lending virtual assets
+as "other income" beside disposals. Interest or rewards received for coins lent count at their
+home-currency value when received (the row's price × the quote's value, else the coin's market
+price then), are added to the year's net before the deduction, and the coins received join the
+coin's pool with that value as their cost, so a later sale is taxed only on what it gains beyond
+it. Where the rules do not say so (other countries), the same value is listed as income apart
+from the gains on disposals. Airdrops, staking and mining stay "treatment unsettled".
+
+Fees ("incidental costs, in their own currency with their home value"): a fee in the coin given
+adds to the quantity disposed and is deducted from the proceeds; a fee in the coin received
+lowers the quantity received; a fee in money or in the quote is added to the cost of a purchase
+and deducted from the proceeds of a sale. A fee paid in a third coin (BNB on a BTC/USDT trade) is
+both: the fee coins are a disposal of their own (proceeds = their market value then, cost = their
+pool's cost, no fee of their own), and that same value is the trade's incidental cost (deducted
+from the proceeds of the coin given; added to the cost of a coin bought with money). Where the
+fee coin has no market price then, its disposal is left out (no price) and the trade is computed
+without the fee, which the report says (a fee not deducted never lowers the tax).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +50,7 @@ class TaxRules:
     payable_unit: Decimal  # a tax payable is cut down to a multiple of this (Korea: below 10 won is not paid)
     law: str  # where the rules come from
     notice: str  # "rules and dates may change" (translated where shown)
+    lending_is_income: bool = False  # lending income is taxed with the gains (added to the year's net)
 
     def year_bounds_ms(self, year: int) -> tuple[int, int]:
         """Start (inclusive) and end (exclusive) of the tax year, in ms since the epoch."""
@@ -69,6 +89,7 @@ KR_2027 = TaxRules(
         "{version}); the start was postponed before, and rules and dates may change. This report is an aid, "
         "not tax advice: check it before you file."
     ),
+    lending_is_income=True,  # "other income" with the disposals (Income Tax Act art. 21(1)27)
 )
 
 # Other countries: no national rates are built in; FIFO or average cost in the home currency, on

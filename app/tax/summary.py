@@ -23,8 +23,15 @@ def summary_rows(report: TaxReport, w: Words) -> list[tuple[str, str]]:
         (tr(N_("Method")), w.method(s.method)),
         (tr(N_("Home currency")), ccy),
         (tr(N_("Disposals")), str(len(report.disposals))),
-        (tr(N_("Net gain of the year")), f"{w.money(report.net)} {ccy}"),
     ]
+    if report.income and report.income_in_net:  # other income: the disposals and the lending together
+        rows += [
+            (tr(N_("Gain on disposals")), f"{w.money(report.disposal_gain)} {ccy}"),
+            (tr(N_("Lending income")), f"{w.money(report.income_total)} {ccy}"),
+        ]
+    rows.append((tr(N_("Net gain of the year")), f"{w.money(report.net)} {ccy}"))
+    if report.income and not report.income_in_net:
+        rows.append((tr(N_("Lending income (apart, not in the net gain)")), f"{w.money(report.income_total)} {ccy}"))
     if report.taxes_apply:
         rows += [
             (tr(N_("Basic deduction")), f"{w.money(report.deduction)} {ccy}"),
@@ -43,6 +50,9 @@ def summary_rows(report: TaxReport, w: Words) -> list[tuple[str, str]]:
         rows.append((tr(N_("Tax")), tr(N_("not computed (rates depend on your country)"))))
     if report.incomplete:
         rows.append((tr(N_("Left out of the net")), str(len(report.incomplete))))
+    unvalued = sum(1 for i in report.income if i.value is None)
+    if unvalued:
+        rows.append((tr(N_("Lending income without a value")), str(unvalued)))
     rows.append((tr(N_("Rules version")), r.version))
     return rows
 

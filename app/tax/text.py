@@ -38,6 +38,7 @@ KIND_NAMES = {
     EventKind.AIRDROP: N_("airdrop: treatment unsettled"),
     EventKind.STAKING: N_("staking: treatment unsettled"),
     EventKind.MINING: N_("mining: treatment unsettled"),
+    EventKind.LENDING: N_("lending income"),
     EventKind.BUY: N_("buy"),
     EventKind.SELL: N_("sell"),
 }

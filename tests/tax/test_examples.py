@@ -221,3 +221,53 @@ def test_fifo_in_usd_converts_krw_trades_with_the_fx_table():
     r = compute_report(ReportSettings(2027, Method.FIFO, "USD"), events, fx=table)
     assert r.disposals[0].proceeds == D("100000") and r.disposals[0].cost == D("100000")
     assert r.net == 0 and "FX 1 / (KRW" not in r.disposals[0].price_source
+
+
+# A fee paid in a third coin (BNB on a BTC/USDT trade), worked on paper:
+#   BNB bought at 800,000 KRW; BNB worth 1,000,000 KRW and 1 USD = 1,400 KRW at the trade.
+#   Sell 0.5 BTC for 70,000 USDT each, fee 0.01 BNB (worth 10,000 KRW):
+#   - the fee coins are a disposal: 0.01 BNB, proceeds 10,000, cost 8,000, gain 2,000;
+#   - the BTC sale deducts the fee's value: 49,000,000 − 10,000 − 50,000,000 = −1,010,000;
+#   - the 35,000 USDT received cost 49,000,000 (the fee is not counted a second time).
+#   Net −1,008,000: the fee costs the 8,000 won the BNB cost, once.
+BNB_FEE = [
+    ev("2027-02-01T10:00", "BNB/KRW", "buy", "1", "800000"),
+    ev("2027-02-01T10:00", "BTC/KRW", "buy", "1", "100000000"),
+    ev("2027-03-02T10:00", "BTC/USDT", "sell", "0.5", "70000", "0.01", "BNB", venue="binance"),
+]
+BNB_PRICE = PriceTable([MarketPrice(ts("2027-03-02T10:00"), "BNB", "KRW", D("1000000"), "upbit BNB/KRW 1m open")])
+USD_1400 = FxTable([fx("2027-03-02", "USD", "KRW", "1400")])
+
+
+def test_a_fee_in_a_third_coin_is_disposed_of_and_is_the_trade_s_incidental_cost():
+    r = compute_report(KR, BNB_FEE, prices=BNB_PRICE, fx=USD_1400)
+    bnb, btc = sorted(r.disposals, key=lambda d: d.asset)
+    assert (bnb.asset, bnb.quantity, bnb.proceeds, bnb.cost, bnb.fees, bnb.gain) == (
+        "BNB",
+        D("0.01"),
+        D("10000"),
+        D("8000"),
+        0,
+        D("2000"),
+    )
+    assert "upbit BNB/KRW 1m open" in bnb.price_source
+    assert (btc.proceeds, btc.fees, btc.cost, btc.gain) == (D("49000000"), D("10000"), D("50000000"), D("-1010000"))
+    assert (btc.fee_amount, btc.fee_asset) == (D("0.01"), "BNB")
+    assert r.pools["USDT"].bought_cost == D("49000000") and r.pools["BNB"].closing_qty == D("0.99")
+    assert r.net == D("-1008000")
+
+
+def test_a_third_coin_fee_on_a_purchase_with_money_is_added_to_the_cost():
+    events = [BNB_FEE[0], ev("2027-03-02T10:00", "BTC/KRW", "buy", "1", "100000000", "0.05", "BNB")]
+    r = compute_report(KR, events, prices=BNB_PRICE)
+    (bnb,) = r.disposals
+    assert (bnb.proceeds, bnb.cost, bnb.gain) == (D("50000"), D("40000"), D("10000"))
+    assert r.pools["BTC"].bought_cost == D("100050000")  # 100,000,000 + the fee's 50,000
+
+
+def test_a_third_coin_fee_without_a_price_leaves_the_fee_out_not_the_trade():
+    r = compute_report(KR, BNB_FEE, fx=USD_1400)
+    bnb, btc = sorted(r.disposals, key=lambda d: d.asset)
+    assert bnb.status is LineStatus.NO_PRICE and bnb.gain is None
+    assert (btc.status, btc.fees, btc.gain) == (LineStatus.OK, 0, D("-1000000"))
+    assert any("the trade is computed without it" in n.template for n in r.notes)

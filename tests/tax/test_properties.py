@@ -101,7 +101,7 @@ def test_fifo_gains_tie_out_exactly_to_the_portfolio_realized_pnl(steps):
 
 coin_step = st.tuples(
     st.sampled_from(["BTC/KRW", "ETH/KRW", "ETH/BTC", "USDT/KRW", "BTC/USDT", "BTC", "ETH"]),
-    st.sampled_from(["buy", "sell", "buy", "sell", "transfer_in", "airdrop"]),
+    st.sampled_from(["buy", "sell", "buy", "sell", "transfer_in", "airdrop", "lending"]),
     st.integers(1, 300_000),
     st.integers(1, 1_000_000),
     st.sampled_from(["none", "quote", "base"]),
@@ -115,8 +115,8 @@ def _events(steps: list) -> list[TaxEvent]:
     for n, (symbol, side, q5, p, fee_kind, gap) in enumerate(steps):
         t += gap
         kind = EventKind(side)
-        if kind.is_trade != ("/" in symbol):
-            continue
+        if not kind.is_income and kind.is_trade != ("/" in symbol):
+            continue  # lending: the coin alone (market price) or BASE/QUOTE with a price
         qty = D(q5) / D(100_000)
         price = D(p) / D(1000) if symbol == "ETH/BTC" else D(p)
         base, _, quote = symbol.partition("/")
@@ -125,7 +125,8 @@ def _events(steps: list) -> list[TaxEvent]:
             fee = (qty * price * D("0.001")).quantize(D("0.00000001"))
         elif kind.is_trade and fee_kind == "base":
             fee, fa = (qty * D("0.001")).quantize(D("0.00000001")), base
-        out.append(TaxEvent(t, "x", symbol, kind, qty, price if kind.is_trade else D(0), fee, fa, f"row {n}"))
+        priced = kind.is_trade or (kind.is_income and bool(quote))
+        out.append(TaxEvent(t, "x", symbol, kind, qty, price if priced else D(0), fee, fa, f"row {n}"))
     return out
 
 
@@ -145,16 +146,24 @@ def test_every_method_keeps_the_coins_and_their_costs_in_equal_out_plus_held(ste
         disposed: dict[str, Decimal] = defaultdict(Decimal)
         for d in r.disposals:
             disposed[d.asset] += d.quantity
+        received: dict[str, Decimal] = defaultdict(Decimal)
+        for i in r.income:
+            received[i.asset] += i.quantity
         for asset, p in r.pools.items():
             assert p.opening_qty == held_before.get(asset, 0), (year, asset)
-            # quantities in = quantities out + holdings
-            assert p.opening_qty + p.bought_qty == p.sold_qty + p.closing_qty, (year, asset)
+            # quantities in = quantities out + holdings (lending income comes in too)
+            assert p.opening_qty + p.bought_qty + p.income_qty == p.sold_qty + p.closing_qty, (year, asset)
+            assert p.income_qty == received[asset], (year, asset)
             assert p.sold_qty + p.unknown_qty == disposed[asset], (year, asset)
             assert p.closing_qty >= 0
             # costs too: what came in is what went out with the disposals plus what is held (to the
             # last of 28 digits: partial lots divide)
-            assert abs(p.opening_cost + p.bought_cost - p.sold_cost - p.closing_cost) <= TINY, (year, asset)
+            came_in = p.opening_cost + p.bought_cost + p.income_cost
+            assert abs(came_in - p.sold_cost - p.closing_cost) <= TINY, (year, asset)
             if method is Method.KR and p.average is not None:  # every disposal of the year at its average
                 assert abs(p.sold_cost - p.average * p.sold_qty) <= TINY, (year, asset)
         held_before = {a: p.closing_qty for a, p in r.pools.items() if p.closing_qty}
         assert set(disposed) <= set(r.pools)
+        valued = sum((i.value for i in r.income if i.value is not None), D(0))
+        assert r.income_total == valued
+        assert r.net == r.disposal_gain + (valued if method is Method.KR else 0)

@@ -104,7 +104,7 @@ def test_a_file_with_bad_rows_is_refused_whole_with_a_message_per_row(tmp_path, 
     assert [(e.line, e.template.split(":")[0]) for e in caught.value.errors] == [
         (3, "{column} is not a number"),
         (4, "time has no zone"),
-        (7, "side must be buy, sell, transfer_in, transfer_out, airdrop, staking or mining"),
+        (7, "side must be buy, sell, transfer_in, transfer_out, airdrop, staking, mining or lending"),
     ]
     path = tmp_path / "bad.csv"
     path.write_text(bad, encoding="utf-8")
