@@ -234,6 +234,8 @@ class LoopbackBase:
         """A market that moves by itself (standalone runs): a random walk, a book around it, trades."""
         rng = random.Random(seed)
         inst = self.core.instruments[symbol]
+        for interval in ("1m", "5m", "15m", "1h", "4h", "1d"):  # its trades build candles from now on
+            self.core.markets[symbol].klines.setdefault(interval, [])
         price = Decimal(str(mid))
         while True:
             price = price * Decimal(str(1 + rng.gauss(0, 0.0004)))
