@@ -184,14 +184,14 @@ def run(session_factory: Callable[[], TradingSession], *, mode: str, data_dir: P
     # before it opens the database.
     instance = SingleInstance(data_dir)
     if not instance.acquire():
-        return second_start(instance, app)
+        return second_start(instance)
     try:
         # The window's closing ends run_window, which then stops the engine cleanly before the loop ends.
-        QApplication.setQuitOnLastWindowClosed(False)  # static: ``instance()`` is typed as QCoreApplication
+        app.setQuitOnLastWindowClosed(False)
         try:
             session = session_factory()  # opens the database (a newer schema, a locked file...)
         except Exception as exc:
-            return crash.startup_failed(app, exc, log_path)
+            return crash.startup_failed(exc, log_path)
         rc = qasync.run(run_window(session, mode=mode, data_dir=data_dir, log_path=log_path, instance=instance))
     finally:
         instance.release()

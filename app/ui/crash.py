@@ -18,7 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.domain.errors import AppError
@@ -27,6 +28,12 @@ from app.i18n import _
 from . import dialogs
 
 log = logging.getLogger(__name__)
+
+
+def add_log_button(box: QMessageBox, log_path: Path) -> None:
+    """A button beside OK that opens the folder of the log in the file manager."""
+    button = box.addButton(_("Open the log folder"), QMessageBox.ButtonRole.ActionRole)
+    button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path.parent))))
 
 
 def message(log_path: Path) -> str:
@@ -51,6 +58,7 @@ class CrashReporter(QObject):
         if any(b in dialogs.open_dialogs() for b in self.shown):
             return None
         box = dialogs.inform(None, _("Something went wrong"), message(self.log_path), error=True)
+        add_log_button(box, self.log_path)
         self.shown[:] = [box]
         return box
 
@@ -119,7 +127,7 @@ def startup_message(exc: BaseException, log_path: Path) -> str:
     )
 
 
-def startup_failed(app: QApplication, exc: BaseException, log_path: Path) -> int:
+def startup_failed(exc: BaseException, log_path: Path) -> int:
     """Before the window: log the error, say why in a dialog (not modal; the application's own
     event loop runs until it is closed) and return the exit code 1."""
     log.error("the app could not start", exc_info=exc)
@@ -127,6 +135,8 @@ def startup_failed(app: QApplication, exc: BaseException, log_path: Path) -> int
     if sys.stderr is not None:
         print(text, file=sys.stderr)
     box = dialogs.inform(None, _("AutoGrowth Trader could not start"), text, error=True)
-    box.finished.connect(lambda _code: app.quit())
-    app.exec()
+    add_log_button(box, log_path)
+    wait = QEventLoop()  # no window yet: this loop is the app's, until the message is closed
+    box.finished.connect(lambda _code: wait.quit())
+    wait.exec()
     return 1

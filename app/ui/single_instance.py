@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QLockFile, QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.i18n import _
 
@@ -145,7 +145,7 @@ def show_already_running(data_dir: Path, pid: int | None) -> QMessageBox:
     return dialogs.inform(None, _("AutoGrowth Trader is already running"), already_running_message(data_dir, pid))
 
 
-def second_start(instance: SingleInstance, app: QApplication) -> int:
+def second_start(instance: SingleInstance) -> int:
     """What a second start does: the first window comes to the front (exit 0), or a message says
     why not (exit 1 once it is closed)."""
     if instance.ask_running_to_activate():
@@ -158,6 +158,7 @@ def second_start(instance: SingleInstance, app: QApplication) -> int:
     if sys.stderr is not None:
         print(already_running_message(instance.data_dir, pid), file=sys.stderr)
     box = show_already_running(instance.data_dir, pid)
-    box.finished.connect(lambda _code: app.quit())
-    app.exec()  # the application's own event loop, until the message is closed (no modal exec)
+    wait = QEventLoop()  # no window: this loop is the app's, until the message is closed (not modal)
+    box.finished.connect(lambda _code: wait.quit())
+    wait.exec()
     return 1

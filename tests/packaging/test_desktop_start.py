@@ -153,6 +153,7 @@ def test_an_error_in_a_worker_thread_shows_the_dialog_without_blocking(reporter,
     assert str(tmp_path / "autogrowth.log") in box.text()
     assert "Traceback" not in box.text() and "ZeroDivisionError" not in box.text()
     assert not box.isModal()
+    assert "Open the log folder" in [b.text() for b in box.buttons()]
 
 
 def test_a_failed_asyncio_callback_shows_the_dialog_once(reporter, qtbot, tmp_path):
@@ -186,7 +187,7 @@ def test_when_the_app_cannot_start_a_dialog_says_why_and_where_the_log_is(qapp, 
 
     QTimer.singleShot(300, read_and_close)
     exc = SchemaTooNew(url="sqlite:///autogrowth.sqlite3", revision="9999")
-    rc = crash.startup_failed(qapp, exc, tmp_path / "autogrowth.log")
+    rc = crash.startup_failed(exc, tmp_path / "autogrowth.log")
     assert rc == 1
     ((text, modal),) = seen
     assert "newer version of the app" in text and str(tmp_path / "autogrowth.log") in text
