@@ -168,6 +168,8 @@ async def run_window(
         await closed.wait()
         starting.cancel()
     finally:
+        if instance is not None:
+            instance.closing = True  # a start from now on is told to wait, the window stays closed
         restore_signals()
         if window.isVisible():  # the app is quitting another way: save the layout as a close does
             window.close()

@@ -49,6 +49,7 @@ class SingleInstance(QObject):
         self.lock = QLockFile(str(data_dir / LOCK_FILE))
         self.lock.setStaleLockTime(0)  # never by age: only a lock whose process is gone is stale
         self.server: QLocalServer | None = None
+        self.closing = False  # the window closed: later starts are told to wait, not "ok"
 
     def acquire(self) -> bool:
         """True when this process now owns the data folder (and listens for later starts)."""
@@ -85,7 +86,10 @@ class SingleInstance(QObject):
         if not sock.canReadLine():
             return
         request = bytes(sock.readLine().data()).strip()
-        if request == b"activate":
+        if request == b"activate" and self.closing:
+            sock.write(b"closing\n")  # the data is being saved: the second start says to wait
+            sock.flush()
+        elif request == b"activate":
             sock.write(f"ok {os.getpid()}\n".encode())
             sock.flush()
             log.info("a second start asked for the window: bringing it to the front")

@@ -192,3 +192,33 @@ def test_when_the_app_cannot_start_a_dialog_says_why_and_where_the_log_is(qapp, 
     ((text, modal),) = seen
     assert "newer version of the app" in text and str(tmp_path / "autogrowth.log") in text
     assert "Traceback" not in text and not modal
+
+
+ASK = (
+    "import sys; from pathlib import Path; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
+    "from app.ui.single_instance import SingleInstance; s = SingleInstance(Path(sys.argv[1]));"
+    "print(s.acquire(), s.ask_running_to_activate(20000))"
+)
+
+
+def _second_start_answer(qtbot, data_dir: Path) -> str:
+    """A second start in another process asks this one (whose event loop the test runs)."""
+    proc = subprocess.Popen([sys.executable, "-c", ASK, str(data_dir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.communicate()[0].strip()
+
+
+def test_the_running_app_answers_a_second_start_and_not_once_it_is_closing(qapp, qtbot, tmp_path):
+    first = SingleInstance(tmp_path)
+    assert first.acquire()
+    try:
+        with qtbot.waitSignal(first.activate_requested, timeout=60_000):
+            assert _second_start_answer(qtbot, tmp_path) == "False True"  # not the owner; brought to front
+        first.closing = True  # the window closed, the data is being saved
+        assert _second_start_answer(qtbot, tmp_path) == "False False"  # told to wait: it says why
+    finally:
+        first.release()
