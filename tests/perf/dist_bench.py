@@ -69,9 +69,18 @@ def _rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
+_cache: dict[str, list[tuple[str, float, str]]] = {}  # one run serves every figure it measures
+
+
 def startup_figures() -> list[tuple[str, float, str]]:
     """Cold start (a new data folder, the first start of the app after the previous figure's) to
     the window shown, then the resident memory after the demo market ran for a while."""
+    if "startup" not in _cache:
+        _cache["startup"] = _startup()
+    return _cache["startup"]
+
+
+def _startup() -> list[tuple[str, float, str]]:
     cmd, suffix = _command()
     run_s = float(os.environ.get("AUTOGROWTH_RSS_S", "60"))
     with tempfile.TemporaryDirectory(prefix="ag-start-") as tmp:
@@ -93,6 +102,12 @@ def _size(path: Path) -> int:
 
 
 def dist_figures() -> list[tuple[str, float, str]]:
+    if "dist" not in _cache:
+        _cache["dist"] = _dist()
+    return _cache["dist"]
+
+
+def _dist() -> list[tuple[str, float, str]]:
     exe = _executable()
     if exe is None:
         print("no built executable: python packaging/build.py", file=sys.stderr)
