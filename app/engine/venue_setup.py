@@ -12,15 +12,16 @@ import importlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from app.domain.errors import AppError, AuthenticationFailed, VenueError
 from app.security.credentials import Credentials, mask
 from app.storage import Store
-from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing, profile_for
-from app.venues.ccxt.profile import PROFILES
 from app.venues.paper import PaperVenue
+
+if TYPE_CHECKING:  # ccxt (≈100 MB, a third of the start-up) loads only when an exchange is used
+    from app.venues.ccxt import CcxtMarketData, CcxtVenue, Timing
 
 from .session import TradingSession
 
@@ -44,6 +45,8 @@ def known_exchanges() -> list[str]:
     for mod in EXCHANGE_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(f"app.venues.ccxt.{mod}")
+    from app.venues.ccxt.profile import PROFILES
+
     return sorted(PROFILES)
 
 
@@ -125,6 +128,8 @@ def host_of(exchange: str, base_url: str | None = None) -> str:
 
 
 def market_data(exchange: str, *, base_url: str | None = None, timing: Timing | None = None) -> CcxtMarketData:
+    from app.venues.ccxt import CcxtMarketData, profile_for
+
     profile = profile_for(exchange, **({"timing": timing} if timing else {}))
     return CcxtMarketData(profile, base_url=base_url)
 
@@ -161,6 +166,8 @@ def live_venue(
     if timing is not None:
         kw["timing"] = timing
     config: dict[str, Any] = {"password": creds.passphrase} if creds.passphrase else {}
+    from app.venues.ccxt import CcxtVenue, profile_for
+
     return CcxtVenue(
         profile_for(exchange, **kw),
         api_key=creds.api_key,
