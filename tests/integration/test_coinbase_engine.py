@@ -2,28 +2,28 @@
 Trade through the unmodified ccxt classes (every private request an ES256 JWT): every order type of
 the core placed, filled, cancelled (stops, take-profits, trailing stops and OCO emulated by the
 app), fills read over REST as the user channel shows orders filling, and reconciliation after the
-channel reconnects and after a restart."""
+channel reconnects and after a restart. The scenarios every exchange shares are in
+``venue_scenarios``."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from loopback.testing import loopback_thread, loopback_venue, until
+import venue_scenarios as vs
+from loopback.testing import loopback_thread
 
-from app.domain.enums import Emulation, OrderListStatus, OrderStatus, OrderType, Side, TimeInForce, TrailingMode
-from app.domain.order import OrderRequest
-from app.domain.order_list import BracketRequest, OcoRequest
-from app.engine.events import ReconciliationDone
-from app.engine.retry import RetryPolicy
-from app.engine.session import TradingSession
-from app.storage import Store
+from app.domain.enums import OrderStatus
 
 D = Decimal
-BTC = "BTC/USD"
-FAST_STREAMS = RetryPolicy(attempts=1_000_000, base_s=0.1, factor=2.0, max_s=1.0)
+COINBASE = vs.Spec(
+    name="coinbase",
+    symbol="BTC/USD",
+    quote="USD",
+    balances={"USD": "100000", "BTC": "0.5"},
+    trade_stream="market_trades:BTC-USD",
+    account_sockets=(),  # the user channel shares the one socket
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,189 +32,24 @@ def lb():
         yield thread
 
 
-class Live:
-    def __init__(self, lb, tmp: Path, *, fresh: bool = True) -> None:
-        self.lb, self.server = lb, lb.server
-        if fresh:
-            lb.call(self.server.reset, {"USD": "100000", "BTC": "0.5"})
-            lb.call(self.server.book_around, BTC, "60000", spread="1", levels=10, qty="1")
-        self.store = Store.open(f"sqlite:///{tmp / 'db.sqlite3'}")
-        self.venue = loopback_venue("coinbase", self.server.base_url, symbols=(BTC,))
-        self.session = TradingSession(
-            self.store, self.venue, [BTC], mode="live", stream_policy=FAST_STREAMS, valuation_currency="USD"
-        )
-        self.om = self.session.orders
-        self.reconciled: list[ReconciliationDone] = []
-        self.session.bus.subscribe(ReconciliationDone, self.reconciled.append)
-
-    async def start(self, price: str = "60000") -> Live:
-        await self.session.start()
-        await until(lambda: self.lb.call(self.server.subscribed, "market_trades:BTC-USD"), what="the trade stream")
-        await until(lambda: self.lb.call(self.server.user_subscribed), what="the account stream")
-        await self.trade(price, "0.1")
-        await until(lambda: self.om.last_price("coinbase", BTC) == D(price), what="the last price")
-        return self
-
-    async def book(self, mid: str) -> None:
-        await self.lb.acall(self.server.book_around, BTC, mid, spread="1", levels=10, qty="1")
-
-    async def trade(self, price: str, qty: str = "0.1", taker: str = "buy") -> None:
-        await self.lb.acall(self.server.trade, BTC, price, qty, taker)
-
-    async def move(self, price: str, taker: str = "buy") -> None:
-        await self.book(price)
-        await self.trade(price, "0.1", taker)
-        await until(lambda: self.om.last_price("coinbase", BTC) == D(price), what=f"price {price}")
-
-    async def submit(self, t: OrderType, side: Side, qty: str = "0.01", **kw):
-        o = await self.om.submit(OrderRequest("coinbase", BTC, side, t, D(qty), **kw))
-        assert o is not None
-        return o
-
-    async def status(self, cid: str, status: OrderStatus) -> None:
-        await until(lambda: self.om.get(cid).status is status, what=f"{cid} {status.value}")
-
-    def at_exchange(self) -> list[str]:
-        return self.lb.call(lambda: sorted(o.client_id for o in self.server.core.orders.values() if o.is_open))
-
-    async def stop(self) -> None:
-        await self.session.stop()
-        self.store.close()
-
-
 async def test_orders_of_every_type_are_placed_filled_and_cancelled_on_coinbase(lb, tmp_path):
-    live = await Live(lb, tmp_path).start()
-    try:
-        inst = live.om.instruments[("coinbase", BTC)]
+    async with vs.running(COINBASE, lb, tmp_path) as live:
+        inst = live.om.instruments[("coinbase", "BTC/USD")]
         assert (inst.tick_size, inst.min_notional) == (D("0.01"), D(1))
-        mkt = await live.submit(OrderType.MARKET, Side.BUY)
-        await live.status(mkt.client_order_id, OrderStatus.FILLED)
+        # ccxt reads Coinbase's EXPIRED (an IOC's unfilled rest) as canceled.
+        mkt = await vs.plain_orders(live, ioc_ends=OrderStatus.CANCELLED, market_sell=True)
         assert mkt.avg_price == D("60000.5") and mkt.fee_asset == "USD"  # the best ask, not the IOC's cap
-
-        lim = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59990"))
-        await live.status(lim.client_order_id, OrderStatus.NEW)
-        ioc = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59000"), tif=TimeInForce.IOC)
-        await live.status(ioc.client_order_id, OrderStatus.CANCELLED)  # ccxt reads Coinbase's EXPIRED as canceled
-        maker = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59980"), post_only=True)
-        await live.status(maker.client_order_id, OrderStatus.NEW)
-        assert await live.om.cancel(maker.client_order_id)
-        await live.status(maker.client_order_id, OrderStatus.CANCELLED)
-        sell = await live.submit(OrderType.MARKET, Side.SELL, qty="0.005")
-        await live.status(sell.client_order_id, OrderStatus.FILLED)
-        await live.trade("59985", "0.05", "sell")
-        await live.status(lim.client_order_id, OrderStatus.FILLED)
-
-        stop = await live.submit(OrderType.STOP_MARKET, Side.SELL, stop_price=D("59500"))
-        stop_lim = await live.submit(OrderType.STOP_LIMIT, Side.BUY, stop_price=D("60500"), price=D("60600"))
-        tp = await live.submit(OrderType.TAKE_PROFIT_MARKET, Side.SELL, stop_price=D("61000"))
-        tp_lim = await live.submit(OrderType.TAKE_PROFIT_LIMIT, Side.BUY, stop_price=D("59200"), price=D("59300"))
-        trail = await live.submit(
-            OrderType.TRAILING_STOP, Side.SELL, trail_mode=TrailingMode.PERCENT, trail_value=D("1")
-        )
-        for o in (stop, stop_lim, tp, tp_lim, trail):
-            assert o.emulation is Emulation.EMULATED  # the app watches them (Coinbase: stop-limits only)
-        assert live.at_exchange() == []
-
-        await live.move("60550")  # the stop-limit buy is released and takes the asks up to its limit
-        await live.status(stop_lim.client_order_id, OrderStatus.FILLED)
-        assert live.om.get(stop_lim.client_order_id).emulation is Emulation.RELEASED
-        await live.move("61050")  # the take-profit sell
-        await live.status(tp.client_order_id, OrderStatus.FILLED)
-        await live.move("59400", "sell")  # the stop sell and the trailing stop (1 % under 101,050,000)
-        await live.status(stop.client_order_id, OrderStatus.FILLED)
-        await live.status(trail.client_order_id, OrderStatus.FILLED)
-        await live.move("59150", "sell")  # the take-profit-limit buy
-        await live.status(tp_lim.client_order_id, OrderStatus.FILLED)
-
-        await live.om.drain()
-        assert live.at_exchange() == []
-        # What the engine holds comes to what the exchange holds (its balance stream, as it arrives).
-        btc = live.lb.call(lambda: live.server.core.ledger.balances()["BTC"].total)
-        await until(lambda: live.session.portfolio.balances["coinbase"]["BTC"] == btc, what="the balances")
-    finally:
-        await live.stop()
-
-
-async def test_an_oco_is_emulated_one_leg_rests_at_coinbase_and_a_fill_cancels_the_other(lb, tmp_path):
-    live = await Live(lb, tmp_path).start()
-    try:
-        ol = await live.om.submit_oco(OcoRequest("coinbase", BTC, Side.SELL, D("0.01"), D("60500"), D("59500")))
-        assert ol is not None
-        limit, stop = live.om.get(ol.limit_id), live.om.get(ol.stop_id)
-        await live.status(limit.client_order_id, OrderStatus.NEW)
-        assert stop.emulation is Emulation.EMULATED and live.at_exchange() == [limit.client_order_id]
-        await live.trade("60600", "0.05")  # through the limit leg
-        await live.status(limit.client_order_id, OrderStatus.FILLED)
-        await live.status(stop.client_order_id, OrderStatus.CANCELLED)
-        await until(lambda: live.om.order_list(ol.list_id).status is OrderListStatus.DONE, what="the OCO done")
-
-        # The stop leg triggers: the app sells at the market and cancels the resting limit at Coinbase.
-        ol2 = await live.om.submit_oco(OcoRequest("coinbase", BTC, Side.SELL, D("0.01"), D("61000"), D("59800")))
-        assert ol2 is not None
-        await live.status(ol2.limit_id, OrderStatus.NEW)
-        await live.move("59750", "sell")
-        await live.status(ol2.stop_id, OrderStatus.FILLED)
-        await live.status(ol2.limit_id, OrderStatus.CANCELLED)
-        assert live.at_exchange() == []
-    finally:
-        await live.stop()
+        await vs.stops_take_profits_and_trailing_stops(live, held_by_venue=False)  # Coinbase: stop-limits only
 
 
 async def test_a_bracket_on_coinbase_enters_then_places_its_exits(lb, tmp_path):
-    live = await Live(lb, tmp_path).start()
-    try:
-        ol = await live.om.submit_bracket(
-            BracketRequest("coinbase", BTC, Side.BUY, D("0.01"), OrderType.MARKET, None, D("61000"), D("59000"))
-        )
-        assert ol is not None
-        await live.status(ol.entry_id, OrderStatus.FILLED)
-        await until(lambda: live.om.order_list(ol.list_id).stop_id is not None, what="the exits")
-        ol = live.om.order_list(ol.list_id)
-        await live.status(ol.limit_id, OrderStatus.NEW)
-        assert live.om.get(ol.limit_id).quantity == D("0.01")  # Coinbase takes its fee in USD: all of it to sell
-        await live.move("61100")
-        await live.status(ol.limit_id, OrderStatus.FILLED)
-        await live.status(ol.stop_id, OrderStatus.CANCELLED)
-        await until(lambda: live.om.order_list(ol.list_id).status is OrderListStatus.DONE, what="the bracket done")
-    finally:
-        await live.stop()
+    async with vs.running(COINBASE, lb, tmp_path) as live:
+        # The fee in USD: all of it to sell.
+        ol = await vs.bracket_entered(live, exit_qty="0.01", stop_at_exchange=False)
+        await vs.bracket_taken_profit(live, ol, stop_ends=OrderStatus.CANCELLED)
 
 
-async def test_after_the_account_stream_reconnects_missed_fills_are_reconciled(lb, tmp_path):
-    live = await Live(lb, tmp_path).start()
-    try:
-        o = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59990"))
-        await live.status(o.client_order_id, OrderStatus.NEW)
-        done = len(live.reconciled)
-        live.lb.call(live.server.silence_sockets)  # the user channel's messages are lost from here on
-        await live.trade("59980", "0.05", "sell")
-        await asyncio.sleep(0.2)
-        assert live.om.get(o.client_order_id).status is OrderStatus.NEW
-        await until(lambda: len(live.reconciled) > done, what="a reconciliation")
-        await live.status(o.client_order_id, OrderStatus.FILLED)
-        assert any("Missed fill" in c for r in live.reconciled[done:] for c in r.changes)
-        assert len(live.store.load_fills(venue="coinbase")) == 1
-    finally:
-        await live.stop()
+class TestOnCoinbase(vs.Reconciliation, vs.EmulatedOco):
+    """Reconciliation and the emulated OCO, as on every venue that holds no OCO."""
 
-
-async def test_a_restart_reconciles_what_happened_while_the_app_was_closed(lb, tmp_path):
-    live = await Live(lb, tmp_path).start()
-    o = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59990"))
-    other = await live.submit(OrderType.LIMIT, Side.BUY, price=D("59000"))
-    await live.status(o.client_order_id, OrderStatus.NEW)
-    await live.status(other.client_order_id, OrderStatus.NEW)
-    await live.stop()
-    await lb.acall(lb.server.trade, BTC, "59980", "0.05", "sell")  # fills while closed
-    await lb.acall(lambda: lb.server.core.cancel(lb.server.core.by_client[other.client_order_id]))  # on the website
-
-    again = Live(lb, tmp_path, fresh=False)
-    try:
-        await again.start("59980")
-        first = again.reconciled[0]
-        assert again.om.get(o.client_order_id).status is OrderStatus.FILLED
-        assert again.om.get(other.client_order_id).status is OrderStatus.CANCELLED
-        assert any("Missed fill" in c for c in first.changes)
-        assert len(again.store.load_fills(venue="coinbase")) == 1
-    finally:
-        await again.stop()
+    spec = COINBASE
