@@ -6,60 +6,26 @@ answers into the same unified fields, of the same types, as the recorded ones.""
 from __future__ import annotations
 
 import asyncio
-import json
-from decimal import Decimal as D
 from typing import Any
 
 import aiohttp
 import pytest
-from loopback.binance.info import shared_data
-from loopback.testing import loopback_thread, loopback_venue
+from field_fidelity import covers, fixture, loopback_with_history, recorded_methods, recording, rest_a_buy
+from loopback.testing import loopback_venue
 
-from app.domain.enums import OrderType, Side
-
-FIXTURES = shared_data() / "fixtures"
 NAUTILUS = "nautilus_trader/crates/adapters/coinbase/test_data"
-
-
-def fixture(path: str) -> Any:
-    p = FIXTURES / path
-    if not p.exists():
-        pytest.skip(f"{path} is not here (../shared/data)")
-    return json.loads(p.read_text())
-
-
-def kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int | float):
-        return "number"
-    return type(v).__name__
-
-
-def present(d: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {k: kind(v) for k, v in d.items() if v is not None and k not in ("info", "fees", *skip)}
-
-
-def covers(ours: dict[str, Any], recorded: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
-    """Every unified field of the recording is in ours, of the same type."""
-    a, b = present(ours, skip), present(recorded, skip)
-    assert {k: a.get(k) for k in b} == b
 
 
 @pytest.fixture(scope="module")
 def lb():
-    with loopback_thread("coinbase") as thread:
-        s = thread.server
-        thread.call(s.book_around, "BTC/USD", "60000", spread="1", levels=10, qty="1")
-        rows = [(1712188800000 + i * 3_600_000, 66000, 66300, 65900, 66200, 3) for i in range(3)]
-        thread.call(s.core.seed_klines, "BTC/USD", "1h", rows)
-        thread.call(s.trade, "BTC/USD", "60000", "0.1")
-        yield thread
+    candles = [(1712188800000 + i * 3_600_000, 66000, 66300, 65900, 66200, 3) for i in range(3)]
+    with loopback_with_history("coinbase", "BTC/USD", "1h", candles, mid="60000", spread="1") as lb:
+        yield lb
 
 
 @pytest.fixture(scope="module")
 def recorded():
-    return fixture("ccxt_static/response/coinbase.json")["methods"]
+    return recorded_methods("coinbase")
 
 
 async def test_rest_answers_carry_every_field_and_parse_into_the_recorded_unified_fields(lb, recorded):
@@ -102,42 +68,27 @@ async def test_rest_answers_carry_every_field_and_parse_into_the_recorded_unifie
 async def test_websocket_messages_carry_every_field_of_coinbases(lb):
     server = lb.server
     sent: list[dict[str, Any]] = []
-    original = server._send
 
-    def capture(conn: Any, channel: str, events: list[dict[str, Any]]) -> None:
+    def record(_conn: Any, channel: str, events: list[dict[str, Any]]) -> None:
         sent.append({"channel": channel, "events": events})
-        original(conn, channel, events)
 
     v = loopback_venue("coinbase", lb.server.base_url)
-    lb.call(setattr, server, "_send", capture)
     try:
-        await v.exchange.load_markets()
-        ex = v.exchange
-        session = aiohttp.ClientSession()
-        ws = await session.ws_connect(ex.urls["api"]["ws"])
-        for channel in ("level2", "market_trades", "ticker"):
-            await ws.send_json({"type": "subscribe", "product_ids": ["BTC-USD"], "channel": channel})
-        await ws.send_json({"type": "subscribe", "product_ids": [], "channel": "user", **ex.create_ws_auth("user", [])})
-        await asyncio.sleep(0.3)
-        lb.call(server.book_around, "BTC/USD", "60001", spread="1", levels=10, qty="1")
-        lb.call(server.trade, "BTC/USD", "60001", "0.1")
-        lb.call(
-            lambda: server.core.place(
-                "BTC/USD",
-                Side.BUY,
-                OrderType.LIMIT,
-                D("0.01"),
-                price=D("59000"),
-                client_id="fid-ws",
-                kind="limit_limit_gtc",
-                extra={
-                    "configuration": {
-                        "limit_limit_gtc": {"base_size": "0.01", "limit_price": "59000", "post_only": False}
-                    }
-                },
-            )
-        )
-        await asyncio.sleep(0.3)
+        with recording(lb, "_send", record):
+            await v.exchange.load_markets()
+            ex = v.exchange
+            session = aiohttp.ClientSession()
+            ws = await session.ws_connect(ex.urls["api"]["ws"])
+            for channel in ("level2", "market_trades", "ticker"):
+                await ws.send_json({"type": "subscribe", "product_ids": ["BTC-USD"], "channel": channel})
+            auth = ex.create_ws_auth("user", [])
+            await ws.send_json({"type": "subscribe", "product_ids": [], "channel": "user", **auth})
+            await asyncio.sleep(0.3)
+            lb.call(server.book_around, "BTC/USD", "60001", spread="1", levels=10, qty="1")
+            lb.call(server.trade, "BTC/USD", "60001", "0.1")
+            config = {"limit_limit_gtc": {"base_size": "0.01", "limit_price": "59000", "post_only": False}}
+            rest_a_buy(lb, "BTC/USD", "0.01", "59000", kind="limit_limit_gtc", extra={"configuration": config})
+            await asyncio.sleep(0.3)
         by: dict[str, list[dict[str, Any]]] = {}
         for m in sent:
             by.setdefault(m["channel"], []).append(m["events"][0])
@@ -155,5 +106,4 @@ async def test_websocket_messages_carry_every_field_of_coinbases(lb):
         await ws.close()
         await session.close()
     finally:
-        lb.call(setattr, server, "_send", original)
         await v.close()

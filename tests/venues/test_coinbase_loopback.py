@@ -11,21 +11,28 @@ from decimal import Decimal
 
 import aiohttp
 import ccxt.async_support
+import loopback_checks as checks
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from loopback.binance.info import shared_data
-from loopback.testing import Pump, loopback_data, loopback_thread, loopback_venue, until
+from loopback.testing import loopback_thread, loopback_venue
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.errors import AuthenticationFailed, TemporaryVenueError
-from app.domain.order import Order
 from app.venues.ccxt import errors as E
 from app.venues.ccxt import profile_for
-from app.venues.ccxt.market_data import LIVE
 
 D = Decimal
 BTC = "BTC/USD"
+COINBASE = checks.Case(
+    name="coinbase",
+    symbol=BTC,
+    trade_sub="market_trades:BTC-USD",
+    public=(),  # one socket carries every channel
+    private=(),
+    order_path="/api/v3/brokerage/orders",
+)
 OTHER_KEY = (
     ec.generate_private_key(ec.SECP256R1())
     .private_bytes(
@@ -43,14 +50,10 @@ def lb():
 
 @pytest.fixture
 def server(lb):
-    lb.call(lb.server.reset)
-    lb.call(lb.server.book_around, BTC, "60000", spread="1", levels=10, qty="1")
-    lb.call(lb.server.trade, BTC, "60000", "0.1")
-    return lb
+    return checks.fresh_market(lb, COINBASE)
 
 
-def order(cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.01", **kw) -> Order:
-    return Order(cid, "coinbase", BTC, side, t, D(qty), **kw)
+order = COINBASE.order
 
 
 async def test_instruments_from_recorded_products():
@@ -170,84 +173,29 @@ async def test_coinbases_refusals_become_clear_rejections_and_errors(server):
 
 
 async def test_market_data_by_websocket_and_a_dropped_socket_subscribes_again(server):
-    data = loopback_data("coinbase", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades, books, tickers = Pump(data.watch_trades(BTC)), Pump(data.watch_book(BTC)), Pump(data.watch_ticker(BTC))
-        await until(lambda: server.call(server.server.subscribed, "market_trades:BTC-USD"), what="the subscription")
-        await until(lambda: books.items and tickers.items, what="the level2 snapshot and the ticker")
-        assert books.items[-1].bids[0].price == D("59999.5") and data.stream_state(BTC, "book") == LIVE
-        await server.acall(server.server.book_around, BTC, "60010", spread="1", levels=10, qty="2")
-        await until(lambda: books.items[-1].bids[0].price == D("60009.5"), what="a level2 update")
-        assert books.items[-1].bids[0].quantity == D(2)
-        await server.acall(server.server.trade, BTC, "60010.5", "0.2")
-        await until(lambda: any(t.price == D("60010.5") for t in trades.items), what="a trade")
-        assert server.call(server.server.drop_sockets) == 1
-        await until(lambda: trades.done, what="the trade stream to fail")
-        assert isinstance(trades.error, TemporaryVenueError)
-        for p in (books, tickers):
-            await p.stop()
-        again = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "market_trades:BTC-USD"), what="subscribed again")
-        await server.acall(server.server.trade, BTC, "60011", "0.1")
-        await until(lambda: any(t.price == D("60011") for t in again.items), what="a trade after the drop")
-        await again.stop()
-    finally:
-        await data.close()
+    await checks.market_data_streams_and_a_dropped_socket_subscribes_again(server, COINBASE)  # level2, market trades
 
 
 async def test_a_silent_socket_is_closed_by_the_watchdog(server):
-    data = loopback_data("coinbase", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "market_trades:BTC-USD"), what="the subscription")
-        server.call(server.server.silence_sockets)
-        await until(lambda: trades.done, timeout=30, what="the watchdog")
-        assert isinstance(trades.error, TemporaryVenueError)
-    finally:
-        await data.close()
+    await checks.a_silent_socket_is_closed_by_the_watchdog(server, COINBASE)
 
 
 async def test_the_user_channel_reports_fills_once_and_resubscribes_after_a_drop(server):
-    v = loopback_venue("coinbase", server.server.base_url, symbols=(BTC,))
-    reports = []
-    v.set_report_handler(reports.append)
+    account = checks.Account(server, COINBASE)
     try:
-        await v.load_markets()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="the user channel")
-        await v.place(order("c-rest", price=D("59999.5")))
-        await server.acall(server.server.trade, BTC, "59990", "0.004", "sell")
-        await server.acall(server.server.trade, BTC, "59990", "0.02", "sell")
-        fills = lambda: [r.fill for r in reports if r.fill is not None and r.client_order_id == "c-rest"]  # noqa: E731
-        await until(lambda: sum(f.quantity for f in fills()) == D("0.01"), what="both fills")
-        assert [f.quantity for f in fills()] == [D("0.004"), D("0.006")]
-        assert all(f.fee_asset == "USD" and f.price == D("59999.5") for f in fills())
-        assert fills()[0].fee == D("1.439988")  # 0.004 × 59,999.5 × 0.6 % (maker)
+        await account.watch("the user channel")
+        fills = await account.a_resting_buy_fills_in_two("c-rest", first="0.004")
+        assert all(f.fee_asset == "USD" for f in fills)
+        assert fills[0].fee == D("1.439988")  # 0.004 × 59,999.5 × 0.6 % (maker)
         # Cancelled on the website after a partial fill: the fill first, then the cancel.
-        await v.place(order("c-part", qty="0.02", price=D("59999.5")))
+        await account.venue.place(order("c-part", qty="0.02", price=D("59999.5")))
         await server.acall(server.server.trade, BTC, "59990", "0.005", "sell")
-        core = server.server.core
-        server.call(lambda: core.cancel(core.by_client["c-part"]))
-        await until(
-            lambda: any(r.client_order_id == "c-part" and r.event is OrderEvent.CANCELLED for r in reports),
-            what="the cancel",
-        )
-        part = [r for r in reports if r.client_order_id == "c-part"]
+        await account.cancelled_on_the_website("c-part")
+        part = [r for r in account.reports if r.client_order_id == "c-part"]
         assert [r.event for r in part][-2:] == [OrderEvent.PARTIAL_FILL, OrderEvent.CANCELLED]
-        server.call(server.server.drop_sockets)
-        await until(lambda: account.done, what="the account stream to fail")
-        await account.stop()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="subscribed again")
-        await v.place(order("c-after", OrderType.MARKET, Side.SELL))
-        await until(lambda: any(r.fill for r in reports if r.client_order_id == "c-after"), what="a fill after")
-        history = await v.fetch_my_trades(BTC, None)
-        assert sorted(f.trade_id for f in history) == sorted(r.fill.trade_id for r in reports if r.fill)
-        await account.stop()
+        await account.resubscribes_after_a_drop("c-after")
     finally:
-        await v.close()
+        await account.close()
 
 
 def test_the_coinbase_profile_is_registered_and_data():
@@ -257,40 +205,11 @@ def test_the_coinbase_profile_is_registered_and_data():
 
 
 async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_client_order_id(server):
-    v = loopback_venue("coinbase", server.server.base_url, timeout_ms=600)
-    try:
-        await v.load_markets()
-        server.call(server.server.faults.add, "timeout", "/api/v3/brokerage/orders", method="POST", delay=1.5)
-        with pytest.raises(E.RequestTimedOut):
-            await v.place(order("c-late", price=D("59000")))
-        st = await v.fetch_order(order("c-late", price=D("59000")))
-        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "c-late"
-        again = await v.place(order("c-late", price=D("59000")))
-        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
-        assert server.call(lambda: server.server.placed) == 1
-    finally:
-        await v.close()
+    await checks.a_send_that_timed_out_after_it_landed_is_found_by_its_client_id(server, COINBASE, "c-late")
 
 
 async def test_a_book_whose_messages_skip_a_sequence_number_is_loaded_again(server):
-    data = loopback_data("coinbase", server.server.base_url)
-    try:
-        await data.load_markets()
-        books = Pump(data.watch_book(BTC))
-        await until(lambda: books.items, what="the book")
-        server.call(setattr, server.server.faults, "book_gap", 2)
-        await server.acall(server.server.book_around, BTC, "60020", spread="1", levels=10, qty="3")
-        await until(lambda: data.book_gaps >= 1, what="the gap noticed")
-        # Dropped and subscribed again: the next book is whole, from a new snapshot.
-        await until(
-            lambda: books.items[-1].bids[0].price == D("60019.5") and data.stream_state(BTC, "book") == LIVE,
-            what="the book live again",
-        )
-        assert books.items[-1].bids[0].quantity == D(3) and len(books.items[-1].bids) == 10
-        assert not books.done
-        await books.stop()
-    finally:
-        await data.close()
+    await checks.a_book_with_a_gap_is_loaded_again(server, COINBASE)
 
 
 async def test_a_clock_off_by_minutes_is_measured_and_the_jwt_made_on_the_servers_time(server):

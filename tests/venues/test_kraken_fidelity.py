@@ -5,60 +5,34 @@ unified fields, of the same types, as the recorded ones."""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from loopback.binance.info import shared_data
-from loopback.testing import loopback_thread, loopback_venue
+from field_fidelity import (
+    covers,
+    fixture,
+    kind,
+    loopback_with_history,
+    present,
+    recorded_methods,
+    recording,
+    rest_a_buy,
+)
+from loopback.testing import loopback_venue
 
-from app.domain.enums import OrderType, Side
-
-FIXTURES = shared_data() / "fixtures"
 NAUTILUS = "nautilus_trader/crates/adapters/kraken/test_data"
-
-
-def fixture(path: str) -> Any:
-    p = FIXTURES / path
-    if not p.exists():
-        pytest.skip(f"{path} is not here (../shared/data)")
-    return json.loads(p.read_text())
-
-
-def kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int | float):
-        return "number"
-    return type(v).__name__
-
-
-def present(d: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {k: kind(v) for k, v in d.items() if v is not None and k not in ("info", "fees", *skip)}
-
-
-def covers(ours: dict[str, Any], recorded: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
-    """Every unified field the recording has, ours has too, of the same type. (The recordings are
-    older than this ccxt: fields it fills in now, e.g. a ticker's bid volume, may be extra.)"""
-    a, b = present(ours, skip), present(recorded, skip)
-    assert {k: a.get(k) for k in b} == b
 
 
 @pytest.fixture(scope="module")
 def lb():
-    with loopback_thread("kraken") as thread:
-        s = thread.server
-        thread.call(s.book_around, "BTC/USDT", "60000", spread="1", levels=10, qty="1")
-        rows = [(1706626800000 + i * 3_600_000, 43400, 43500, 43300, 43450, 2) for i in range(5)]
-        thread.call(s.core.seed_klines, "BTC/USDT", "1h", rows)
-        thread.call(s.trade, "BTC/USDT", "60000", "0.1")
-        yield thread
+    candles = [(1706626800000 + i * 3_600_000, 43400, 43500, 43300, 43450, 2) for i in range(5)]
+    with loopback_with_history("kraken", "BTC/USDT", "1h", candles, mid="60000", spread="1") as lb:
+        yield lb
 
 
 @pytest.fixture(scope="module")
 def recorded():
-    return fixture("ccxt_static/response/kraken.json")["methods"]
+    return recorded_methods("kraken")
 
 
 async def test_rest_answers_parse_into_the_recorded_unified_fields(lb, recorded):
@@ -106,87 +80,64 @@ async def test_rest_answers_parse_into_the_recorded_unified_fields(lb, recorded)
 async def test_websocket_v2_messages_carry_every_field_of_krakens(lb):
     server = lb.server
     sent: list[dict[str, Any]] = []
-    original = server._publish
-    original_private = server._private_send
 
-    def capture(key: str, payload: dict[str, Any]) -> None:
-        sent.append(payload)
-        original(key, payload)
-
-    def capture_private(channel: str, kind_: str, data: list[dict[str, Any]]) -> None:
+    def private(channel: str, kind_: str, data: list[dict[str, Any]]) -> None:
         sent.append({"channel": channel, "type": kind_, "data": data})
-        original_private(channel, kind_, data)
 
-    lb.call(setattr, server, "_publish", capture)
-    lb.call(setattr, server, "_private_send", capture_private)
-    try:
+    with recording(lb, "_publish", lambda _key, payload: sent.append(payload)), recording(lb, "_private_send", private):
         lb.call(server.core.seed_klines, "BTC/USDT", "1m", [(1706626800000, 60000, 60000, 60000, 60000, 1)])
         lb.call(server.trade, "BTC/USDT", "60000", "0.1")
-        lb.call(
-            lambda: server.core.place(
-                "BTC/USDT",
-                Side.BUY,
-                OrderType.LIMIT,
-                D("0.01"),
-                price=D("59999.5"),
-                client_id="fid-ws",
-                kind="limit",
-                extra={"cl_ord_id": "fid-ws"},
-            )
-        )
+        rest_a_buy(lb, "BTC/USDT", "0.01", "59999.5", kind="limit", extra={"cl_ord_id": "fid-ws"})
         lb.call(server.trade, "BTC/USDT", "59990", "0.05", "sell")
-        by: dict[str, dict[str, Any]] = {}
-        for m in sent:
-            data = (m.get("data") or [{}])[0]
-            key = m["channel"] + (":" + data.get("exec_type", "") if m["channel"] == "executions" else "")
-            by.setdefault(key, m)
-        for name, channel in (("trade_update", "trade"), ("ticker_snapshot", "ticker"), ("ohlc_update", "ohlc")):
-            ref = fixture(f"{NAUTILUS}/ws_{name}.json")
-            assert set(ref) <= set(by[channel]) | {"timestamp"}
-            assert set(ref["data"][0]) <= set(by[channel]["data"][0])
-        book = server._book_message("BTC/USDT", "snapshot", 10)
-        ref = fixture(f"{NAUTILUS}/ws_book_snapshot.json")
-        assert set(ref["data"][0]) == set(book["data"][0]) and set(ref["data"][0]["bids"][0]) == set(
-            book["data"][0]["bids"][0]
-        )
-        # executions as ccxt.pro documents them (its kraken class, from Kraken's docs)
-        new = {
-            "order_id",
-            "order_userref",
-            "symbol",
-            "order_qty",
-            "cum_cost",
-            "time_in_force",
-            "exec_type",
-            "side",
-            "order_type",
-            "limit_price_type",
-            "limit_price",
-            "stop_price",
-            "order_status",
-            "fee_usd_equiv",
-            "fee_ccy_pref",
-            "timestamp",
-        }
-        trade = {
-            "order_id",
-            "exec_id",
-            "exec_type",
-            "trade_id",
-            "symbol",
-            "side",
-            "last_qty",
-            "last_price",
-            "liquidity_ind",
-            "cost",
-            "order_userref",
-            "order_status",
-            "order_type",
-            "fee_usd_equiv",
-            "fees",
-        }
-        assert new <= set(by["executions:new"]["data"][0])
-        assert trade <= set(by["executions:trade"]["data"][0])
-    finally:
-        lb.call(setattr, server, "_publish", original)
-        lb.call(setattr, server, "_private_send", original_private)
+    by: dict[str, dict[str, Any]] = {}
+    for m in sent:
+        data = (m.get("data") or [{}])[0]
+        key = m["channel"] + (":" + data.get("exec_type", "") if m["channel"] == "executions" else "")
+        by.setdefault(key, m)
+    for name, channel in (("trade_update", "trade"), ("ticker_snapshot", "ticker"), ("ohlc_update", "ohlc")):
+        ref = fixture(f"{NAUTILUS}/ws_{name}.json")
+        assert set(ref) <= set(by[channel]) | {"timestamp"}
+        assert set(ref["data"][0]) <= set(by[channel]["data"][0])
+    book = server._book_message("BTC/USDT", "snapshot", 10)
+    ref = fixture(f"{NAUTILUS}/ws_book_snapshot.json")
+    assert set(ref["data"][0]) == set(book["data"][0]) and set(ref["data"][0]["bids"][0]) == set(
+        book["data"][0]["bids"][0]
+    )
+    # executions as ccxt.pro documents them (its kraken class, from Kraken's docs)
+    new = {
+        "order_id",
+        "order_userref",
+        "symbol",
+        "order_qty",
+        "cum_cost",
+        "time_in_force",
+        "exec_type",
+        "side",
+        "order_type",
+        "limit_price_type",
+        "limit_price",
+        "stop_price",
+        "order_status",
+        "fee_usd_equiv",
+        "fee_ccy_pref",
+        "timestamp",
+    }
+    trade = {
+        "order_id",
+        "exec_id",
+        "exec_type",
+        "trade_id",
+        "symbol",
+        "side",
+        "last_qty",
+        "last_price",
+        "liquidity_ind",
+        "cost",
+        "order_userref",
+        "order_status",
+        "order_type",
+        "fee_usd_equiv",
+        "fees",
+    }
+    assert new <= set(by["executions:new"]["data"][0])
+    assert trade <= set(by["executions:trade"]["data"][0])

@@ -10,21 +10,27 @@ import json
 from decimal import Decimal
 
 import ccxt.async_support
+import loopback_checks as checks
 import pytest
 from loopback.binance.info import shared_data
 from loopback.kraken import SECRET
-from loopback.testing import Pump, loopback_data, loopback_thread, loopback_venue, until
+from loopback.testing import loopback_thread, loopback_venue
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.errors import AuthenticationFailed, TemporaryVenueError
-from app.domain.order import Order
-from app.venues.base import BalancesChanged
 from app.venues.ccxt import errors as E
 from app.venues.ccxt import profile_for
-from app.venues.ccxt.market_data import LIVE
 
 D = Decimal
 BTC = "BTC/USDT"
+KRAKEN = checks.Case(
+    name="kraken",
+    symbol=BTC,
+    trade_sub="trade:BTC/USDT",
+    public=("public",),
+    private=("private",),  # executions and balances
+    order_path="/0/private/AddOrder",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +41,10 @@ def lb():
 
 @pytest.fixture
 def server(lb):
-    lb.call(lb.server.reset)
-    lb.call(lb.server.book_around, BTC, "60000", spread="1", levels=10, qty="1")
-    lb.call(lb.server.trade, BTC, "60000", "0.1")
-    return lb
+    return checks.fresh_market(lb, KRAKEN)
 
 
-def order(cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.01", **kw) -> Order:
-    return Order(cid, "kraken", BTC, side, t, D(qty), **kw)
+order = KRAKEN.order
 
 
 async def recorded_markets(name: str) -> dict:
@@ -177,83 +179,27 @@ async def test_krakens_refusals_become_clear_rejections_and_errors(server):
 
 
 async def test_market_data_by_websocket_v2_and_a_dropped_socket_subscribes_again(server):
-    data = loopback_data("kraken", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades, books, tickers = Pump(data.watch_trades(BTC)), Pump(data.watch_book(BTC)), Pump(data.watch_ticker(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:BTC/USDT"), what="the trade subscription")
-        await until(lambda: books.items and tickers.items, what="the book snapshot and the ticker")
-        assert books.items[-1].bids[0].price == D("59999.5") and data.stream_state(BTC, "book") == LIVE
-        await server.acall(server.server.book_around, BTC, "60010", spread="1", levels=10, qty="2")
-        await until(lambda: books.items[-1].bids[0].price == D("60009.5"), what="a book update (deltas)")
-        assert books.items[-1].bids[0].quantity == D(2) and len(books.items[-1].asks) == 10
-        await server.acall(server.server.trade, BTC, "60010.5", "0.2")
-        await until(lambda: any(t.price == D("60010.5") for t in trades.items), what="a trade")
-        assert server.call(server.server.drop_sockets, "public") == 1
-        await until(lambda: trades.done, what="the trade stream to fail")
-        assert isinstance(trades.error, TemporaryVenueError)
-        for p in (books, tickers):
-            await p.stop()
-        again = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:BTC/USDT"), what="the new subscription")
-        await server.acall(server.server.trade, BTC, "60011", "0.1")
-        await until(lambda: any(t.price == D("60011") for t in again.items), what="a trade after the drop")
-        await again.stop()
-    finally:
-        await data.close()
+    await checks.market_data_streams_and_a_dropped_socket_subscribes_again(server, KRAKEN)
 
 
 async def test_a_silent_socket_is_closed_by_the_watchdog(server):
-    data = loopback_data("kraken", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:BTC/USDT"), what="the subscription")
-        server.call(server.server.silence_sockets, "public")
-        await until(lambda: trades.done, timeout=30, what="the watchdog")
-        assert isinstance(trades.error, TemporaryVenueError)
-    finally:
-        await data.close()
+    await checks.a_silent_socket_is_closed_by_the_watchdog(server, KRAKEN)
 
 
 async def test_the_account_stream_reports_fills_once_and_resubscribes_after_a_drop(server):
-    v = loopback_venue("kraken", server.server.base_url, symbols=(BTC,))
-    reports = []
-    v.set_report_handler(reports.append)
+    account = checks.Account(server, KRAKEN)
     try:
-        await v.load_markets()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="executions and balances")
-        await v.place(order("k-rest", price=D("59999.5")))
-        await server.acall(server.server.trade, BTC, "59990", "0.004", "sell")
-        await server.acall(server.server.trade, BTC, "59990", "0.02", "sell")
-        fills = lambda: [r.fill for r in reports if r.fill is not None and r.client_order_id == "k-rest"]  # noqa: E731
-        await until(lambda: sum(f.quantity for f in fills()) == D("0.01"), what="both fills")
-        assert [f.quantity for f in fills()] == [D("0.004"), D("0.006")]
-        assert all(f.fee_asset == "USDT" and f.price == D("59999.5") for f in fills())
-        assert fills()[0].fee == D("0.599995")  # 0.004 × 59,999.5 × 0.25 % (maker)
-        changed = lambda: [e for e in account.items if isinstance(e, BalancesChanged)]  # noqa: E731
-        await until(lambda: changed() and changed()[-1].balances["BTC"].free == D("2.01"), what="balances")
+        await account.watch("executions and balances")
+        fills = await account.a_resting_buy_fills_in_two("k-rest", first="0.004")
+        assert all(f.fee_asset == "USDT" for f in fills)
+        assert fills[0].fee == D("0.599995")  # 0.004 × 59,999.5 × 0.25 % (maker)
+        await account.holds("BTC", "2.01", what="balances")
         # A cancel's update names the order only: it is still matched to its client id.
-        await v.place(order("k-cxl", price=D("59000")))
-        core = server.server.core
-        server.call(lambda: core.cancel(core.by_client["k-cxl"]))  # cancelled on the website
-        await until(
-            lambda: any(r.client_order_id == "k-cxl" and r.event is OrderEvent.CANCELLED for r in reports),
-            what="the cancel",
-        )
-        server.call(server.server.drop_sockets, "private")
-        await until(lambda: account.done, what="the account stream to fail")
-        await account.stop()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="subscribed again")
-        await v.place(order("k-after", OrderType.MARKET, Side.SELL))
-        await until(lambda: any(r.fill for r in reports if r.client_order_id == "k-after"), what="a fill after")
-        history = await v.fetch_my_trades(BTC, None)
-        assert sorted(f.trade_id for f in history) == sorted(r.fill.trade_id for r in reports if r.fill)
-        await account.stop()
+        await account.venue.place(order("k-cxl", price=D("59000")))
+        await account.cancelled_on_the_website("k-cxl")
+        await account.resubscribes_after_a_drop("k-after")
     finally:
-        await v.close()
+        await account.close()
 
 
 def test_the_kraken_profile_is_registered_and_data():
@@ -263,37 +209,8 @@ def test_the_kraken_profile_is_registered_and_data():
 
 
 async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_cl_ord_id(server):
-    v = loopback_venue("kraken", server.server.base_url, timeout_ms=600)
-    try:
-        await v.load_markets()
-        server.call(server.server.faults.add, "timeout", "/0/private/AddOrder", method="POST", delay=1.5)
-        with pytest.raises(E.RequestTimedOut):
-            await v.place(order("k-late", price=D("59000")))
-        st = await v.fetch_order(order("k-late", price=D("59000")))
-        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "k-late"
-        again = await v.place(order("k-late", price=D("59000")))
-        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
-        assert server.call(lambda: server.server.placed) == 1
-    finally:
-        await v.close()
+    await checks.a_send_that_timed_out_after_it_landed_is_found_by_its_client_id(server, KRAKEN, "k-late")
 
 
 async def test_a_book_whose_checksum_does_not_match_is_loaded_again(server):
-    data = loopback_data("kraken", server.server.base_url)
-    try:
-        await data.load_markets()
-        books = Pump(data.watch_book(BTC))
-        await until(lambda: books.items, what="the book")
-        server.call(setattr, server.server.faults, "book_gap", 2)
-        await server.acall(server.server.book_around, BTC, "60020", spread="1", levels=10, qty="3")
-        await until(lambda: data.book_gaps >= 1, what="the gap noticed")
-        # Dropped and subscribed again: the next book is whole, from a new snapshot.
-        await until(
-            lambda: books.items[-1].bids[0].price == D("60019.5") and data.stream_state(BTC, "book") == LIVE,
-            what="the book live again",
-        )
-        assert books.items[-1].bids[0].quantity == D(3) and len(books.items[-1].bids) == 10
-        assert not books.done
-        await books.stop()
-    finally:
-        await data.close()
+    await checks.a_book_with_a_gap_is_loaded_again(server, KRAKEN)

@@ -6,14 +6,12 @@ payload into the same unified fields, of the same types, as the documented one."
 from __future__ import annotations
 
 import json
-from decimal import Decimal as D
 from typing import Any
 from urllib.request import urlopen
 
 import pytest
-from loopback.testing import loopback_thread, loopback_venue
-
-from app.domain.enums import OrderType, Side
+from field_fidelity import kind, loopback_with_history, missing, present, recording, rest_a_buy
+from loopback.testing import loopback_venue
 
 REFERENCE: dict[str, Any] = {
     "market": {"market": "KRW-BTC", "korean_name": "비트코인", "english_name": "Bitcoin"},
@@ -165,35 +163,11 @@ REFERENCE: dict[str, Any] = {
 }
 
 
-def kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int | float):
-        return "number"
-    return type(v).__name__
-
-
-def present(d: dict[str, Any]) -> dict[str, str]:
-    return {k: kind(v) for k, v in d.items() if v is not None and k not in ("info", "fees")}
-
-
-def missing(reference: dict[str, Any], ours: dict[str, Any]) -> set[str]:
-    return set(reference) - set(ours)
-
-
 @pytest.fixture(scope="module")
 def lb():
-    with loopback_thread("upbit") as thread:
-        s = thread.server
-        thread.call(s.book_around, "BTC/KRW", "100000000", spread="2000", levels=10, qty="1", step="1000")
-        thread.call(
-            s.core.seed_klines,
-            "BTC/KRW",
-            "1m",
-            [(1706630400000 + i * 60_000, 100000000, 100100000, 99900000, 100000000, 1) for i in range(3)],
-        )
-        thread.call(s.trade, "BTC/KRW", "100000000", "0.1")
-        yield thread
+    candles = [(1706630400000 + i * 60_000, 100000000, 100100000, 99900000, 100000000, 1) for i in range(3)]
+    with loopback_with_history("upbit", "BTC/KRW", "1m", candles, mid="100000000", spread="2000", step="1000") as lb:
+        yield lb
 
 
 def get(lb, path: str) -> Any:
@@ -243,28 +217,12 @@ async def test_websocket_messages_carry_every_documented_field_and_parse_alike(l
     ex = v.exchange
     sent: list[dict[str, Any]] = []
     server = lb.server
-    original = server._publish
-
-    def capture(key: str, payload: dict[str, Any]) -> None:
-        sent.append(payload)
-        original(key, payload)
-
-    lb.call(setattr, server, "_publish", capture)
     try:
-        await ex.load_markets()
-        lb.call(server.trade, "BTC/KRW", "100000000", "0.1")
-        lb.call(
-            lambda: server.core.place(
-                "BTC/KRW",
-                Side.BUY,
-                OrderType.LIMIT,
-                D("0.001"),
-                price=D("99999000"),
-                client_id="fid-ws",
-                extra={"identifier": "fid-ws"},
-            )
-        )
-        lb.call(server.trade, "BTC/KRW", "99990000", "0.01", "sell")
+        with recording(lb, "_publish", lambda _key, payload: sent.append(payload)):
+            await ex.load_markets()
+            lb.call(server.trade, "BTC/KRW", "100000000", "0.1")
+            rest_a_buy(lb, "BTC/KRW", "0.001", "99999000", extra={"identifier": "fid-ws"})
+            lb.call(server.trade, "BTC/KRW", "99990000", "0.01", "sell")
         by_type: dict[str, dict[str, Any]] = {}
         for p in sent:
             key = "myOrder-trade" if p.get("type") == "myOrder" and p.get("state") == "trade" else p.get("type", "")
@@ -278,5 +236,4 @@ async def test_websocket_messages_carry_every_documented_field_and_parse_alike(l
         assert present(ex.parse_ws_trade(ref, m)) == present(ex.parse_ws_trade(ours, m))
         assert present(ex.parse_ws_order(ref, m)) == present(ex.parse_ws_order(ours, m))
     finally:
-        lb.call(setattr, server, "_publish", original)
         await v.close()

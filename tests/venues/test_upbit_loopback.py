@@ -9,21 +9,33 @@ import asyncio
 from decimal import Decimal
 
 import aiohttp
+import loopback_checks as checks
 import pytest
-from loopback.testing import Pump, loopback_data, loopback_thread, loopback_venue, until
+from loopback.testing import loopback_thread, loopback_venue
 from loopback.upbit import SECRET
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.errors import AuthenticationFailed, TemporaryVenueError
 from app.domain.order import Order
-from app.venues.base import BalancesChanged
 from app.venues.ccxt import errors as E
 from app.venues.ccxt import profile_for
-from app.venues.ccxt.market_data import LIVE
 from app.venues.ccxt.upbit import krw_tick, tick_for
 
 D = Decimal
 BTC = "BTC/KRW"
+UPBIT = checks.Case(
+    name="upbit",
+    symbol=BTC,
+    trade_sub="trade:KRW-BTC",
+    public=("public",),
+    private=("private",),  # myOrder and myAsset
+    order_path="/v1/orders",
+    qty="0.001",
+    mid="100000000",
+    scale="1000",  # each unit of the checks' prices is the 1,000 KRW price unit of this band
+    spread="2000",
+    step="1000",
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +46,13 @@ def lb():
 
 @pytest.fixture
 def server(lb):
-    lb.call(lb.server.reset)
-    lb.call(lb.server.book_around, BTC, "100000000", spread="2000", levels=10, qty="1", step="1000")
-    lb.call(lb.server.trade, BTC, "100000000", "0.1")
+    checks.fresh_market(lb, UPBIT)
     lb.call(lb.server.book_around, "XRP/KRW", "3000", spread="2", levels=5, qty="1000", step="1")
     lb.call(lb.server.trade, "XRP/KRW", "3000", "10")
     return lb
 
 
-def order(cid: str, t: OrderType = OrderType.LIMIT, side: Side = Side.BUY, qty: str = "0.001", **kw) -> Order:
-    return Order(cid, "upbit", BTC, side, t, D(qty), **kw)
+order = UPBIT.order
 
 
 @pytest.mark.parametrize(
@@ -209,77 +218,26 @@ async def test_rate_limits_bans_5xx_and_broken_answers_are_domain_errors(server)
 
 
 async def test_market_data_streams_and_a_dropped_socket_subscribes_again(server):
-    data = loopback_data("upbit", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades, books, tickers = Pump(data.watch_trades(BTC)), Pump(data.watch_book(BTC)), Pump(data.watch_ticker(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:KRW-BTC"), what="the trade subscription")
-        await until(lambda: books.items and tickers.items, what="the book and ticker snapshots")
-        assert books.items[-1].bids[0].price == D("99999000") and data.stream_state(BTC, "book") == LIVE
-        await server.acall(server.server.trade, BTC, "100001000", "0.2")
-        await until(lambda: any(t.price == D("100001000") for t in trades.items), what="a trade")
-        t = next(t for t in trades.items if t.price == D("100001000"))
-        assert (t.quantity, t.taker_side) == (D("0.2"), Side.BUY)
-        # The socket is cut: the streams fail (the feed reconnects them), a new watch subscribes again.
-        assert server.call(server.server.drop_sockets, "public") == 1
-        await until(lambda: trades.done, what="the trade stream to fail")
-        assert isinstance(trades.error, TemporaryVenueError)
-        for p in (books, tickers):
-            await p.stop()
-        again = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:KRW-BTC"), what="the new subscription")
-        await server.acall(server.server.trade, BTC, "100002000", "0.1")
-        await until(lambda: any(t.price == D("100002000") for t in again.items), what="a trade after the drop")
-        await again.stop()
-    finally:
-        await data.close()
+    await checks.market_data_streams_and_a_dropped_socket_subscribes_again(server, UPBIT)
 
 
 async def test_a_silent_socket_is_closed_by_the_watchdog(server):
-    data = loopback_data("upbit", server.server.base_url)
-    try:
-        await data.load_markets()
-        trades = Pump(data.watch_trades(BTC))
-        await until(lambda: server.call(server.server.subscribed, "trade:KRW-BTC"), what="the subscription")
-        server.call(server.server.silence_sockets, "public")
-        await until(lambda: trades.done, timeout=30, what="the watchdog")
-        assert isinstance(trades.error, E.StreamStalled) or data.client.stalls >= 1
-    finally:
-        await data.close()
+    await checks.a_silent_socket_is_closed_by_the_watchdog(server, UPBIT)
 
 
 async def test_the_account_stream_reports_fills_once_and_resubscribes_after_a_drop(server):
-    v = loopback_venue("upbit", server.server.base_url, symbols=(BTC,))
-    reports = []
-    v.set_report_handler(reports.append)
+    account = checks.Account(server, UPBIT)
     try:
-        await v.load_markets()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="myOrder")
-        o = order("u-rest", price=D("99999000"))
-        await v.place(o)
-        await server.acall(server.server.trade, BTC, "99998000", "0.0004", "sell")
-        await server.acall(server.server.trade, BTC, "99998000", "0.01", "sell")
-        fills = lambda: [r.fill for r in reports if r.fill is not None and r.client_order_id == "u-rest"]  # noqa: E731
-        await until(lambda: sum(f.quantity for f in fills()) == D("0.001"), what="both fills")
-        assert [f.quantity for f in fills()] == [D("0.0004"), D("0.0006")]
-        assert all(f.fee_asset == "KRW" and f.price == D("99999000") and f.liquidity.value == "maker" for f in fills())
-        assert fills()[0].fee == D("19.9998")  # 0.0004 × 99,999,000 × 0.05 %
-        changed = lambda: [e for e in account.items if isinstance(e, BalancesChanged)]  # noqa: E731
-        await until(lambda: changed() and changed()[-1].balances["BTC"].free == D("1.001"), what="myAsset")
-        # Dropped: the stream fails; a new one subscribes (with a fresh token) and reports on.
-        server.call(server.server.drop_sockets, "private")
-        await until(lambda: account.done, what="the account stream to fail")
-        await account.stop()
-        account = Pump(v.watch_account())
-        await until(lambda: server.call(server.server.user_subscribed), what="myOrder again")
-        await v.place(order("u-after", OrderType.MARKET, Side.SELL))
-        await until(lambda: any(r.fill for r in reports if r.client_order_id == "u-after"), what="a fill after")
-        trades = await v.fetch_my_trades(BTC, None)  # from the orders' own trades (no trade history at Upbit)
-        assert sorted(f.trade_id for f in trades) == sorted(r.fill.trade_id for r in reports if r.fill)
-        await account.stop()
+        await account.watch("myOrder")
+        fills = await account.a_resting_buy_fills_in_two("u-rest", first="0.0004")
+        assert all(f.fee_asset == "KRW" and f.liquidity.value == "maker" for f in fills)
+        assert fills[0].fee == D("19.9998")  # 0.0004 × 99,999,000 × 0.05 %
+        await account.holds("BTC", "1.001", what="myAsset")
+        # A new stream subscribes with a fresh token; the history comes from the orders' own trades
+        # (no trade history at Upbit).
+        await account.resubscribes_after_a_drop("u-after")
     finally:
-        await v.close()
+        await account.close()
 
 
 async def test_cancel_all_cancels_each_open_order(server):
@@ -303,16 +261,4 @@ def test_the_upbit_profile_is_registered_and_data():
 
 
 async def test_a_send_that_timed_out_after_it_landed_is_found_by_its_identifier(server):
-    v = loopback_venue("upbit", server.server.base_url, timeout_ms=600)
-    try:
-        await v.load_markets()
-        server.call(server.server.faults.add, "timeout", "/v1/orders", method="POST", delay=1.5)
-        with pytest.raises(E.RequestTimedOut):
-            await v.place(order("u-late", price=D("99000000")))
-        st = await v.fetch_order(order("u-late", price=D("99000000")))  # what the engine asks next
-        assert st is not None and st.status is OrderStatus.NEW and st.client_order_id == "u-late"
-        again = await v.place(order("u-late", price=D("99000000")))  # a blind resend: "already there"
-        assert again.event is OrderEvent.ACCEPTED and again.venue_order_id == st.venue_order_id
-        assert server.call(lambda: server.server.placed) == 1
-    finally:
-        await v.close()
+    await checks.a_send_that_timed_out_after_it_landed_is_found_by_its_client_id(server, UPBIT, "u-late")
