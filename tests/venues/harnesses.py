@@ -77,6 +77,28 @@ class PaperHarness(Harness):
         self.paper.on_trade(Trade("sim", "BTC/USDT", f"t{self._seq}", D(price), D(qty), taker, self._seq))
 
 
+class DemoHarness(PaperHarness):
+    """The demo venue as the app builds it (the paper venue over the offline demo market: its
+    instruments, fees and journal), its prices scripted here instead of simulated."""
+
+    name = "demo"
+
+    async def open(self, tmp: Path) -> Venue:
+        from app.venues.demo import DemoMarket
+
+        self.paper = PaperVenue(
+            DemoMarket(seed=1),
+            name="demo",
+            journal_path=tmp / "paper-demo.journal",
+            initial_balances={k: D(v) for k, v in BALANCES.items()},
+        )
+        self.venue = self.paper
+        self.venue.set_report_handler(self.reports.append)
+        await self.venue.load_markets()
+        self._seq = 0
+        return self.venue
+
+
 class BinanceHarness(Harness):
     """The loopback server lives for the whole module (``close_all``); each test gets a fresh account."""
 
@@ -190,6 +212,7 @@ class CoinbaseHarness(LoopbackHarness):
 
 HARNESSES: dict[str, type[Harness]] = {
     "paper": PaperHarness,
+    "demo": DemoHarness,
     "binance": BinanceHarness,
     "upbit": UpbitHarness,
     "kraken": KrakenHarness,

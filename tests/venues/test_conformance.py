@@ -1,5 +1,5 @@
 """What every venue promises the order manager (after Hummingbot's shared connector tests): the
-paper venue on a scripted market and each ccxt venue against its loopback exchange pass the same
+paper venue on a scripted market, the demo venue as the app builds it and each ccxt venue against its loopback exchange pass the same
 tests."""
 
 from __future__ import annotations
