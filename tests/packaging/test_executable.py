@@ -46,6 +46,8 @@ def built_exe(tmp_path_factory) -> Path:
         return exe
     if os.environ.get(BUILD_ENV) != "1":
         pytest.skip(f"set {BUILD_ENV}=1 to build the executable (CI does), or {EXE_ENV} to use a build")
+    if sys.platform.startswith("linux") and shutil.which("objdump") is None:
+        pytest.skip("PyInstaller reads libraries with objdump: install binutils (.ci/run does)")
     tmp = tmp_path_factory.mktemp("pyinstaller")
     out = subprocess.run(
         [
