@@ -41,6 +41,9 @@ SCENES = [
     "ticket_bracket",
     "portfolio",
     "risk",
+    "signals",
+    "backtest",
+    "tax",
     "confirm",
     "halted",
     "main_light",
@@ -147,6 +150,12 @@ async def drive(shots: Shots) -> None:
     if await scene("risk"):
         return
     shots.save("risk", win.grab())
+    for name in ("signals", "backtest", "tax"):  # the panels of the signals, backtest and tax issues
+        win.docks[name].raise_()
+        await asyncio.sleep(0.5)
+        if await scene(name):
+            return
+        shots.save(name, win.grab())
     win.docks["orders"].raise_()
     # A confirmation over the live chart: the order line dragged lower, waiting for the answer.
     line = win.chart.order_line(limit.client_order_id) if limit is not None else None
