@@ -36,6 +36,7 @@ from app.engine.events import (
     ReconciliationDone,
 )
 from app.engine.session import TradingSession
+from app.security import redaction
 from app.signals import cli as signals_cli
 from app.storage import Store, default_data_dir
 from app.tax import cli as tax_cli
@@ -306,6 +307,7 @@ def setup_logging(data_dir: Path) -> Path:
     file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     console = logging.StreamHandler()
     console.setLevel(logging.ERROR)
+    redaction.install(file, console)  # no API key, secret or signature in a log line
     logging.basicConfig(level=logging.INFO, handlers=[file, console], force=True)
     return path
 

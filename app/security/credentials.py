@@ -13,6 +13,7 @@ from pathlib import Path
 import keyring
 from keyring.errors import KeyringError, PasswordDeleteError
 
+from . import redaction
 from .vault import Vault, VaultError, WrongPassphrase
 
 SERVICE = "AutoGrowthTrader"
@@ -27,6 +28,9 @@ class Credentials:
     api_key: str
     secret: str
     passphrase: str = ""
+
+    def __post_init__(self) -> None:
+        redaction.remember(self.api_key, self.secret, self.passphrase)  # never in a log line
 
     def __repr__(self) -> str:  # never print a secret, even by accident
         return f"Credentials(api_key={mask(self.api_key)}, secret=***)"

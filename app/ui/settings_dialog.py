@@ -1,5 +1,6 @@
-"""Settings: language, theme, exchange API keys (saved in the OS keyring; a saved secret is never
-shown again), and where the data lives."""
+"""Settings: language, theme, hotkeys, exchange API keys (each checked with a read-only call before
+it is saved in the OS keyring or the encrypted key file; a saved secret is never shown again), and
+where the data lives."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import LANGUAGES, N_, _, language
-from app.security.credentials import FILE, KEYRING, Credentials, CredentialStore, mask
+from app.security.credentials import FILE, KEYRING, CredentialStore, mask
 
-from .api_key_dialog import UnlockBox
+from .api_key_dialog import ApiKeyDialog, UnlockBox
 
-EXCHANGES = (("binance", "Binance"), ("coinbase", "Coinbase"), ("kraken", "Kraken"))
+EXCHANGES = (("binance", "Binance"), ("upbit", "Upbit"), ("kraken", "Kraken"), ("coinbase", "Coinbase"))
 HOTKEYS_SETTING = "ui.hotkeys"
 HOTKEY_ACTIONS = {
     "cancel_all": N_("Cancel all orders"),
@@ -40,54 +41,49 @@ DEFAULT_HOTKEYS = {
 }
 
 
-class ApiKeyBox(QGroupBox):
-    def __init__(self, account: str, title: str, creds: CredentialStore) -> None:
-        super().__init__(title)
-        self.account, self.creds = account, creds
-        self.key = QLineEdit()
-        self.secret = QLineEdit()
-        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+class ApiKeyRow(QWidget):
+    """One exchange's saved key, shown as a masked key id. "Enter key…" opens the key dialog, which
+    checks a key with a read-only call before it keeps it; there is no other way a key gets saved."""
+
+    def __init__(self, exchange: str, title: str, creds: CredentialStore) -> None:
+        super().__init__()
+        self.exchange, self.account, self.creds = exchange, exchange, creds
+        self.key_dialog: ApiKeyDialog | None = None
+        self.name = QLabel(title)
         self.state = QLabel()
         self.state.setObjectName("muted")
-        self.save_btn = QPushButton(_("Save key"))
+        self.enter_btn = QPushButton(_("Enter key…"))
         self.delete_btn = QPushButton(_("Remove key"))
-        self.save_btn.clicked.connect(self.save)
+        self.enter_btn.clicked.connect(self.open_key_dialog)
         self.delete_btn.clicked.connect(self.delete)
-        form = QFormLayout(self)
-        form.addRow(_("API key"), self.key)
-        form.addRow(_("Secret"), self.secret)
-        if account == "coinbase":
-            form.addRow(_("Passphrase"), self.passphrase)
-        row = QHBoxLayout()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.name)
         row.addWidget(self.state, 1)
-        row.addWidget(self.save_btn)
+        row.addWidget(self.enter_btn)
         row.addWidget(self.delete_btn)
-        form.addRow(row)
         self.refresh()
 
     def refresh(self) -> None:
-        saved = self.creds.load(self.account)
-        # A saved secret is never put back into a field: only a masked key id is shown.
-        self.key.clear()
-        self.secret.clear()
-        self.passphrase.clear()
-        self.key.setPlaceholderText(mask(saved.api_key) if saved else "")
-        where = _("Saved in the system keyring") if self.creds.kind == KEYRING else _("Saved in the encrypted key file")
-        self.state.setText(where if saved else _("No key saved"))
+        ready = self.creds.available()
+        saved = self.creds.load(self.account) if ready else None
+        if saved is None:
+            self.state.setText(_("No key saved") if ready or not self.creds.locked else _("Unlock the key file first"))
+        elif self.creds.kind == KEYRING:
+            self.state.setText(_("{key} · in the system keyring").format(key=mask(saved.api_key)))
+        else:
+            self.state.setText(_("{key} · in the encrypted key file").format(key=mask(saved.api_key)))
+        self.enter_btn.setEnabled(ready)
         self.delete_btn.setEnabled(saved is not None)
 
-    def save(self) -> None:
-        try:
-            self.creds.save(self.account, Credentials(self.key.text(), self.secret.text(), self.passphrase.text()))
-        except ValueError:
-            self.state.setText(_("Enter both the API key and the secret"))
-            return
-        except Exception:
-            self.state.setText(_("The system keyring refused the key; it was not saved"))
-            return
-        self.refresh()
+    def open_key_dialog(self) -> ApiKeyDialog:
+        """Beside the settings (``open()``, never ``exec()``); the row follows what it saves."""
+        dlg = ApiKeyDialog(self.window(), self.creds, self.exchange, self.account)
+        dlg.saved.connect(lambda _a: self.refresh())
+        dlg.finished.connect(lambda _r: self.refresh())
+        dlg.open()
+        self.key_dialog = dlg
+        return dlg
 
     def delete(self) -> None:
         self.creds.delete(self.account)
@@ -145,9 +141,12 @@ class SettingsDialog(QDialog):
         self.hotkey_value.setPlaceholderText(_("e.g. 100"))
         keys_form.addRow(_("Hotkey order size ({quote})").format(quote=quote or _("quote currency")), self.hotkey_value)
         lay.addWidget(keys_box)
-        self.key_boxes = [ApiKeyBox(acc, title, creds) for acc, title in EXCHANGES]
-        for box in self.key_boxes:
-            lay.addWidget(box)
+        keys_group = QGroupBox(_("Exchange API keys"))
+        keys_lay = QVBoxLayout(keys_group)
+        self.key_rows = [ApiKeyRow(exchange, title, creds) for exchange, title in EXCHANGES]
+        for row in self.key_rows:
+            keys_lay.addWidget(row)
+        lay.addWidget(keys_group)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("OK"))  # ours, in the app's language
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
@@ -157,8 +156,8 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
 
     def _refresh_keys(self) -> None:
-        for box in self.key_boxes:
-            box.refresh()
+        for row in self.key_rows:
+            row.refresh()
 
     def hotkey_keys(self) -> dict[str, str]:
         return {a: e.keySequence().toString() for a, e in self.hotkey_edits.items()}

@@ -49,6 +49,7 @@ ALLOWED = {
     "Binance",
     "Coinbase",
     "Kraken",
+    "Upbit",
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
 

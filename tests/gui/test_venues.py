@@ -287,32 +287,44 @@ def test_live_mode_with_a_key_from_the_keyring_reconciles_after_start_and_reconn
         w.close()
 
 
-def test_without_a_keyring_settings_offer_the_encrypted_key_file(qtbot, tmp_path):
+def test_without_a_keyring_settings_offer_the_encrypted_key_file(qt_loop, qtbot, lb, tmp_path):
     from keyring.backends import fail
 
     from app.security.credentials import default_store
     from app.ui.settings_dialog import SettingsDialog
 
+    lb.call(lb.server.reset)
     old = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
         creds = default_store(tmp_path)
         dlg = SettingsDialog(None, theme="dark", data_dir=str(tmp_path), creds=creds)
         qtbot.addWidget(dlg)
-        box = dlg.key_boxes[0]
+        row = dlg.key_rows[0]
         assert not dlg.unlock_box.isHidden() and "No system keyring" in dlg.unlock_box.note.text()
+        assert row.state.text() == "Unlock the key file first" and not row.enter_btn.isEnabled()
         dlg.unlock_box.passphrase.setText("short")
         dlg.unlock_box.unlock()
         assert dlg.unlock_box.state.text() == "Choose a passphrase of at least 8 characters"
         dlg.unlock_box.passphrase.setText("a long passphrase")
         dlg.unlock_box.unlock()
         assert dlg.unlock_box.isHidden() and dlg.unlock_box.passphrase.text() == ""
-        box.key.setText(API_KEY)
-        box.secret.setText(SECRET)
-        box.save()
+        assert row.state.text() == "No key saved" and row.enter_btn.isEnabled()
+        keys = row.open_key_dialog()
+        keys.base_url = lb.server.base_url  # the exchange that checks the key: the loopback Binance
+        keys.key.setText(API_KEY)
+        keys.secret.setText("not-the-secret")
+        keys.save_btn.click()
+        qtbot.waitUntil(lambda: "refused this key" in keys.state.text(), timeout=30_000)
+        assert creds.load("binance") is None  # a refused key is not kept
+        keys.key.setText(API_KEY)
+        keys.secret.setText(SECRET)
+        keys.save_btn.click()
+        qtbot.waitUntil(lambda: "The key works" in keys.state.text(), timeout=30_000)
         assert creds.load("binance") == Credentials(API_KEY, SECRET)
-        assert box.state.text() == "Saved in the encrypted key file"
+        assert row.state.text().endswith("· in the encrypted key file") and SECRET not in row.state.text()
         assert SECRET.encode() not in (tmp_path / "keys.vault").read_bytes()
+        keys.close()
         again = default_store(tmp_path)  # the next start: locked until the passphrase is given
         dlg2 = SettingsDialog(None, theme="dark", data_dir=str(tmp_path), creds=again)
         qtbot.addWidget(dlg2)

@@ -91,10 +91,15 @@ def test_the_secret_appears_in_no_file_the_app_wrote(qt_loop, qtbot, tmp_path, l
         settings.unlock_box.passphrase.setText(PASSPHRASE)
         settings.unlock_box.unlock()
         assert creds.available()
-        for box in settings.key_boxes:
-            for field in (box.key, box.secret, box.passphrase):
+        for row in settings.key_rows:  # each key dialog: the secret in every field, checked on Binance
+            keys = row.open_key_dialog()
+            keys.base_url = lb.server.base_url
+            for field in (keys.key, keys.secret, keys.passphrase):
                 field.setText(SECRET)
-            box.save()
+            if row.exchange == "binance":
+                keys.save_btn.click()
+                qtbot.waitUntil(lambda k=keys: "refused this key" in k.state.text(), timeout=30_000)
+            keys.close()
         settings.unlock_box.passphrase.setText(SECRET)  # a wrong passphrase typed (nothing happens)
         settings.unlock_box.unlock()
 
