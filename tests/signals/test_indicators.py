@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -177,14 +175,11 @@ def test_vwap_is_cumulative_and_restarts_each_session():
     assert np.isnan(ind.vwap(h, low, c, np.array([0.0, 0.0, 1.0, 1.0]))[:2]).all()  # no volume yet
 
 
-def test_a_million_points_take_well_under_a_second():
+def test_a_million_points_come_out_whole_and_finite_after_warm_up():
+    # How fast: ``python tests/perf/run.py indicators_1m_points_ms`` (about 0.2 s for all six here).
     x = 60_000 * np.exp(np.cumsum(np.random.default_rng(1).standard_normal(1_000_000) * 0.001))
     v = np.ones(len(x))
-    start = time.perf_counter()
-    ind.sma(x, 20)
-    ind.ema(x, 26)
-    ind.bollinger(x, 20)
-    ind.rsi(x)
-    ind.macd(x)
-    ind.vwap(x, x, x, v, np.arange(0, len(x), 1440))
-    assert time.perf_counter() - start < 1.5  # all six together; each is tens of milliseconds
+    outs = [ind.sma(x, 20), ind.ema(x, 26), ind.rsi(x), ind.vwap(x, x, x, v, np.arange(0, len(x), 1440))]
+    outs += list(ind.bollinger(x, 20)) + list(ind.macd(x))
+    for out in outs:
+        assert len(out) == len(x) and np.isfinite(out[100:]).all()

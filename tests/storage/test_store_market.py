@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from store_factories import T0, bar
@@ -48,12 +47,10 @@ def test_a_bar_still_forming_comes_back_not_closed(store: Store) -> None:
     assert store.load_bars("sim", "BTC/USDT", "1m")[0].closed is True
 
 
-def test_upserting_100k_bars_takes_a_couple_of_seconds_at_most(sqlite_store: Store) -> None:
+def test_upserting_100k_bars_stores_them_all(sqlite_store: Store) -> None:
+    # How fast: ``python tests/perf/run.py store_upsert_100k_bars_s`` (about 0.5 s here).
     bars = (bar(i, close="65001.75", high="65010.25") for i in range(100_000))
-    t0 = time.perf_counter()
     assert sqlite_store.upsert_bars(bars) == 100_000
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 5, f"{elapsed:.2f} s"  # about 0.5 s on a laptop; generous for slow CI
     assert len(sqlite_store.load_bars("sim", "BTC/USDT", "1m", limit=1000)) == 1000
 
 
