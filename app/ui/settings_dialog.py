@@ -50,6 +50,7 @@ class ApiKeyRow(QWidget):
         self.exchange, self.account, self.creds = exchange, exchange, creds
         self.key_dialog: ApiKeyDialog | None = None
         self.name = QLabel(title)
+        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("Coinbase") + 16)  # one column
         self.state = QLabel()
         self.state.setObjectName("muted")
         self.enter_btn = QPushButton(_("Enter key…"))

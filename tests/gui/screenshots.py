@@ -44,6 +44,7 @@ SCENES = [
     "signals",
     "backtest",
     "tax",
+    "settings",
     "confirm",
     "halted",
     "main_light",
@@ -156,6 +157,11 @@ async def drive(shots: Shots) -> None:
         if await scene(name):
             return
         shots.save(name, win.grab())
+    settings = win.open_settings()  # API keys: masked ids only, each entered through the checking dialog
+    if await scene("settings"):
+        return
+    shots.save("settings", settings.grab())
+    settings.reject()
     win.docks["orders"].raise_()
     # A confirmation over the live chart: the order line dragged lower, waiting for the answer.
     line = win.chart.order_line(limit.client_order_id) if limit is not None else None
