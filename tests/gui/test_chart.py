@@ -488,3 +488,36 @@ def test_alert_lines_are_drawn_and_their_cross_removes_them(chart):
 def test_price_and_volume_axis_labels_do_not_spill_into_each_other(chart):
     for p in chart.plots:
         assert p.getAxis("right").style["hideOverlappingLabels"] is True
+
+
+def _axis_labels(axis) -> list[str]:
+    from PySide6.QtGui import QPainter, QPixmap
+
+    pix = QPixmap(10, 10)
+    p = QPainter(pix)
+    try:
+        specs = axis.generateDrawSpecs(p)
+    finally:
+        p.end()
+    return [text for _rect, _flags, text in specs[2]]
+
+
+def test_a_price_tag_hides_the_tick_label_it_covers_and_only_that_one(chart):
+    t, o, h, low, c, v = history(500)
+    chart.set_history(t, o, h, low, c, v)
+    chart.grab()
+    axis = chart.price_plot.getAxis("right")
+    before = _axis_labels(axis)
+    values = [float(x.replace(",", "")) for x in before]
+    step = values[1] - values[0]
+    free = [(text, x) for text, x in zip(before, values, strict=True) if abs(x - c[-1]) > step]
+    assert len(before) >= 4 and free  # a label away from the last price's own tag
+    text, value = free[0]
+    chart.set_order_lines([OrderLine("o1", "buy", "Buy Limit 1", value, draggable=False)])
+    chart.grab()
+    assert y_range(chart)[0] < value < y_range(chart)[1]
+    after = _axis_labels(axis)
+    assert text not in after and set(after) <= set(before) and len(after) >= len(before) - 2
+    chart.set_order_lines([])
+    chart.grab()
+    assert _axis_labels(axis) == before  # the label is back once the tag is gone

@@ -101,11 +101,27 @@ class Axis(pg.AxisItem):
     """pyqtgraph's axis, safe to tear down: when Python exits, PySide may delete the axis label
     before the axis, whose next resize would then raise inside Qt and crash the process."""
 
+    tag_layer: AxisTags | None = None
+
     def resizeEvent(self, ev: object = None) -> None:
         try:
             super().resizeEvent(ev)
         except RuntimeError:
             self.picture = None
+
+    def generateDrawSpecs(self, p: QPainter) -> tuple | None:
+        """pyqtgraph's ticks and labels, less the labels a value tag covers (the last price, an
+        order's price, the crosshair): a tag reads cleanly instead of over half a tick label."""
+        specs = super().generateDrawSpecs(p)
+        layer = self.tag_layer
+        if specs is None or layer is None or not layer.tags:
+            return specs
+        covered = [rect.adjusted(0, -1, 0, 1) for rect, _tag in layer.layout()]
+        if not covered:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        kept = [t for t in text_specs if not any(t[0].intersects(c) for c in covered)]
+        return axis_spec, tick_specs, kept
 
 
 class TimeAxis(Axis):
@@ -292,6 +308,8 @@ class AxisTags(pg.GraphicsObject):
         self.tags: dict[str, Tag] = {}
         self.font = axis.style.get("tickFont") or axis.font()
         self.setZValue(1000)
+        if isinstance(axis, Axis):
+            axis.tag_layer = self  # the axis leaves out the tick labels under a tag
         vb.sigRangeChanged.connect(self._moved)
         vb.sigResized.connect(self._moved)
 
@@ -302,9 +320,18 @@ class AxisTags(pg.GraphicsObject):
     def set(self, name: str, tag: Tag | None) -> None:
         if tag is None:
             if self.tags.pop(name, None) is not None:
-                self.update()
+                self._changed()
             return
+        old = self.tags.get(name)
         self.tags[name] = tag
+        if old is None or old.value != tag.value or old.text != tag.text:
+            self._changed()
+        else:
+            self.update()
+
+    def _changed(self) -> None:
+        self.axis.picture = None  # its labels are drawn again around the tags where they are now
+        self.axis.update()
         self.update()
 
     def _axis_rect(self) -> QRectF:
@@ -314,16 +341,12 @@ class AxisTags(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._axis_rect().adjusted(-2, -12, 2, 12)
 
-    @safe_paint
-    def paint(self, p: QPainter, *args: object) -> None:
-        if not self.tags:
-            return
+    def layout(self) -> list[tuple[QRectF, Tag]]:
+        """Where each tag is drawn (axis coordinates): at its value, pushed apart where they overlap."""
         vertical = self.axis.orientation in ("left", "right")
         fm = QFontMetricsF(self.font)
         h = fm.height() + 4
         ar = self._axis_rect()
-        p.setFont(self.font)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         placed: list[tuple[QRectF, Tag]] = []
         for tag in self.tags.values():
             pt = self.mapFromItem(self.vb, self.vb.mapFromView(QPointF(tag.value, tag.value)))
@@ -344,6 +367,16 @@ class AxisTags(pg.GraphicsObject):
             placed.append((rect, tag))
         if vertical:
             _spread([(r, t) for r, t in placed if t.order < CROSS_ORDER], ar.top(), ar.bottom())
+        return placed
+
+    @safe_paint
+    def paint(self, p: QPainter, *args: object) -> None:
+        if not self.tags:
+            return
+        vertical = self.axis.orientation in ("left", "right")
+        placed = self.layout()
+        p.setFont(self.font)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for rect, tag in sorted(placed, key=lambda rt: rt[1].order):
             path = QPainterPath()
             path.addRoundedRect(rect, 2, 2)
