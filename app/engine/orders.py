@@ -69,6 +69,7 @@ from .risk.state import RiskState, load_limits
 from .tasks import Tasks
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+ID_EPOCH_SETTING = "oms.id_epoch_ms"
 
 
 def _b36(n: int) -> str:
@@ -99,7 +100,7 @@ class OrderManager:
         self.risk = risk or RiskEngine(load_limits(store))
         self.activity = Activity(bus, self.clock)
         self.ready: set[str] = set()
-        self._prefix, self._ids, self._epoch = id_prefix, count(1), _b36(self.clock.now_ms())
+        self._prefix, self._ids, self._epoch = id_prefix, count(1), _b36(self._id_epoch())
         self.core = Core(
             bus,
             store,
@@ -142,6 +143,15 @@ class OrderManager:
     @property
     def instruments(self) -> dict[tuple[str, str], Instrument]:
         return {(k.venue, k.symbol): i for k, i in self.cache.instruments.items()}
+
+    def _id_epoch(self) -> int:
+        """This session's id epoch: now, but always after the last session's (stored), so a clock set
+        back or a restart within the same millisecond never hands out an id a venue already knows —
+        it would take a new order for the old one (client ids are idempotent at the venues)."""
+        last = self.store.get_setting(ID_EPOCH_SETTING)
+        epoch = max(self.clock.now_ms(), last + 1 if isinstance(last, int) else 0)
+        self.store.set_setting(ID_EPOCH_SETTING, epoch)
+        return epoch
 
     def new_client_id(self) -> str:
         return f"{self._prefix}{self._epoch}{_b36(next(self._ids)).rjust(4, '0')}"

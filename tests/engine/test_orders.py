@@ -353,3 +353,21 @@ async def test_bracket_whose_exits_are_rejected_stops_and_says_the_position_is_u
     assert rig.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
     assert any("not protected" in e.message for e in logged)
     assert rig.om.open_orders() == []
+
+
+async def test_a_restart_at_the_same_clock_time_never_reuses_a_client_id(tmp_path):
+    # A clock set back (or two starts within one millisecond) must not hand out an id a venue
+    # already knows: the venue would answer with the old order instead of placing the new one.
+    rig = Rig(tmp_path)
+    await started(rig)
+    first = await rig.om.submit(OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("59000")))
+    rig.store.close()
+    rig2 = Rig(tmp_path)  # a new manual clock: the same time as the first session's
+    assert rig2.clock.now_ms() <= rig.clock.now_ms()
+    await started(rig2)
+    second = await rig2.om.submit(
+        OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D("58900"))
+    )
+    assert second.client_order_id != first.client_order_id
+    assert {o.client_order_id for o in rig2.om.open_orders()} == {first.client_order_id, second.client_order_id}
+    rig2.close()

@@ -176,3 +176,44 @@ async def test_crash_after_stop_trigger_sells_only_what_the_limit_leg_left(tmp_p
     assert stop.status is OrderStatus.FILLED and stop.filled_qty == Decimal("0.3")
     assert rig2.om.portfolio.balance("sim", "BTC") == Decimal("1.5")  # 0.5 sold in all, never more
     rig2.close()
+
+
+async def test_a_bracket_stop_refused_when_resent_after_a_crash_gets_its_exits_placed_again(tmp_path):
+    """Found by the SIGKILL workload: the app died just after a bracket's stop-loss triggered (its
+    take-profit already cancelled); at the restart the stop's market order was refused (no market
+    yet), and the coins sat without any exit. Now the exits are placed again and the stop works."""
+    from app.domain.order_list import BracketRequest
+
+    rig = Rig(tmp_path, balances={"USDT": "100000", "BTC": "0"})
+    await rig.start()
+    rig.book("60000")
+    rig.trade("60000")
+    ol = await rig.om.submit_bracket(
+        BracketRequest(
+            "sim", "BTC/USDT", Side.BUY, Decimal("0.2"), OrderType.MARKET, None, Decimal("60200"), Decimal("59800")
+        )
+    )
+    await rig.settle()
+    ol = rig.store.get_order_list(ol.list_id)
+    limit, stop = rig.om.get(ol.limit_id), rig.om.get(ol.stop_id)
+    assert rig.om.portfolio.balance("sim", "BTC") == Decimal("0.2") and limit.is_open and stop.is_open
+    # The stop triggers: its take-profit leg is cancelled, then the app dies before the market sell goes out.
+    stop.triggered = True
+    rig.store.save_order(stop)
+    rig.om.on_report(await rig.venue.cancel(limit))
+    await rig.settle()
+    rig.store.close()
+    rig2 = Rig(tmp_path, balances={"USDT": "100000", "BTC": "0"})  # no market data yet at the restart
+    await rig2.start()
+    await rig2.settle()
+    assert rig2.om.get(stop.client_order_id).status is OrderStatus.REJECTED  # "no order book yet"
+    ol2 = rig2.store.get_order_list(ol.list_id)
+    assert ol2.status is OrderListStatus.ACTIVE and len(ol2.pairs()) == 2  # the exits placed again
+    new_stop = rig2.om.get(ol2.stop_id)
+    assert new_stop.is_open and new_stop.quantity == Decimal("0.2") and new_stop.stop_price == Decimal("59800")
+    rig2.book("59700")  # the market comes back below the stop: it sells, once
+    rig2.trade("59700", "1", Side.SELL)
+    await rig2.settle()
+    assert rig2.om.portfolio.balance("sim", "BTC") == Decimal("0")
+    assert rig2.store.get_order_list(ol.list_id).status is OrderListStatus.DONE
+    rig2.close()

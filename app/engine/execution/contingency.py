@@ -10,7 +10,7 @@ with it, unless the partner triggered (a triggered stop cancels its limit leg it
 Bracket: an entry, then exit pairs (an OCO of take-profit and stop-loss) covering what the entry
 filled and the exits have not sold: a new pair for each new uncovered part big enough to trade.
 A pair that ends with no fill at all failed. If the venue never had it (refused on arrival, lost
-in a crash) the exits are placed again, up to ``MAX_EXIT_FAILURES`` times; if the venue had
+in a crash — for a pair whose stop triggered: the stop's market or limit order) the exits are placed again, up to ``MAX_EXIT_FAILURES`` times; if the venue had
 accepted it and then ended it (expired, cancelled at the exchange), it was on purpose: nothing is
 placed again, and the bracket ends with a warning once nothing of it works. A list being
 cancelled places nothing and cancels whatever still works.
@@ -141,6 +141,16 @@ def _cancelling(ol: OrderList, orders: Mapping[str, Order]) -> list[Action]:
     return out
 
 
+def _ended_at_venue(limit: Order, stop: Order) -> bool:
+    """Did the venue accept this failed pair and end it itself (on purpose)? Once the stop has
+    triggered, the pair's fate is the stop's: its limit leg was cancelled here because of it, so a
+    triggered stop that never reached the venue (refused on arrival, lost in a crash) did not exit
+    anything, and the exits are placed again."""
+    if stop.triggered:
+        return stop.venue_order_id is not None
+    return limit.venue_order_id is not None
+
+
 def _bracket(
     ol: OrderList,
     orders: Mapping[str, Order],
@@ -165,7 +175,7 @@ def _bracket(
     # A pair the venue had accepted and then ended (expired, cancelled at the exchange) was ended on
     # purpose: nothing is placed again. One that never got there (refused, lost in a crash) is
     # placed again, up to MAX_EXIT_FAILURES times.
-    give_up = len(failed) >= MAX_EXIT_FAILURES or any(a.venue_order_id is not None for a, _b in failed)
+    give_up = len(failed) >= MAX_EXIT_FAILURES or any(_ended_at_venue(a, b) for a, b in failed)
     if give_up and held > 0:
         if _open(entry):
             out.append(Cancel(entry.client_order_id, "the bracket's exits ended"))
