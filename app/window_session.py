@@ -71,7 +71,7 @@ def session_for(choice: VenueChoice, data_dir: Path) -> tuple[TradingSession, Ve
 
 
 def run_windows(argv: list[str], data_dir: Path, log_path: Path) -> int:
-    from app.ui.app import run
+    from app.ui.app import keep_running, run
     from app.ui.venue_tools import dispose_windows, take_switch
 
     given = parse_choice(argv)
@@ -93,5 +93,6 @@ def run_windows(argv: list[str], data_dir: Path, log_path: Path) -> int:
         if nxt is None:
             return rc
         log.info("switching to %s (%s)", nxt.venue_name, nxt.mode)
+        keep_running()  # the closed window's exit watchdog would end the next one
         dispose_windows()
         choice = nxt

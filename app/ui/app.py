@@ -53,7 +53,18 @@ def _exit_watchdog(seconds: float) -> threading.Timer:
     timer = threading.Timer(seconds, force)
     timer.daemon = True
     timer.start()
+    _WATCHDOGS.append(timer)
     return timer
+
+
+_WATCHDOGS: list[threading.Timer] = []
+
+
+def keep_running() -> None:
+    """The process goes on after a window closed on purpose (the user switched venue and the next
+    window opens): the closed window's exit watchdog stands down."""
+    while _WATCHDOGS:
+        _WATCHDOGS.pop().cancel()
 
 
 def _close_on_signals(close: Callable[[], object]) -> Callable[[], None]:

@@ -251,3 +251,27 @@ class CcxtClient:
             self._watchdog = None
         with contextlib.suppress(Exception):
             await self.exchange.close()
+        await _stop_throttler(self.exchange)
+
+
+async def _stop_throttler(exchange: Any) -> None:
+    """ccxt's rate limiter runs a task while calls wait for their turn; a call still queued when the
+    venue closes would leave it running past the end of the event loop (an error at every exit).
+    The waiting calls are cancelled and the task ends now."""
+    throttler = getattr(exchange, "throttler", None)
+    if throttler is None:
+        return
+    throttler.running = False
+    while throttler.queue:
+        future, _cost = throttler.queue.popleft()
+        if not future.done():
+            future.cancel()
+    tasks = [
+        t
+        for t in asyncio.all_tasks()
+        if (frame := getattr(t.get_coro(), "cr_frame", None)) is not None and frame.f_locals.get("self") is throttler
+    ]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
