@@ -198,6 +198,21 @@ async def test_the_user_channel_reports_fills_once_and_resubscribes_after_a_drop
         await account.close()
 
 
+async def test_fills_the_exchange_lists_late_are_still_reported_before_the_cancel(server):
+    account = checks.Account(server, COINBASE)
+    try:
+        await account.watch("the user channel")
+        server.call(setattr, server.server, "fills_lag", 1)  # the first ask for the fills finds none yet
+        await account.venue.place(order("c-lag", qty="0.02", price=D("59999.5")))
+        await server.acall(server.server.trade, BTC, "59990", "0.005", "sell")
+        await account.cancelled_on_the_website("c-lag")
+        events = [r.event for r in account.reports if r.client_order_id == "c-lag"]
+        assert events[-2:] == [OrderEvent.PARTIAL_FILL, OrderEvent.CANCELLED], events
+        assert [f.quantity for f in account.fills("c-lag")] == [D("0.005")]
+    finally:
+        await account.close()
+
+
 def test_the_coinbase_profile_is_registered_and_data():
     p = profile_for("coinbase")
     assert not p.capabilities.native_stop and not p.capabilities.native_oco and p.capabilities.post_only

@@ -26,6 +26,8 @@ from .client import CcxtClient
 from .profile import ExchangeProfile
 
 SEEN_TRADES = 50_000
+REST_FILL_TRIES = 3  # an order update showing more filled than the fills list has: asked this often
+REST_FILL_WAIT_S = 0.25  # then 0.5 s between the asks
 _FINAL_EVENTS = {
     "canceled": OrderEvent.CANCELLED,
     "cancelled": OrderEvent.CANCELLED,
@@ -148,11 +150,21 @@ class AccountStream:
         if cid:
             self._learn(symbol, vid, cid)
         ex = self.client.exchange
-        trades = await self.client.call(lambda: ex.fetch_my_trades(symbol, None, None, {"order_id": vid}))
-        for t in trades:
-            if str(t.get("order") or vid) == vid:
+        seen = ZERO
+        for attempt in range(REST_FILL_TRIES):
+            trades = await self.client.call(lambda: ex.fetch_my_trades(symbol, None, None, {"order_id": vid}))
+            mine = [t for t in trades if str(t.get("order") or vid) == vid]
+            for t in mine:
                 self.on_my_trade({**t, "order": vid, "symbol": symbol})
-        self._filled[vid] = filled
+            seen = sum((convert.dec(t.get("amount") or 0) for t in mine), ZERO)
+            if seen >= filled:
+                break
+            # The fills list can lag the order's own update: ask again before going on, so a
+            # fill is reported before the cancel that follows it.
+            await asyncio.sleep(REST_FILL_WAIT_S * 2**attempt)
+        # What was actually reported: a fill the exchange had not listed yet is looked for again
+        # at the order's next update.
+        self._filled[vid] = max(self._filled.get(vid, ZERO), min(seen, filled))
 
     def on_my_trade(self, t: dict[str, Any]) -> None:
         """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""

@@ -150,6 +150,7 @@ class CoinbaseLoopback(LoopbackBase):
     def __init__(self, *, balances: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self.api_keys = {API_KEY: _KEY.public_key()}
+        self.fills_lag = 0  # how many fills requests answer with nothing yet
         self.products, self.recorded = products()
         self.instruments = {instrument(p).symbol: instrument(p) for p in self.products.values()}
         self.product_of = {instrument(p).symbol: k for k, p in self.products.items()}
@@ -169,6 +170,7 @@ class CoinbaseLoopback(LoopbackBase):
 
     def reset(self, balances: dict[str, str] | None = None) -> None:
         self.faults.clear()
+        self.fills_lag = 0
         self.core.reset(balances or DEFAULT_BALANCES)
 
     # -- routes --------------------------------------------------------------------------------------
@@ -625,6 +627,9 @@ class CoinbaseLoopback(LoopbackBase):
 
     async def list_fills(self, request: web.Request) -> web.Response:
         q = request.query
+        if self.fills_lag > 0:  # a fault: the fills list lags the user channel's order updates
+            self.fills_lag -= 1
+            return web.json_response({"fills": [], "cursor": ""})
         ids = set(q.getall("order_ids", [])) | set(q.getall("order_id", []))
         pid = q.get("product_id")
         start = q.get("start_sequence_timestamp")
