@@ -51,8 +51,12 @@ def test_start_on_paper_stop_in_one_click_and_the_kill_switch_stops_it(gui, qtbo
     assert "Last decision: long" in box.state.text()
     assert gui.store.get_setting("strategy.runner")["running"] is True
     click(gui, qtbot, box.stop_btn)
-    assert not runner.running and "Stopped" in box.state.text()
+    assert not runner.running and "Stopped" in box.state.text() and "Still holds" not in box.state.text()
     assert gui.store.get_setting("strategy.runner")["running"] is False
+    runner.position = D("0.015")  # what it bought and still holds: stopping sells nothing, and says so
+    box.show_state()
+    assert "Still holds 0.015 BTC/USDT" in box.state.text() and "keep working" in box.state.text()
+    runner.position = D("0")
     click(gui, qtbot, box.start_btn)
     assert runner.running
     gui.run(gui.session.orders.kill_switch())

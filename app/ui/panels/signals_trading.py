@@ -255,6 +255,12 @@ class AutoTradingBox(QGroupBox):
             if r.needs_arming:
                 text += " · " + _("a live session needs arming first")
             color = c.muted
+            if r.position > 0:  # stopping does not sell: what it bought stays under its exits
+                text += "\n" + _(
+                    "Still holds {qty} {symbol} it bought; their stop-loss and take-profit orders keep "
+                    "working. Close the position or cancel them in Orders."
+                ).format(qty=fmt_decimal(r.position), symbol=r.config.symbol)
+                color = c.warning
         if r.decisions:
             t, d = r.decisions[-1]
             when = datetime.fromtimestamp(t / 1000).strftime("%m-%d %H:%M")
