@@ -28,11 +28,16 @@ log = logging.getLogger(__name__)
 LANDED = "landed"  # reason of the acknowledgement made up when a retried send had landed after all
 
 
+class Unconfirmed(Exception):
+    """A send got no clear answer and the check whether it landed failed too."""
+
+
 class ExecutionEngine:
     def __init__(self, core: Core, after_change: Callable[[Order], None], policy: RetryPolicy = ORDERS) -> None:
         self.core = core
         self.after_change = after_change
         self.policy = policy
+        self.sending: set[str] = set()  # orders whose send is under way (reconciliation leaves them be)
 
     # -- persistence ------------------------------------------------------------------------------
     def persist(self, o: Order, *, publish: bool = True, state_only: bool = False) -> None:
@@ -98,12 +103,14 @@ class ExecutionEngine:
             self.core.activity.warning(
                 N_("Sending {order}: {detail}; checking before retrying"), order=o.client_order_id, detail=detail
             )
-            try:
-                st = await venue.fetch_order(o)
-            except VenueError:
-                return None
+            try:  # the answer decides whether to send again, so it is asked for until it comes
+                st = await retrying(lambda: venue.fetch_order(o), self.policy)
+            except (GaveUp, VenueError) as err:
+                # Unknown whether the first try landed: sending again could place it twice (a client
+                # id is unique only while the first order is open), so nothing more is sent.
+                raise Unconfirmed(err) from err
             if st is None:
-                return None
+                return None  # the exchange does not have it: sending again is safe
             self.sync_state(o, st)  # the first try landed: adopt it, send nothing more
             return ExecutionReport(
                 o.venue,
@@ -114,9 +121,10 @@ class ExecutionEngine:
                 reason=LANDED,
             )
 
+        self.sending.add(o.client_order_id)
         try:
             report = await retrying(lambda: venue.place(wire), self.policy, before_retry=landed)
-        except GaveUp:
+        except (GaveUp, Unconfirmed):
             self.core.activity.error(
                 N_(
                     "Order {order}: the exchange did not answer; its state will be checked "
@@ -129,6 +137,8 @@ class ExecutionEngine:
             report = ExecutionReport(
                 o.venue, o.client_order_id, OrderEvent.REJECTED, self.core.clock.now_ms(), reason=exc.message
             )
+        finally:
+            self.sending.discard(o.client_order_id)
         self.on_report(report)
 
     # -- cancelling -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from app.domain.enums import Emulation, OrderEvent, OrderStatus
 from app.domain.errors import VenueError
@@ -132,6 +133,30 @@ class Reconciler:
                 )
         return changes
 
+    async def _order_fills(self, venue: Venue, o: Order) -> list[Msg]:
+        """The exchange shows more filled than recorded here (a fill missed while the app was away,
+        on a symbol the recent-fills pass did not ask about, or older than its window): the
+        order's symbol's trades since the order was made, applied by trade id."""
+        try:
+            fills = await venue.fetch_my_trades(o.symbol, o.created_ms - RESEND_GRACE_MS)
+        except VenueError:
+            return []  # said by the state check that follows ("fills are missing")
+        changes = []
+        for fill in fills:
+            mine = fill.client_order_id == o.client_order_id or (
+                bool(fill.venue_order_id) and fill.venue_order_id == o.venue_order_id
+            )
+            if not mine or fill.trade_id in o.trade_ids:
+                continue
+            if self.execution.apply_fill(o, replace(fill, client_order_id=o.client_order_id), follow_up=False):
+                changes.append(
+                    Msg(
+                        N_("Missed fill recorded: {fill} (order {order})"),
+                        {"fill": fill_words(fill), "order": o.client_order_id},
+                    )
+                )
+        return changes
+
     async def _check(self, venue: Venue, o: Order, halted: bool, resend: list[Order]) -> list[Msg]:
         if o.status.is_final:
             return []
@@ -142,7 +167,14 @@ class Reconciler:
                 self.emulator.arm(o)
                 return [Msg(N_("Re-armed {order}"), {"order": order_words(o)})]
             return []
+        if o.client_order_id in self.execution.sending:
+            return []  # its send is under way and settles it (checking now could mark it rejected)
         st = await venue.fetch_order(o)
+        found: list[Msg] = []
+        if st is not None and st.filled_qty > o.filled_qty:
+            if o.venue_order_id is None:
+                o.venue_order_id = st.venue_order_id
+            found = await self._order_fills(venue, o)  # fills the trade history did not give
         if st is None:
             if o.emulation is Emulation.RELEASED:
                 resend.append(o)
@@ -154,7 +186,7 @@ class Reconciler:
                 ]
             self.execution.event(o, OrderEvent.CANCELLED, "the exchange no longer knows this order")
             return [Msg(N_("Order {order} is unknown to the exchange: marked cancelled"), {"order": o.client_order_id})]
-        changes = self.execution.sync_state(o, st)
+        changes = found + self.execution.sync_state(o, st)
         if not st.status.is_final and o.status is OrderStatus.PENDING_CANCEL:
             self.core.tasks.spawn(self.execution.cancel_at_venue(o))
             changes.append(Msg(N_("Cancel of {order} re-sent"), {"order": o.client_order_id}))
