@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from loopback.binance.info import shared_data
-from loopback.testing import loopback_thread, loopback_venue
+from loopback.testing import loopback_thread, loopback_venue, until
 
 from app.domain.enums import OrderEvent, OrderStatus, OrderType, Side, TimeInForce
 from app.domain.errors import AuthenticationFailed, TemporaryVenueError
@@ -209,6 +209,19 @@ async def test_fills_the_exchange_lists_late_are_still_reported_before_the_cance
         events = [r.event for r in account.reports if r.client_order_id == "c-lag"]
         assert events[-2:] == [OrderEvent.PARTIAL_FILL, OrderEvent.CANCELLED], events
         assert [f.quantity for f in account.fills("c-lag")] == [D("0.005")]
+    finally:
+        await account.close()
+
+
+async def test_a_filled_order_whose_fills_are_listed_seconds_later_is_still_reported(server):
+    account = checks.Account(server, COINBASE)
+    try:
+        await account.watch("the user channel")
+        server.call(setattr, server.server, "fills_lag", 4)  # longer than the quick asks after the update
+        await account.venue.place(order("c-slow", qty="0.005", price=D("59999.5")))
+        await server.acall(server.server.trade, BTC, "59990", "0.01", "sell")  # fills whole: no later update
+        await until(lambda: account.fills("c-slow"), timeout=30, what="the fill, looked for again")
+        assert [f.quantity for f in account.fills("c-slow")] == [D("0.005")]
     finally:
         await account.close()
 

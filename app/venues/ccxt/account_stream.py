@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -25,9 +26,12 @@ from . import convert
 from .client import CcxtClient
 from .profile import ExchangeProfile
 
+log = logging.getLogger(__name__)
 SEEN_TRADES = 50_000
 REST_FILL_TRIES = 3  # an order update showing more filled than the fills list has: asked this often
 REST_FILL_WAIT_S = 0.25  # then 0.5 s between the asks
+SHORT_RECHECK_S = 2.0  # still short after that: looked for again this often while the stream is quiet
+SHORT_LOOKS = 30  # ... this many times (a minute), then left to reconciliation
 _FINAL_EVENTS = {
     "canceled": OrderEvent.CANCELLED,
     "cancelled": OrderEvent.CANCELLED,
@@ -46,6 +50,7 @@ class AccountStream:
     _client_ids: dict[tuple[str, str], str]
     _by_vid: dict[str, tuple[str, str]]
     _filled: dict[str, Decimal]
+    _short: dict[str, tuple[dict[str, Any], int]]
     _seen_trades: OrderedDict[tuple[str, str], None]
     _acked: set[str]
     _ended: set[str]
@@ -117,7 +122,14 @@ class AccountStream:
     ) -> None:
         try:
             while True:
-                o = await work.get()
+                try:
+                    o = await (asyncio.wait_for(work.get(), SHORT_RECHECK_S) if self._short else work.get())
+                except TimeoutError:
+                    # An order's last update showed more filled than the fills list had: no later
+                    # update may come (it filled), so its fills are looked for again on a timer.
+                    for update, _looks in list(self._short.values()):
+                        await self._rest_fills(update)
+                    continue
                 await self._rest_fills(o)  # fills before the state: a cancel after a partial fill
                 self.on_order_update(o)
         except asyncio.CancelledError:
@@ -163,8 +175,19 @@ class AccountStream:
             # fill is reported before the cancel that follows it.
             await asyncio.sleep(REST_FILL_WAIT_S * 2**attempt)
         # What was actually reported: a fill the exchange had not listed yet is looked for again
-        # at the order's next update.
+        # at the order's next update, or on a timer (``_order_worker``) for a while.
         self._filled[vid] = max(self._filled.get(vid, ZERO), min(seen, filled))
+        if seen >= filled:
+            self._short.pop(vid, None)
+            return
+        looks = self._short.get(vid, (o, 0))[1] + 1
+        if looks > SHORT_LOOKS:
+            self._short.pop(vid, None)
+            log.warning(
+                "%s: fills of order %s are not listed by the exchange; reconciliation looks again", self.name, vid
+            )
+        else:
+            self._short[vid] = (o, looks)
 
     def on_my_trade(self, t: dict[str, Any]) -> None:
         """One fill from ``watch_my_trades`` (its client id from the payload, or learned before)."""

@@ -64,6 +64,7 @@ class CcxtVenue(AccountStream, CcxtMarketData):
         self._client_ids: dict[tuple[str, str], str] = {}  # (symbol, venue order id) -> client order id
         self._by_vid: dict[str, tuple[str, str]] = {}  # venue order id -> (symbol, client order id)
         self._filled: dict[str, Decimal] = {}  # venue order id -> quantity whose fills were read (fills_by_rest)
+        self._short: dict[str, tuple[dict[str, Any], int]] = {}  # orders with fills not listed yet: (update, looks)
         self._seen_trades: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._acked: set[str] = set()
         self._ended: set[str] = set()
