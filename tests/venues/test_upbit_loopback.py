@@ -240,6 +240,24 @@ async def test_the_account_stream_reports_fills_once_and_resubscribes_after_a_dr
         await account.close()
 
 
+async def test_fills_read_from_an_order_without_trade_fees_share_its_paid_fee(server):
+    server.call(setattr, server.server, "trade_fees_in_orders", False)  # as Upbit documents GET /v1/order
+    account = checks.Account(server, UPBIT)
+    try:
+        await account.watch("myOrder")
+        await account.a_resting_buy_fills_in_two("u-fee", first="0.0004")
+        history = [f for f in await account.venue.fetch_my_trades(BTC, None) if f.client_order_id == "u-fee"]
+        paid = server.call(lambda: server.server.core.by_client["u-fee"].fees)
+        assert paid > 0 and sum(f.fee for f in history) == paid  # the whole fee, to the last won fraction
+        by_qty = {f.quantity: f for f in history}
+        assert sorted(by_qty) == [D("0.0004"), D("0.0006")]
+        assert all(f.fee > 0 and f.fee_asset == "KRW" for f in history)
+        assert abs(by_qty[D("0.0004")].fee - paid * D("0.4")) <= D("1e-12")  # shared by quantity
+    finally:
+        server.call(setattr, server.server, "trade_fees_in_orders", True)
+        await account.close()
+
+
 async def test_cancel_all_cancels_each_open_order(server):
     v = loopback_venue("upbit", server.server.base_url)
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -323,8 +324,8 @@ class CcxtVenue(AccountStream, CcxtMarketData):
                 continue
             self._learn(sym, vid, cid)
             side = Side.SELL if full.get("side") == "sell" else Side.BUY
-            for t in full.get("trades") or []:
-                f = self._make_fill(t, sym, side, cid, vid)
+            made = _with_order_fee([self._make_fill(t, sym, side, cid, vid) for t in full.get("trades") or []], full)
+            for f in made:
                 if since_ms is None or f.ts_ms >= since_ms:
                     fills[(sym, f.trade_id)] = f
         return sorted(fills.values(), key=lambda f: f.ts_ms)
@@ -380,3 +381,27 @@ class CcxtVenue(AccountStream, CcxtMarketData):
     async def _ensure_markets(self) -> None:
         if not self.exchange.markets:
             await self.client.call(lambda: self.exchange.load_markets())
+
+
+FEE_PLACES = Decimal("1e-12")
+
+
+def _with_order_fee(fills: list[Fill], order: dict[str, Any]) -> list[Fill]:
+    """Trades read from inside an order that carry no fee of their own, while the order says what
+    it paid (Upbit's ``paid_fee``): the order's fee shared by quantity, exactly (the last trade
+    takes what rounding left), so the fills' fees add up to what the exchange charged."""
+    fee = order.get("fee") or {}
+    try:
+        total = convert.dec(fee.get("cost") or 0)
+    except VenueError:
+        return fills
+    qty = sum((f.quantity for f in fills), Decimal(0))
+    if not fills or total <= 0 or qty <= 0 or any(f.fee for f in fills):
+        return fills
+    asset = str(fee.get("currency") or fills[0].fee_asset)
+    out, given = [], Decimal(0)
+    for i, f in enumerate(fills):
+        share = total - given if i == len(fills) - 1 else (total * f.quantity / qty).quantize(FEE_PLACES)
+        given += share
+        out.append(replace(f, fee=share, fee_asset=asset))
+    return out

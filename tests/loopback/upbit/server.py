@@ -96,6 +96,7 @@ class UpbitLoopback(LoopbackBase):
     def __init__(self, *, balances: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self.api_keys = {API_KEY: SECRET}
+        self.trade_fees_in_orders = True  # False: GET /v1/order's trades carry no fee, only the order's paid_fee
         self.instruments = {unified(m): instrument(m) for m, _k, _e in MARKETS}
         self.nonces: set[str] = set()
         self._seq = itertools.count(1)
@@ -114,6 +115,7 @@ class UpbitLoopback(LoopbackBase):
 
     def reset(self, balances: dict[str, str] | None = None) -> None:
         self.faults.clear()
+        self.trade_fees_in_orders = True
         self.core.reset(balances or DEFAULT_BALANCES)
 
     # -- routes --------------------------------------------------------------------------------------
@@ -473,7 +475,7 @@ class UpbitLoopback(LoopbackBase):
                     "trend": "up" if side == "bid" else "down",
                     "created_at": iso_kst(f.ts),
                     "side": side,
-                    f"{side}_fee": fmt(f.fee),
+                    **({f"{side}_fee": fmt(f.fee)} if self.trade_fees_in_orders else {}),
                 }
                 for f in o.fills
             ]
