@@ -6,6 +6,7 @@ subscribed again, and fills read over REST as the user channel shows orders fill
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 
@@ -224,6 +225,22 @@ async def test_a_filled_order_whose_fills_are_listed_seconds_later_is_still_repo
         assert [f.quantity for f in account.fills("c-slow")] == [D("0.005")]
     finally:
         await account.close()
+
+
+async def test_more_fills_than_a_page_listed_newest_first_are_all_read(server, monkeypatch):
+    from app.venues.ccxt import venue as venue_module
+
+    v = loopback_venue("coinbase", server.server.base_url)
+    try:
+        await v.load_markets()
+        for i in range(7):  # seven fills, a few milliseconds apart
+            await v.place(order(f"c-page{i}", OrderType.MARKET, qty="0.001"))
+            await asyncio.sleep(0.01)
+        monkeypatch.setattr(venue_module, "TRADES_PAGE", 3)  # pages of three: Coinbase lists newest first
+        fills = [f for f in await v.fetch_my_trades(BTC, 0) if f.client_order_id.startswith("c-page")]
+        assert sorted(f.client_order_id for f in fills) == [f"c-page{i}" for i in range(7)]
+    finally:
+        await v.close()
 
 
 def test_the_coinbase_profile_is_registered_and_data():

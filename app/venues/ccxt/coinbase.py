@@ -56,6 +56,7 @@ class CoinbaseProfile(ExchangeProfile):
     client_id_param: str = "client_order_id"  # passed through as is: ccxt's clientOrderId is dropped
     market_buy_cap: Decimal | None = Decimal("0.05")
     fills_by_rest: bool = True  # the user channel carries order states, not fills
+    trades_newest_first: bool = True  # historical/fills: the newest first, from the end of the window
 
     def ccxt_config(self) -> dict[str, Any]:
         broad = {

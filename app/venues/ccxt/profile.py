@@ -82,6 +82,8 @@ class ExchangeProfile:
     duplicate_markers: tuple[str, ...] = ()
     # Exchanges whose trade history needs a symbol per call (Binance): the venue asks per symbol it knows.
     trades_need_symbol: bool = False
+    # Trade history answered newest first (Coinbase): a full page is followed by the one before it.
+    trades_newest_first: bool = False
     client_id_param: str = "clientOrderId"
     # The parameter that finds an order by client id in fetch/cancel (None: derived from client_id_param).
     client_id_query: str | None = None

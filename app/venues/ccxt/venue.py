@@ -286,20 +286,32 @@ class CcxtVenue(AccountStream, CcxtMarketData):
         if not ex.has.get("fetchMyTrades"):
             return await self._fills_from_orders(symbol, since_ms)
         for sym in symbols:
-            since = since_ms
-            while True:  # page on by time: an answer holds at most TRADES_PAGE trades
-                trades = await self.client.call(lambda s=sym, t=since: ex.fetch_my_trades(s, t, TRADES_PAGE))  # type: ignore[misc]
+            since, until = since_ms, None
+            while True:  # page by time: an answer holds at most TRADES_PAGE trades
+                trades = await self._trades_page(sym, since, until)
                 for t in trades:
                     f = await self._fill_of(t)
                     if f is not None:
                         fills[(f.symbol, f.trade_id)] = f
                 if len(trades) < TRADES_PAGE or since_ms is None:
                     break
-                last = max(int(t.get("timestamp") or 0) for t in trades)
-                if since is not None and last <= since:
-                    break
-                since = last
+                stamps = [int(t.get("timestamp") or 0) for t in trades]
+                if self.profile.trades_newest_first:  # (Coinbase) the next page ends where this one began
+                    oldest = min(stamps)
+                    if until is not None and oldest >= until:
+                        break
+                    until = oldest
+                else:  # oldest first (Binance, Kraken): the next page starts where this one ended
+                    last = max(stamps)
+                    if since is not None and last <= since:
+                        break
+                    since = last
         return sorted(fills.values(), key=lambda f: f.ts_ms)
+
+    async def _trades_page(self, symbol: str | None, since: int | None, until: int | None) -> list[dict[str, Any]]:
+        ex = self.exchange
+        params: dict[str, Any] = {} if until is None else {"until": until}
+        return list(await self.client.call(lambda: ex.fetch_my_trades(symbol, since, TRADES_PAGE, params)))
 
     async def _fills_from_orders(self, symbol: str | None, since_ms: int | None) -> list[Fill]:
         """Exchanges without a trade history (Upbit): the trades inside each order that filled

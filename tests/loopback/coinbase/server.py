@@ -632,14 +632,15 @@ class CoinbaseLoopback(LoopbackBase):
             return web.json_response({"fills": [], "cursor": ""})
         ids = set(q.getall("order_ids", [])) | set(q.getall("order_id", []))
         pid = q.get("product_id")
-        start = q.get("start_sequence_timestamp")
+        start, end = q.get("start_sequence_timestamp"), q.get("end_sequence_timestamp")
         start_ms = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000) if start else 0
+        end_ms = int(datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp() * 1000) if end else 2**62
         fills = [
             self._fill_json(o, f)
             for o in self.core.orders.values()
             if (not ids or o.id in ids) and (not pid or self.product_of[o.symbol] == pid)
             for f in o.fills
-            if f.ts >= start_ms
+            if start_ms <= f.ts <= end_ms
         ]
         fills.sort(key=lambda x: x["sequence_timestamp"], reverse=True)
         return web.json_response({"fills": fills[: int(q.get("limit", "1000"))], "cursor": ""})
