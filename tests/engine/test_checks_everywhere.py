@@ -280,3 +280,22 @@ async def test_client_ids_and_tags_follow_the_venues_rules(tmp_path, kw, key):
     assert await rig.om.submit(req(price="59000", **kw)) is None
     assert denied[-1].key == key
     rig.close()
+
+
+async def test_a_market_order_with_no_price_yet_is_refused_not_waved_through_the_size_limits(tmp_path):
+    # Found in review: with no trade or book yet the reference price is None, and a market buy of
+    # 10 BTC (600k) passed the 50k per-order and 100k position limits and the balance check.
+    limits = RiskLimits(max_order_notional=D("50000"), max_position_notional=D("100000"))
+    rig = Rig(tmp_path, balances={"USDT": "1000000", "BTC": "0"}, limits=limits)
+    await rig.start()  # no market data yet
+    denied = rig.capture(OrderDenied)
+    req = OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.MARKET, D("10"))
+    assert [p.key for p in rig.om.precheck(req)] == ["risk.no_price"]
+    assert await rig.om.submit(req) is None
+    assert denied[-1].key == "risk.no_price" and "No price for BTC/USDT yet" in denied[-1].message
+    rig.book("60000")
+    rig.trade("60000")  # the market arrives: the same order now meets the limits it must meet
+    assert [p.key for p in rig.om.precheck(req)] == ["risk.max_order_notional"]
+    limit_req = OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"), price=D("59000"))
+    assert rig.om.precheck(limit_req) == []
+    rig.close()

@@ -55,6 +55,16 @@ def state_rule(state: TradingState, reason: str, req: OrderRequest, ctx: OrderCo
 
 def valuation(req: OrderRequest, ctx: OrderContext, lim: RiskLimits) -> Denial | None:
     needs = lim.max_order_notional is not None or lim.max_position_notional is not None
+    if ctx.reference_price is None and (needs or (lim.check_balance and req.side is Side.BUY)):
+        # A market (or trailing) order on a market with no price yet: its value, the position it
+        # makes and the money it needs cannot be known, so it would pass every size limit unseen.
+        return Denial(
+            "risk.no_price",
+            "No price for {symbol} yet: a market order's size cannot be checked. Wait for the market, "
+            "or place a limit order",
+            {"symbol": req.symbol},
+            "quantity",
+        )
     if needs and ctx.quote_value is None:
         return Denial(
             "risk.no_valuation",
