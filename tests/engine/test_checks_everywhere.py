@@ -147,6 +147,26 @@ async def test_dust_without_a_price_is_named_and_the_daily_loss_limit_still_work
     rig.close()
 
 
+async def test_the_daily_loss_restriction_ends_with_its_day_even_over_a_restart(tmp_path):
+    rig = Rig(tmp_path, balances={"USDT": "10000", "BTC": "1"}, limits=limits(daily_loss_limit=D("1000")))
+    await started(rig)
+    rig.om.check_daily_loss()
+    rig.trade("58500", taker=Side.SELL)  # 1 BTC loses 1,500: reducing-only for the rest of the day
+    rig.om.check_daily_loss()
+    assert rig.om.risk.state is TradingState.REDUCING
+    rig.close()
+    again = Rig(tmp_path, balances={"USDT": "10000", "BTC": "1"}, limits=limits(daily_loss_limit=D("1000")))
+    assert again.om.risk.state is TradingState.REDUCING  # the same day: it still holds
+    again.store.close()
+    later = Rig(tmp_path, balances={"USDT": "10000", "BTC": "1"}, limits=limits(daily_loss_limit=D("1000")))
+    later.clock.advance(2 * 86_400_000)  # the app starts two days later
+    later.om.state.restore()
+    assert later.om.risk.state is TradingState.ACTIVE
+    await started(later, "58500")
+    assert later.om.precheck(req(Side.BUY, OrderType.LIMIT, price="58000", qty="0.01")) == []  # buying again
+    later.close()
+
+
 async def test_a_holding_priced_only_later_in_the_day_is_no_profit(tmp_path):
     eth = btc(symbol="ETH/USDT", base="ETH")
     rig = Rig(

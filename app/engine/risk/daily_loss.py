@@ -83,7 +83,7 @@ class DailyLoss:
             before = self.risk.state
             self._load_day(day, now)
             if self.risk.state is not before:  # a new day lifts the daily-loss restriction
-                self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": ""})
+                self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": "", "day": day})
                 self.bus.publish(RiskStateChanged(self.risk.state, "new_day"))
         changed = False
         for key, (_amount, px) in now.items():
@@ -106,7 +106,7 @@ class DailyLoss:
                 )
         self.risk.day_start_equity = start
         if self.risk.update_daily_pnl(equity):
-            self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": "daily_loss"})
+            self.store.set_setting("risk.state", {"state": self.risk.state.value, "reason": "daily_loss", "day": day})
             self.bus.publish(RiskStateChanged(self.risk.state, "daily_loss"))
             self.activity.warning(
                 N_("Daily loss limit reached ({pnl}): only reducing orders pass"), pnl=fmt(self.risk.daily_pnl)

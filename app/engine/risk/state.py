@@ -28,15 +28,22 @@ class RiskState:
     def set(self, state: TradingState, reason: str) -> None:
         c = self.core
         if c.risk.set_state(state, reason):
-            c.store.set_setting(STATE, {"state": state.value, "reason": reason})
+            day = day_start_ms(c.clock.now_ms())
+            c.store.set_setting(STATE, {"state": state.value, "reason": reason, "day": day})
             c.bus.publish(RiskStateChanged(state, reason))
 
     def restore(self) -> None:
         c = self.core
         saved = c.store.get_setting(STATE)
-        if saved:
-            c.risk.set_state(TradingState(saved["state"]), saved.get("reason", ""))
         day = day_start_ms(c.clock.now_ms())
+        if saved:
+            state, reason = TradingState(saved["state"]), saved.get("reason", "")
+            if state is TradingState.REDUCING and reason == "daily_loss" and saved.get("day", day) != day:
+                # The daily loss limit holds for the day it was reached; the app starts on a later one.
+                c.risk.set_state(TradingState.ACTIVE, "")
+                c.store.set_setting(STATE, {"state": TradingState.ACTIVE.value, "reason": "", "day": day})
+            else:
+                c.risk.set_state(state, reason)
         counts = c.store.count_audit(day)
         c.risk.restore_day(
             day, counts.get("order.submit", 0) + counts.get("order.release", 0), counts.get("order.cancel", 0)
