@@ -28,10 +28,12 @@ from app.domain.enums import (
     OrderListKind,
     OrderOrigin,
     OrderType,
+    Side,
     TradingState,
 )
 from app.domain.instrument import Instrument, InstrumentId, Problem
 from app.domain.market import Trade
+from app.domain.money import ZERO
 from app.domain.order import IdRules, Order, OrderRequest
 from app.domain.order_list import (
     BracketRequest,
@@ -111,7 +113,7 @@ class OrderManager:
             AuditLog(store, self.clock.now_ms, mode),
             self.activity,
             Tasks(lambda e: self.activity.error(N_("An order task failed: {error}"), error=str(e))),
-            Reservations(self.cache.instrument, self.last_price),
+            Reservations(self.cache.instrument, self.last_price, lambda o: self.core.buy_pair_price(o)),
         )
         self.admission = Admission(self.core, self.ready, self._id_rules)
         self.execution = ExecutionEngine(self.core, self._after_change)
@@ -245,8 +247,15 @@ class OrderManager:
         if problems or inst is None:
             self.admission.deny(request, problems[0])
             return None
+        # One order's funds cover the list (one leg fills): a buy pair's at the higher of its prices,
+        # since its stop buys above the limit (the stop leg's own check would otherwise be skipped).
+        last = self.last_price(reqs[0].venue, reqs[0].symbol)
+        funds = 0
+        if all(r.side is Side.BUY for r in reqs):
+            prices = [r.reference_price(last) or ZERO for r in reqs]
+            funds = prices.index(max(prices))
         for i, r in enumerate(reqs):
-            d = self.admission.check(r, inst, count=i == 0, shares_funds=i > 0)
+            d = self.admission.check(r, inst, count=i == 0, shares_funds=i != funds)
             if d is not None:
                 self.admission.deny(request, d)
                 return None

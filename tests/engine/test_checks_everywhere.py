@@ -319,3 +319,25 @@ async def test_a_market_order_with_no_price_yet_is_refused_not_waved_through_the
     limit_req = OrderRequest("sim", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.1"), price=D("59000"))
     assert rig.om.precheck(limit_req) == []
     rig.close()
+
+
+async def test_a_buy_ocos_funds_are_checked_and_held_at_its_dearer_leg(tmp_path):
+    # Found in review: only the limit leg (the cheaper price) was checked and held; when the stop
+    # triggered above, the buy was refused for funds, with the limit leg already cancelled.
+    rig = Rig(tmp_path, balances={"USDT": "10000", "BTC": "0"}, limits=limits())
+    await started(rig)
+    denied = rig.capture(OrderDenied)
+    too_big = OcoRequest("sim", "BTC/USDT", Side.BUY, D("0.165"), D("59000"), D("61000"))
+    assert await rig.om.submit_oco(too_big) is None  # 0.165 × 61,000 is more than 10,000 USDT
+    assert denied[-1].key == "risk.insufficient_balance"
+    ol = await rig.om.submit_oco(OcoRequest("sim", "BTC/USDT", Side.BUY, D("0.16"), D("59000"), D("61000")))
+    assert ol is not None
+    inst = rig.om.instruments[("sim", "BTC/USDT")]
+    held = D("0.16") * D("61000") * (1 + inst.taker_fee)
+    assert rig.om.available("sim", "USDT") == D("10000") - held  # what the stop would spend is held
+    rig.book("61000")
+    rig.trade("61000")  # the stop triggers: its buy goes through
+    await rig.settle()
+    assert rig.om.get(ol.stop_id).status is OrderStatus.FILLED
+    assert rig.om.portfolio.balance("sim", "BTC") == D("0.16")
+    rig.close()

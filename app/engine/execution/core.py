@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from app.domain.enums import Side
 from app.domain.order import Order
 from app.domain.order_list import OrderList
 from app.security.audit import AuditLog
@@ -44,6 +46,22 @@ class Core:
         if list_id is None:
             return None
         return self.cache.lists.get(list_id) or self.store.get_order_list(list_id)
+
+    def buy_pair_price(self, o: Order) -> Decimal | None:
+        """A buy pair's limit leg holds the funds of both legs: at its partner's price when that is
+        higher (the stop buys above the limit). None for anything else."""
+        if o.side is not Side.BUY or not o.list_id:
+            return None
+        ol = self.order_list(o.list_id)
+        if ol is None:
+            return None
+        for limit, stop in ol.pairs():
+            if limit == o.client_order_id:
+                partner = self.order(stop)
+                if partner is None or not partner.is_open:
+                    return None
+                return partner.price if partner.price is not None else partner.stop_price
+        return None
 
     def is_stop_leg(self, o: Order) -> bool:
         """The second leg of an OCO pair: its funds are the limit leg's (one of them fills)."""

@@ -18,22 +18,27 @@ Key = tuple[str, str]  # venue, asset
 
 class Reservations:
     def __init__(
-        self, instrument: Callable[[str, str], Instrument | None], last_price: Callable[[str, str], Decimal | None]
+        self,
+        instrument: Callable[[str, str], Instrument | None],
+        last_price: Callable[[str, str], Decimal | None],
+        pair_price: Callable[[Order], Decimal | None] = lambda _o: None,
     ) -> None:
         self._instrument = instrument
         self._last = last_price
+        self._pair_price = pair_price  # a buy pair's limit leg: its stop leg's price (it buys higher)
         self._total: dict[Key, Decimal] = {}
         self._of: dict[str, tuple[Key, Decimal]] = {}
         self._buys: dict[Key, Decimal] = {}  # venue, base -> quantity open buys would add
         self._buy_of: dict[str, tuple[Key, Decimal]] = {}
-        self._left: dict[str, tuple[Decimal, Decimal | None, Decimal | None]] = {}  # what each was made for
+        self._left: dict[str, tuple[Decimal, Decimal | None, Decimal | None, Decimal | None]] = {}  # made for
 
     def update(self, o: Order, *, shares_funds: bool = False) -> None:
         """Bring ``o``'s reservation up to date (nothing once it is final). ``shares_funds``: an
         OCO's stop leg, whose funds the limit leg already holds."""
         cid = o.client_order_id
         live = not (o.status.is_final or o.remaining <= 0 or shares_funds)
-        memo = (o.remaining, o.price, o.stop_price)
+        cover = self._pair_price(o) if live and o.side is Side.BUY and o.list_id else None
+        memo = (o.remaining, o.price, o.stop_price, cover)
         if live and self._left.get(cid) == memo:
             return  # a status change that moves no funds (acknowledged, triggered)
         self._left.pop(cid, None)
@@ -52,6 +57,8 @@ class Reservations:
             key, amount = (o.venue, inst.base), o.remaining
         else:
             px = o.price or o.stop_price or self._last(o.venue, o.symbol) or ZERO
+            if cover is not None and cover > px:
+                px = cover  # one of the pair fills: the funds for the dearer one are held
             key, amount = (o.venue, inst.quote), o.remaining * px * (1 + inst.taker_fee)
             buy_key = (o.venue, inst.base)
             self._buy_of[cid] = (buy_key, o.remaining)
