@@ -202,6 +202,21 @@ async def test_the_account_stream_reports_fills_once_and_resubscribes_after_a_dr
         await account.close()
 
 
+async def test_a_trade_in_a_message_led_by_an_order_status_is_still_a_fill(server):
+    # ccxt routes an executions message by its first entry: one led by a status went to the order
+    # stream with the trade inside it, where no fill was read.
+    server.call(setattr, server.server, "mixed_executions", True)
+    account = checks.Account(server, KRAKEN)
+    try:
+        await account.watch("executions and balances")
+        fills = await account.a_resting_buy_fills_in_two("k-mixed", first="0.004")
+        assert [f.quantity for f in fills] == [D("0.004"), D("0.006")]
+        assert fills[0].fee == D("0.599995") and all(f.fee_asset == "USDT" for f in fills)
+    finally:
+        server.call(setattr, server.server, "mixed_executions", False)
+        await account.close()
+
+
 def test_the_kraken_profile_is_registered_and_data():
     p = profile_for("kraken")
     assert p.capabilities.native_stop and p.capabilities.native_take_profit and not p.capabilities.native_oco

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -79,6 +80,7 @@ class KrakenProfile(ExchangeProfile):
 
     def prepare(self, exchange: Any) -> None:
         book_checks.guard_checksum(exchange)
+        split_executions(exchange)
 
     def point_at(self, exchange: Any, base_url: str) -> None:
         parts = urlsplit(base_url)
@@ -155,6 +157,16 @@ class KrakenProfile(ExchangeProfile):
         info = order.get("info") or {}
         return str(info.get("cl_ord_id") or "")  # ccxt's clientOrderId is Kraken's numeric userref
 
+    def stream_trades(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """ccxt routes an executions message by its first entry: trades in a message led by an
+        order status reach the order stream, each as an "order" whose payload is the trade. Read
+        as fills here (the same exec_id from the trade stream is one fill: kept once by id)."""
+        trades = super().stream_trades(order)
+        info = order.get("info") or {}
+        if info.get("exec_type") == "trade" and "last_qty" in info:
+            trades = [*trades, {"info": info, "timestamp": _iso_ms(info.get("timestamp"))}]
+        return trades
+
     def fill_numbers(self, trade: dict[str, Any]) -> tuple[str, str, str, str, str, bool | None, int | None] | None:
         info = trade.get("info") or {}
         if info.get("exec_type") == "trade" and "last_qty" in info:  # websocket v2 executions
@@ -172,6 +184,39 @@ class KrakenProfile(ExchangeProfile):
 
     def balance_numbers(self, info: Any) -> dict[str, tuple[str, str]] | None:
         return None  # ccxt's unified balance (currency codes resolved) is exact enough: strings
+
+
+def split_executions(exchange: Any) -> None:
+    """ccxt routes a Kraken executions update by its first entry's type: trades in a message led by
+    an order state would reach the order stream, where a later state of the same order can replace
+    them before they are read (a fill lost). Such messages are handed to ccxt one entry at a time."""
+    original = exchange.handle_message
+
+    def handle(client: Any, message: Any) -> Any:
+        data = message.get("data") if isinstance(message, dict) else None
+        if (
+            isinstance(data, list)
+            and message.get("channel") == "executions"
+            and message.get("type") == "update"
+            and len({isinstance(d, dict) and d.get("exec_type") == "trade" for d in data}) > 1
+        ):
+            result = None
+            for entry in data:
+                result = original(client, {**message, "data": [entry]})
+            return result
+        return original(client, message)
+
+    exchange.handle_message = handle
+
+
+def _iso_ms(value: Any) -> int | None:
+    """Kraken's RFC 3339 time ("2024-01-02T03:04:05.678901Z") in epoch milliseconds."""
+    if not value:
+        return None
+    try:
+        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 def _not_found(client_order_id: str) -> Exception:

@@ -147,6 +147,7 @@ class KrakenLoopback(LoopbackBase):
     def __init__(self, *, balances: dict[str, str] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self.api_keys = {API_KEY: SECRET}
+        self.mixed_executions = False  # True: a fill's trade entry comes after a status entry in one message
         self.pairs, self.recorded = asset_pairs()
         self.instruments = {instrument(p).symbol: instrument(p) for p in self.pairs.values()}
         self.pair_of = {instrument(p).symbol: k for k, p in self.pairs.items()}
@@ -179,6 +180,7 @@ class KrakenLoopback(LoopbackBase):
 
     def reset(self, balances: dict[str, str] | None = None) -> None:
         self.faults.clear()
+        self.mixed_executions = False
         self.core.reset(balances or DEFAULT_BALANCES)
         self._books_sent.clear()
         self.nonces.clear()
@@ -891,6 +893,11 @@ class KrakenLoopback(LoopbackBase):
         if what == "new":
             self._private_send("executions", "update", [self._execution(o, "pending_new")])
             self._private_send("executions", "update", [self._execution(o, "new")])
+        elif what == "fill" and fill is not None and self.mixed_executions:
+            # A fault: one message whose first entry is an order status, the trade after it.
+            self._private_send("executions", "update", [self._execution(o, "new"), self._execution(o, "trade", fill)])
+            if o.po.status is OrderStatus.FILLED:
+                self._private_send("executions", "update", [self._execution(o, "filled")])
         elif what == "fill" and fill is not None:
             self._private_send("executions", "update", [self._execution(o, "trade", fill)])
             if o.po.status is OrderStatus.FILLED:
