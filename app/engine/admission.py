@@ -35,7 +35,13 @@ class Admission:
         )
 
     def context(
-        self, req: OrderRequest, inst: Instrument, *, excluding: str | None = None, shares_funds: bool = False
+        self,
+        req: OrderRequest,
+        inst: Instrument,
+        *,
+        excluding: str | None = None,
+        shares_funds: bool = False,
+        adding: int = 0,
     ) -> OrderContext:
         c = self.core
         last = self.last_price(req.venue, req.symbol)
@@ -43,6 +49,7 @@ class Admission:
         if req.type is OrderType.MARKET:
             ref = c.cache.market.touch(InstrumentId(req.venue, req.symbol), req.side) or last
         open_orders = len(c.cache.open) - (1 if excluding is not None and excluding in c.cache.open else 0)
+        open_orders += adding  # the orders of the same list checked before this one
         return OrderContext(
             instrument=inst,
             last=last,
@@ -92,9 +99,10 @@ class Admission:
         count: bool = True,
         excluding: str | None = None,
         shares_funds: bool = False,
+        adding: int = 0,
     ) -> Denial | None:
         c = self.core
-        ctx = self.context(req, inst, excluding=excluding, shares_funds=shares_funds)
+        ctx = self.context(req, inst, excluding=excluding, shares_funds=shares_funds, adding=adding)
         return c.risk.check(req, ctx, c.clock.monotonic(), count=count)
 
     def precheck(self, req: OrderRequest) -> list[Problem | Denial]:

@@ -255,7 +255,7 @@ class OrderManager:
             prices = [r.reference_price(last) or ZERO for r in reqs]
             funds = prices.index(max(prices))
         for i, r in enumerate(reqs):
-            d = self.admission.check(r, inst, count=i == 0, shares_funds=i != funds)
+            d = self.admission.check(r, inst, count=i == 0, shares_funds=i != funds, adding=i)
             if d is not None:
                 self.admission.deny(request, d)
                 return None

@@ -341,3 +341,15 @@ async def test_a_buy_ocos_funds_are_checked_and_held_at_its_dearer_leg(tmp_path)
     assert rig.om.get(ol.stop_id).status is OrderStatus.FILLED
     assert rig.om.portfolio.balance("sim", "BTC") == D("0.16")
     rig.close()
+
+
+async def test_an_oco_counts_both_its_legs_against_the_open_orders_limit(tmp_path):
+    rig = Rig(tmp_path, balances={"USDT": "100000", "BTC": "1"}, limits=limits(max_open_orders=3))
+    await started(rig)
+    await rig.om.submit(req(Side.BUY, OrderType.LIMIT, price="59000", qty="0.01"))
+    await rig.om.submit(req(Side.BUY, OrderType.LIMIT, price="58900", qty="0.01"))
+    denied = rig.capture(OrderDenied)
+    oco = OcoRequest("sim", "BTC/USDT", Side.SELL, D("0.1"), D("61000"), D("59500"))
+    assert await rig.om.submit_oco(oco) is None  # 2 open + 2 legs would be 4 of 3
+    assert denied[-1].key == "risk.max_open_orders" and len(rig.om.open_orders()) == 2
+    rig.close()
