@@ -41,6 +41,7 @@ class CoreFill:
     fee_asset: str
     maker: bool
     ts: int
+    seq: int = 0  # the trade's number at this exchange: the order of fills within one millisecond
 
 
 @dataclass(eq=False)
@@ -229,6 +230,7 @@ class ExchangeCore:
                     e.fee_asset,
                     e.liquidity.value == "maker",
                     now,
+                    n,
                 )
                 o.fills.append(f)
                 o.quote_filled += e.quantity * e.price

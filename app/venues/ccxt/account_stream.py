@@ -166,6 +166,9 @@ class AccountStream:
         for attempt in range(REST_FILL_TRIES):
             trades = await self.client.call(lambda: ex.fetch_my_trades(symbol, None, None, {"order_id": vid}))
             mine = [t for t in trades if str(t.get("order") or vid) == vid]
+            mine.sort(
+                key=lambda t: int(t.get("timestamp") or 0)
+            )  # in the order they happened (Coinbase lists newest first)
             for t in mine:
                 self.on_my_trade({**t, "order": vid, "symbol": symbol})
             seen = sum((convert.dec(t.get("amount") or 0) for t in mine), ZERO)
@@ -299,6 +302,13 @@ class AccountStream:
 async def _maybe_await(value: Any) -> Any:
     """ccxt's ``authenticate`` is a coroutine on some exchanges (Binance) and plain on others (Upbit)."""
     return await value if inspect.isawaitable(value) else value
+
+
+def _when(t: dict[str, Any]) -> tuple[int, str]:
+    """A trade's time, then the exchange's finer sequence time where it gives one (fills within one
+    millisecond keep their order)."""
+    info = t.get("info") or {}
+    return int(t.get("timestamp") or 0), str(info.get("sequence_timestamp") or "")
 
 
 def _reason(o: dict[str, Any]) -> str:

@@ -138,6 +138,12 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_ns(ms: int, seq: int) -> str:
+    """Coinbase's nanosecond time ("…:38.091377090Z"): the fill's number orders fills within a millisecond."""
+    whole = datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{whole}.{ms % 1000:03d}{seq % 1_000_000:06d}Z"
+
+
 def _b64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
@@ -617,7 +623,7 @@ class CoinbaseLoopback(LoopbackBase):
             "size": fmt(f.qty),
             "commission": fmt(f.fee),
             "product_id": self.product_of[o.symbol],
-            "sequence_timestamp": iso(f.ts),
+            "sequence_timestamp": iso_ns(f.ts, f.seq),
             "liquidity_indicator": "MAKER" if f.maker else "TAKER",
             "size_in_quote": False,
             "user_id": "loopback-user",
