@@ -18,6 +18,15 @@ class CostBasisKeeper:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.due: set[str] = set()  # venues whose holdings still need a look
+        # What each venue held beyond every lot when it started: only that gets an estimated cost.
+        # Coins that arrive later come with their fills (a balance update can run ahead of its fill
+        # and must not get an estimate of its own), or are looked at on the next start.
+        self._found: dict[str, dict[str, Decimal]] = {}
+
+    def start(self, venue: str) -> None:
+        """A venue (re)started, its balances and fills in: what it holds beyond every lot now."""
+        self._found[venue] = self.core.portfolio.beyond_lots(venue)
+        self.due.add(venue)
 
     def check(self) -> None:
         for venue in list(self.due):
@@ -28,7 +37,12 @@ class CostBasisKeeper:
         """Give coins held beyond every lot a cost; True once every holding has a price to judge by."""
         c = self.core
         pf = c.portfolio
-        bases = pf.unbased_holdings(venue, c.clock.now_ms())
+        found = self._found.setdefault(venue, pf.beyond_lots(venue))
+        bases = []
+        for b in pf.unbased_holdings(venue, c.clock.now_ms()):
+            qty = min(b.quantity, found.pop(b.asset, Decimal(0)))
+            if qty > 0:
+                bases.append(b if qty == b.quantity else replace(b, quantity=qty, cost=b.cost * qty / b.quantity))
         for b in bases:
             c.store.save_cost_basis(b)
             pf.add_cost_basis(b)

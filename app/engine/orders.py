@@ -197,7 +197,7 @@ class OrderManager:
         await self.sync_balances(venue)  # the venue's balances are the truth, missed fills included
         for pos in self.portfolio.positions(name):
             self.store.save_lots(name, pos.symbol, self.portfolio.lots(name, pos.symbol))
-        self.basis.due.add(name)
+        self.basis.start(name)
         self.ready.add(name)
         intent = self.kill.pending
         if halted and (intent is not None or self.cache.open_orders(name)):

@@ -250,10 +250,9 @@ class Portfolio:
                     return inst
         return None
 
-    def unbased_holdings(self, venue: str, now_ms: int) -> list[CostBasis]:
-        """Coins held beyond every lot, each with the cost taken from the current price (estimated):
-        what a start finds after a deposit or on an account's first run."""
-        out: list[CostBasis] = []
+    def beyond_lots(self, venue: str) -> dict[str, Decimal]:
+        """Coins held beyond every lot, per asset (priced or not)."""
+        out: dict[str, Decimal] = {}
         for asset, held in self.holdings(venue).items():
             inst = self.home_instrument(venue, asset)
             if inst is None:
@@ -267,7 +266,17 @@ class Portfolio:
                 ZERO,
             )
             extra = inst.round_qty(held - in_lots)
-            px = self.mark_of(venue, inst.symbol)
-            if extra > 0 and px is not None:
+            if extra > 0:
+                out[asset] = extra
+        return out
+
+    def unbased_holdings(self, venue: str, now_ms: int) -> list[CostBasis]:
+        """Coins held beyond every lot, each with the cost taken from the current price (estimated):
+        what a start finds after a deposit or on an account's first run."""
+        out: list[CostBasis] = []
+        for asset, extra in self.beyond_lots(venue).items():
+            inst = self.home_instrument(venue, asset)
+            px = self.mark_of(venue, inst.symbol) if inst is not None else None
+            if inst is not None and px is not None:
                 out.append(CostBasis(venue, asset, inst.symbol, extra, extra * px, now_ms, estimated=True))
         return out

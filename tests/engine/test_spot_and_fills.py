@@ -213,3 +213,30 @@ async def test_realized_pnl_with_a_bnb_fee_is_the_same_after_a_restart(tmp_path)
     await again.start()  # no BNB price yet
     assert again.om.portfolio.position("sim", "BTC/USDT").realized_pnl == before
     again.close()
+
+
+async def test_coins_that_arrive_after_the_start_get_no_estimated_cost_before_their_fill(tmp_path):
+    # Found in review: while unpriced dust kept the venue's look at holdings going, a balance update
+    # that ran ahead of its fill gave the new coins an estimated cost, and the fill then added a lot:
+    # 4 BTC in lots against 3 held.
+    from app.domain.execution import Balance
+
+    xrp = btc(symbol="XRP/USDT", base="XRP")
+    rig = Rig(tmp_path, instruments=[btc(), xrp], balances={"USDT": "100000", "BTC": "2", "XRP": "5"})
+    await started(rig)  # BTC priced at once; XRP never (so the look at holdings goes on)
+    pf = rig.om.portfolio
+    assert pf.position("sim", "BTC/USDT").quantity == D("2")
+    buy = await rig.om.submit(req(Side.BUY, OrderType.LIMIT, qty="1", price="59000"))
+    held = {"USDT": Balance("USDT", D("40941"), D("0")), "BTC": Balance("BTC", D("3"), D("0"))}
+    pf.set_balances("sim", {**held, "XRP": Balance("XRP", D("5"), D("0"))})  # the balance before the fill
+    rig.om.check_daily_loss()
+    assert pf.position("sim", "BTC/USDT").quantity == D("2")  # no estimate for the coin on its way
+    rig.book("59000")
+    rig.trade("59000", taker=Side.SELL)  # the fill: its own lot, at its own price
+    await rig.settle()
+    pf.set_balances("sim", {**held, "XRP": Balance("XRP", D("5"), D("0"))})  # the exchange's word again
+    rig.om.check_daily_loss()
+    assert buy.status is OrderStatus.FILLED and pf.balance("sim", "BTC") == D("3")
+    pos = pf.position("sim", "BTC/USDT")
+    assert pos.quantity == D("3") and sum(lot.quantity for lot in pf.lots("sim", "BTC/USDT")) == D("3")
+    rig.close()
