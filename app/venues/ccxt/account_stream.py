@@ -115,7 +115,9 @@ class AccountStream:
             queue.put_nowait(exc)
         finally:
             if worker is not None:
-                worker.cancel()
+                worker.cancel()  # and waited for: a fills request it had open ends with the stream
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
 
     async def _order_worker(
         self, work: asyncio.Queue[dict[str, Any]], queue: asyncio.Queue[AccountEvent | BaseException]
@@ -229,7 +231,9 @@ class AccountStream:
             queue.put_nowait(exc)
         finally:
             if worker is not None:
-                worker.cancel()
+                worker.cancel()  # and waited for: a fills request it had open ends with the stream
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
 
     async def _balance_worker(self, changed: asyncio.Event, queue: asyncio.Queue[AccountEvent | BaseException]) -> None:
         """Balances read again each time the stream says they changed (several changes: one read)."""
